@@ -1,0 +1,10 @@
+//! Node.js bindings: converts JS values to core types and back; no logic lives here.
+#![deny(clippy::all)]
+
+use napi_derive::napi;
+
+/// Version of the native core, for diagnostics.
+#[napi]
+pub fn native_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

@@ -1,0 +1,1 @@
+//! Native Qwen inference (filled by the inference issue).

@@ -1,0 +1,182 @@
+import type { Example } from '../datasets/types.js';
+import { OptNativeError } from '../errors.js';
+import type { GenerateResult, LanguageModel, Usage } from '../llm/types.js';
+import { accuracy, balancedAccuracy } from './metrics.js';
+import type { TextTask } from './types.js';
+
+export type EvalMode = 'generate' | 'score';
+
+export interface Prediction {
+  readonly id: string;
+  readonly raw: string;
+  readonly answer: string | null;
+  readonly target: string;
+  readonly correct: boolean;
+  readonly score: number;
+  readonly error?: string;
+}
+
+export interface EvaluationUsage {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  cacheHits: number;
+}
+
+export interface EvaluationReport {
+  /** The task score: balanced accuracy for word-label classification, accuracy otherwise. */
+  readonly score: number;
+  readonly accuracy: number;
+  readonly balancedAccuracy: number;
+  readonly examples: number;
+  readonly failures: number;
+  readonly predictions: readonly Prediction[];
+  readonly usage: EvaluationUsage;
+}
+
+export interface EvaluateTextPromptInput {
+  task: TextTask;
+  examples: readonly Example[];
+  model: LanguageModel;
+  instruction: string;
+  mode?: EvalMode;
+  /** Requests sent together through generateBatch (a native backend batches them). */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+/** Errors that must stop an evaluation instead of counting as one failed example. */
+function isFatal(error: unknown): boolean {
+  return error instanceof OptNativeError && (error.code === 'E_ABORTED' || error.code === 'E_BUDGET');
+}
+
+function emptyUsage(): EvaluationUsage {
+  return { calls: 0, promptTokens: 0, completionTokens: 0, cacheHits: 0 };
+}
+
+function addUsage(total: EvaluationUsage, usage: Usage, cached: boolean | undefined): void {
+  total.calls += 1;
+  total.promptTokens += usage.promptTokens;
+  total.completionTokens += usage.completionTokens;
+  if (cached) total.cacheHits += 1;
+}
+
+type Reply = { text: string } | { error: string };
+
+async function generateReplies(input: EvaluateTextPromptInput, usage: EvaluationUsage): Promise<Reply[]> {
+  const { task, model, instruction, signal } = input;
+  const requests = input.examples.map((example) => ({
+    messages: task.formatMessages(instruction, example),
+    temperature: 0,
+    maxTokens: task.maxAnswerTokens,
+    signal,
+  }));
+  const replies: Reply[] = [];
+  const batchSize = Math.max(1, input.batchSize ?? 8);
+  for (let start = 0; start < requests.length; start += batchSize) {
+    const chunk = requests.slice(start, start + batchSize);
+    let results: (GenerateResult | { error: string })[];
+    try {
+      results = await model.generateBatch(chunk);
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      // One bad request fails a whole batch: retry one by one so the others still count.
+      results = [];
+      for (const request of chunk) {
+        try {
+          results.push(await model.generate(request));
+        } catch (single) {
+          if (isFatal(single)) throw single;
+          results.push({ error: single instanceof Error ? single.message : String(single) });
+        }
+      }
+    }
+    for (const result of results) {
+      if ('usage' in result) addUsage(usage, result.usage, result.cached);
+      replies.push('error' in result ? { error: result.error } : { text: result.text });
+    }
+  }
+  return replies;
+}
+
+async function scoreReplies(input: EvaluateTextPromptInput, usage: EvaluationUsage): Promise<Reply[]> {
+  const { task, model, instruction, signal } = input;
+  const labels = task.labels;
+  if (!model.scoreChoices) {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `--eval-mode score needs a model that scores choices; ${model.provider} does not`,
+    );
+  }
+  if (!labels || labels.length === 0) {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `--eval-mode score needs a classification task; ${task.name} has no label set`,
+    );
+  }
+  const replies: Reply[] = [];
+  for (const example of input.examples) {
+    try {
+      const result = await model.scoreChoices({
+        messages: task.formatMessages(instruction, example),
+        choices: [...labels],
+        signal,
+      });
+      addUsage(usage, result.usage, false);
+      replies.push({ text: result.best });
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      replies.push({ error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return replies;
+}
+
+/**
+ * Runs one instruction over examples and scores the answers. A failing example counts as wrong; when more than half
+ * fail the evaluation itself fails (E_PROVIDER), so that an optimizer's circuit breaker sees a broken model.
+ */
+export async function evaluateTextPrompt(input: EvaluateTextPromptInput): Promise<EvaluationReport> {
+  if (input.examples.length === 0) throw new OptNativeError('E_EMPTY_TABLE', 'no examples to evaluate on');
+  const usage = emptyUsage();
+  const replies = input.mode === 'score' ? await scoreReplies(input, usage) : await generateReplies(input, usage);
+  const predictions: Prediction[] = input.examples.map((example, index) => {
+    const reply = replies[index] ?? { error: 'no reply' };
+    if ('error' in reply) {
+      return {
+        id: example.id,
+        raw: '',
+        answer: null,
+        target: example.target,
+        correct: false,
+        score: 0,
+        error: reply.error,
+      };
+    }
+    const answer = input.task.extractAnswer(reply.text);
+    const { score } = input.task.metric(answer, example);
+    return { id: example.id, raw: reply.text, answer, target: example.target, correct: score >= 1, score };
+  });
+  const failed = predictions.filter((prediction) => prediction.error !== undefined);
+  if (failed.length * 2 > predictions.length) {
+    throw new OptNativeError(
+      'E_PROVIDER',
+      `evaluation failed on ${failed.length} of ${predictions.length} examples; first error: ${failed[0]?.error}`,
+    );
+  }
+  const correct = predictions.map((prediction) => prediction.correct);
+  const plain = accuracy(correct);
+  const balanced = balancedAccuracy(
+    predictions.map((prediction) => prediction.target),
+    correct,
+  );
+  return {
+    score: input.task.scoreKind === 'balanced_accuracy' ? balanced : plain,
+    accuracy: plain,
+    balancedAccuracy: balanced,
+    examples: predictions.length,
+    failures: failed.length,
+    predictions,
+    usage,
+  };
+}

@@ -1,0 +1,126 @@
+import { loadDataset } from '../datasets/registry.js';
+import type { DatasetLoadOptions, DatasetSplits, Example } from '../datasets/types.js';
+import type { ChatMessage } from '../llm/types.js';
+import {
+  exactAnswersMatch,
+  extractNumericAnswer,
+  isMultipleChoiceTarget,
+  normalizeExactAnswer,
+  numbersMatch,
+} from './answers.js';
+import type { ExampleMetric, TextTask } from './types.js';
+
+/** At most this many distinct word targets make a task a classification task (navigate: Yes/No). */
+const MAX_CLASSIFICATION_LABELS = 10;
+
+const TASK_DESCRIPTIONS: Record<string, string> = {
+  gsm8k: 'Solve grade-school math word problems; the answer is a single number.',
+};
+
+function describe(splits: DatasetSplits, labels: readonly string[] | undefined): string {
+  const known = TASK_DESCRIPTIONS[splits.name];
+  if (known) return known;
+  const title = splits.name.replace(/^bbh:/, 'BIG-Bench Hard task ').replace(/_/g, ' ');
+  if (labels && labels.length > 0) return `${title}: answer each problem with one of ${labels.join(', ')}.`;
+  return `${title}: answer each problem exactly.`;
+}
+
+function allExamples(splits: DatasetSplits): Example[] {
+  return [...splits.train, ...splits.validation, ...splits.test];
+}
+
+/** Distinct targets, when they form a small closed set of words (not multiple-choice letters). */
+function wordLabels(splits: DatasetSplits): string[] | undefined {
+  if (splits.defaultMetric !== 'exact_match') return undefined;
+  const targets = [...new Set(allExamples(splits).map((example) => example.target.trim()))].sort();
+  if (targets.length < 2 || targets.length > MAX_CLASSIFICATION_LABELS) return undefined;
+  if (targets.some((target) => isMultipleChoiceTarget(target) || !/^[\p{L}-]+$/u.test(target))) return undefined;
+  return targets;
+}
+
+function multipleChoiceLabels(splits: DatasetSplits): string[] | undefined {
+  const targets = [...new Set(allExamples(splits).map((example) => example.target.trim()))];
+  if (targets.length === 0 || !targets.every(isMultipleChoiceTarget)) return undefined;
+  return targets.sort();
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** For closed label sets: the label named after the last "answer is" cue, else the first label named at all. */
+export function extractLabel(reply: string, labels: readonly string[]): string | null {
+  const lower = reply.toLowerCase();
+  const cue = lower.lastIndexOf('answer is');
+  const regions = cue >= 0 ? [reply.slice(cue), reply] : [reply];
+  for (const region of regions) {
+    let best: { label: string; index: number } | undefined;
+    for (const label of labels) {
+      const match = new RegExp(`(?<![\\p{L}])${escapeRegExp(label)}(?![\\p{L}])`, 'iu').exec(region);
+      if (match && (best === undefined || match.index < best.index)) best = { label, index: match.index };
+    }
+    if (best) return best.label;
+  }
+  return null;
+}
+
+/** Multiple choice: the normalized answer when it is a letter, else the last "(X)" in the reply. */
+function extractChoice(reply: string): string | null {
+  const normalized = normalizeExactAnswer(reply);
+  if (/^\([a-r]\)$/.test(normalized)) return normalized.toUpperCase();
+  const letters = [...reply.matchAll(/\(([A-R])\)/g)];
+  const last = letters[letters.length - 1];
+  return last?.[1] ? `(${last[1]})` : null;
+}
+
+const numericMetric: ExampleMetric = (prediction, example) =>
+  numbersMatch(prediction, example.target)
+    ? { score: 1 }
+    : { score: 0, feedback: `expected ${example.target}, got ${prediction ?? 'no number'}` };
+
+const exactMetric: ExampleMetric = (prediction, example) =>
+  exactAnswersMatch(prediction, example.target)
+    ? { score: 1 }
+    : {
+        score: 0,
+        feedback: `expected "${example.target}", got ${prediction === null ? 'no answer' : `"${prediction}"`}`,
+      };
+
+/** The question as the evaluated model sees it: the instruction first (OPRO's "Q_begin" placement). */
+export function formatQuestion(instruction: string, example: Example): ChatMessage[] {
+  const question = `Q: ${example.input}\nA:`;
+  const content = instruction.trim() === '' ? question : `${instruction.trim()}\n\n${question}`;
+  return [{ role: 'user', content }];
+}
+
+/** Builds the task for loaded splits: extraction and metric follow the dataset's metric and label set. */
+export function createTextTask(splits: DatasetSplits): TextTask {
+  const labels = wordLabels(splits);
+  const choices = labels ? undefined : multipleChoiceLabels(splits);
+  const numeric = splits.defaultMetric === 'numeric_match';
+  const extractAnswer = (reply: string): string | null => {
+    if (numeric) return extractNumericAnswer(reply);
+    if (labels) return extractLabel(reply, labels);
+    if (choices) return extractChoice(reply);
+    const normalized = normalizeExactAnswer(reply);
+    return normalized === '' ? null : normalized;
+  };
+  return {
+    name: splits.name,
+    description: describe(splits, labels ?? choices),
+    metricName: splits.defaultMetric,
+    scoreKind: labels ? 'balanced_accuracy' : 'accuracy',
+    labels: labels ?? choices,
+    requiredLabelWords: labels ?? [],
+    maxAnswerTokens: numeric ? 400 : 200,
+    splits,
+    formatMessages: formatQuestion,
+    extractAnswer,
+    metric: numeric ? numericMetric : exactMetric,
+  };
+}
+
+/** Loads a dataset by spec (`bbh:navigate`, `gsm8k`, `jsonl:PATH`) and wraps it as a text task. */
+export async function loadTextTask(spec: string, options: DatasetLoadOptions = {}): Promise<TextTask> {
+  return createTextTask(await loadDataset(spec, options));
+}

@@ -1,0 +1,33 @@
+import type { DatasetMetricName, DatasetSplits, Example } from '../datasets/types.js';
+import type { ChatMessage } from '../llm/types.js';
+
+/** What a metric says about one prediction (DSPy style): a score in [0, 1] and optional feedback for optimizers. */
+export interface MetricResult {
+  score: number;
+  feedback?: string;
+}
+
+/** Scores one normalized prediction (null when no answer could be extracted) against an example. */
+export type ExampleMetric = (prediction: string | null, example: Example) => MetricResult;
+
+/** How per-example scores become the task score: plain accuracy or balanced accuracy over target classes. */
+export type TaskScoreKind = 'accuracy' | 'balanced_accuracy';
+
+/** A text task: a dataset plus how to prompt the model, read its answers and score them. */
+export interface TextTask {
+  readonly name: string;
+  /** One or two sentences for the optimizer's meta-prompt. */
+  readonly description: string;
+  readonly metricName: DatasetMetricName;
+  readonly scoreKind: TaskScoreKind;
+  /** The closed set of answers for classification tasks (also the choices of score mode); absent otherwise. */
+  readonly labels?: readonly string[];
+  /** Words a candidate instruction must mention (the answer words of word-label classification tasks). */
+  readonly requiredLabelWords: readonly string[];
+  /** Completion budget of the evaluated model in generate mode. */
+  readonly maxAnswerTokens: number;
+  readonly splits: DatasetSplits;
+  formatMessages(instruction: string, example: Example): ChatMessage[];
+  extractAnswer(reply: string): string | null;
+  readonly metric: ExampleMetric;
+}

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'E_CIRCUIT_OPEN'
   | 'E_NATIVE_PANIC'
   | 'E_NATIVE_UNAVAILABLE'
+  | 'E_DOWNLOAD'
+  | 'E_CHECKSUM'
   | 'E_INTERNAL';
 
 export class OptNativeError extends Error {

@@ -1,0 +1,127 @@
+// What `models info` shows: architecture, parameter count, quantization, context length — from the GGUF header or
+// an HF folder's config.json + safetensors headers, without loading weights.
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OptNativeError } from '../errors.js';
+import { ggufFileTypeName, readGgufHeader, type GgufValue } from './gguf-header.js';
+
+export interface ModelFileInfo {
+  path: string;
+  format: 'gguf' | 'safetensors';
+  architecture: string;
+  name?: string;
+  parameterCount: number;
+  /** GGUF file type (Q4_K_M, …) or the safetensors dtype (BF16, F32, …). */
+  quantization: string;
+  contextLength?: number;
+  layerCount?: number;
+  hiddenSize?: number;
+  vocabSize?: number;
+  sizeBytes: number;
+}
+
+function asNumber(value: GgufValue | undefined): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  return undefined;
+}
+
+function product(shape: number[]): number {
+  return shape.reduce((total, dimension) => total * dimension, 1);
+}
+
+export async function ggufModelInfo(path: string): Promise<ModelFileInfo> {
+  const { metadata, tensors } = await readGgufHeader(path);
+  const architecture = String(metadata.get('general.architecture') ?? 'unknown');
+  const fileType = asNumber(metadata.get('general.file_type'));
+  const tokens = metadata.get('tokenizer.ggml.tokens');
+  const name = metadata.get('general.name');
+  return {
+    path,
+    format: 'gguf',
+    architecture,
+    name: typeof name === 'string' ? name : undefined,
+    parameterCount: tensors.reduce((total, tensor) => total + product(tensor.shape), 0),
+    quantization: fileType === undefined ? 'unknown' : ggufFileTypeName(fileType),
+    contextLength: asNumber(metadata.get(`${architecture}.context_length`)),
+    layerCount: asNumber(metadata.get(`${architecture}.block_count`)),
+    hiddenSize: asNumber(metadata.get(`${architecture}.embedding_length`)),
+    vocabSize: typeof tokens === 'object' ? tokens.arrayLength : undefined,
+    sizeBytes: (await stat(path)).size,
+  };
+}
+
+interface SafetensorsSummary {
+  parameterCount: number;
+  dtypes: Set<string>;
+  sizeBytes: number;
+}
+
+/** Sums tensor shapes from a safetensors header (8-byte little-endian length, then JSON). */
+async function summariseSafetensors(path: string): Promise<SafetensorsSummary> {
+  const file = await open(path, 'r');
+  try {
+    const lengthBytes = Buffer.alloc(8);
+    await file.read(lengthBytes, 0, 8, 0);
+    const headerLength = Number(lengthBytes.readBigUInt64LE(0));
+    const sizeBytes = (await file.stat()).size;
+    if (headerLength <= 0 || headerLength > sizeBytes - 8) {
+      throw new OptNativeError('E_MODEL_FORMAT', `${path}: not a safetensors file`);
+    }
+    const headerBytes = Buffer.alloc(headerLength);
+    await file.read(headerBytes, 0, headerLength, 8);
+    const header = JSON.parse(headerBytes.toString('utf8')) as Record<string, { dtype?: string; shape?: number[] }>;
+    const summary: SafetensorsSummary = { parameterCount: 0, dtypes: new Set(), sizeBytes };
+    for (const [tensorName, tensor] of Object.entries(header)) {
+      if (tensorName === '__metadata__' || !tensor.shape) continue;
+      summary.parameterCount += product(tensor.shape);
+      if (tensor.dtype) summary.dtypes.add(tensor.dtype);
+    }
+    return summary;
+  } finally {
+    await file.close();
+  }
+}
+
+interface HfConfig {
+  architectures?: string[];
+  model_type?: string;
+  torch_dtype?: string;
+  max_position_embeddings?: number;
+  num_hidden_layers?: number;
+  hidden_size?: number;
+  vocab_size?: number;
+  _name_or_path?: string;
+}
+
+export async function huggingFaceFolderInfo(folder: string): Promise<ModelFileInfo> {
+  let config: HfConfig;
+  try {
+    config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as HfConfig;
+  } catch (cause) {
+    throw new OptNativeError('E_MODEL_FORMAT', `${folder}: no readable config.json`, { cause });
+  }
+  const weightFiles = (await readdir(folder)).filter((file) => file.endsWith('.safetensors'));
+  const summaries = await Promise.all(weightFiles.map((file) => summariseSafetensors(join(folder, file))));
+  const dtypes = new Set(summaries.flatMap((summary) => [...summary.dtypes]));
+  return {
+    path: folder,
+    format: 'safetensors',
+    architecture: config.architectures?.[0] ?? config.model_type ?? 'unknown',
+    name: config._name_or_path || undefined,
+    parameterCount: summaries.reduce((total, summary) => total + summary.parameterCount, 0),
+    quantization: dtypes.size > 0 ? [...dtypes].join('+') : (config.torch_dtype ?? 'unknown'),
+    contextLength: config.max_position_embeddings,
+    layerCount: config.num_hidden_layers,
+    hiddenSize: config.hidden_size,
+    vocabSize: config.vocab_size,
+    sizeBytes: summaries.reduce((total, summary) => total + summary.sizeBytes, 0),
+  };
+}
+
+/** Info for a GGUF file or an HF model folder. */
+export async function modelFileInfo(path: string): Promise<ModelFileInfo> {
+  const stats = await stat(path).catch(() => undefined);
+  if (!stats) throw new OptNativeError('E_MODEL_NOT_FOUND', `${path} does not exist`);
+  return stats.isDirectory() ? huggingFaceFolderInfo(path) : ggufModelInfo(path);
+}

@@ -1,0 +1,356 @@
+import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { OptNativeError } from '../../errors.js';
+import type { TextTask } from '../../tasks/types.js';
+import {
+  freezeDeep,
+  type OptimizationHistoryEntry,
+  type OptimizationResult,
+  type OptimizeInput,
+  type Optimizer,
+  type StopReason,
+} from '../contract.js';
+import { ConsecutiveFailureBreaker } from './breaker.js';
+import { defaultBaselinePrompt, resolveOproConfig, type OproConfig } from './config.js';
+import { textPromptEvaluator, type PromptEvaluator } from './evaluator.js';
+import { insertIntoMemory, type EvaluatedCandidate } from './memory.js';
+import { buildMetaPrompt, parseCandidates } from './meta-prompt.js';
+import { UsageMeter } from './meter.js';
+import { writeOproOutputs, type CandidateRecord, type IterationStats, type OproOutputState } from './outputs.js';
+import { computeReward } from './reward.js';
+import { dedupeKey, sanitizeCandidate } from './sanitize.js';
+import { StepRunner, isStopError, promptDigest } from './steps.js';
+
+/** OPRO's result: the shared contract plus the top-k memory, every candidate record and per-iteration stats. */
+export interface OproResult extends OptimizationResult {
+  readonly best: EvaluatedCandidate;
+  readonly memory: readonly EvaluatedCandidate[];
+  readonly records: readonly CandidateRecord[];
+  readonly iterationStats: readonly IterationStats[];
+}
+
+export interface OproOptions {
+  /** Where the original tool's six files go after every iteration; defaults to the run directory. */
+  outputDir?: string;
+  /** Replaces the text evaluator (the audio path plugs in here). */
+  evaluator?: PromptEvaluator;
+  now?: () => number;
+}
+
+type OproInput = OptimizeInput<TextTask>;
+
+/** Mutable state of one optimize() call; the class keeps the loop's functions small. */
+class OproRun {
+  memory: EvaluatedCandidate[] = [];
+  records: CandidateRecord[] = [];
+  iterationStats: IterationStats[] = [];
+  stopReason: StopReason | null = null;
+  private readonly seen = new Set<string>();
+  private readonly breaker: ConsecutiveFailureBreaker;
+  private readonly steps: StepRunner;
+  private readonly evaluator: PromptEvaluator;
+  private readonly meteredOptimizerModel;
+
+  constructor(
+    private readonly config: OproConfig,
+    private readonly input: OproInput,
+    private readonly options: OproOptions,
+  ) {
+    const meter = new UsageMeter(input.budget);
+    this.steps = new StepRunner(meter, input.runDir, options.now);
+    this.breaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
+    this.meteredOptimizerModel = meter.wrap(input.optimizerModel);
+    const evaluatedModel = meter.wrap(input.model);
+    this.evaluator =
+      options.evaluator ??
+      textPromptEvaluator({
+        task: input.task,
+        examples: input.valset,
+        model: evaluatedModel,
+        metric: input.metric,
+        mode: config.evalMode,
+      });
+  }
+
+  get outputDir(): string | undefined {
+    return this.options.outputDir ?? this.input.runDir?.dir;
+  }
+
+  get best(): EvaluatedCandidate | undefined {
+    return this.memory[0];
+  }
+
+  outputState(): OproOutputState {
+    return {
+      records: this.records,
+      memory: this.memory,
+      iterationStats: this.iterationStats,
+      usage: this.steps.usage,
+      wallTimeMs: this.steps.wallMs,
+      stopReason: this.stopReason,
+    };
+  }
+
+  save(): void {
+    if (this.outputDir) writeOproOutputs(this.outputDir, this.outputState());
+  }
+
+  private reject(prompt: string, iteration: number, reason: string): void {
+    const base = { prompt, reward: null, ba_clip: null, ba_conditions: null, prompt_length: prompt.length };
+    this.records.push({
+      ...base,
+      iteration,
+      timestamp: null,
+      metrics: {},
+      status: 'rejected',
+      rejection_reason: reason,
+    });
+  }
+
+  /** Evaluates one prompt as a recorded step; updates memory, records and the breaker. */
+  async evaluate(prompt: string, iteration: number, index: number): Promise<void> {
+    this.seen.add(dedupeKey(prompt));
+    const key = `opro/evaluate/${iteration}/${index}/${promptDigest(prompt)}`;
+    const step = await this.steps.evaluate(key, this.evaluator, prompt, this.input.signal);
+    if (!step.ok) {
+      this.breaker.recordFailure(step.error);
+      const base = { prompt, reward: null, ba_clip: null, ba_conditions: null, prompt_length: prompt.length };
+      this.records.push({
+        ...base,
+        iteration,
+        timestamp: null,
+        metrics: {},
+        status: 'evaluation_failed',
+        rejection_reason: `evaluation failed: ${step.error}`,
+      });
+      return;
+    }
+    this.breaker.recordSuccess();
+    const { primary, conditions, metrics } = step.score;
+    const reward = computeReward({ primary, conditions, promptLength: prompt.length }, this.config.reward);
+    const candidate: EvaluatedCandidate = {
+      prompt,
+      reward,
+      ba_clip: primary,
+      ba_conditions: conditions,
+      prompt_length: prompt.length,
+      iteration,
+      timestamp: step.timestamp,
+      metrics,
+    };
+    this.memory = insertIntoMemory(this.memory, candidate, this.config.topK);
+    this.records.push({ ...candidate, status: 'evaluated', rejection_reason: null });
+    this.progress(iteration, `evaluated candidate ${index + 1}: reward ${reward.toFixed(4)}`);
+  }
+
+  metaPrompt(iteration: number): string {
+    const random = new SeededRandom(deriveSeed(this.input.seed, 'opro-exemplars', iteration));
+    return buildMetaPrompt({
+      taskDescription: this.input.task.description,
+      scoredInstructions: this.memory,
+      exemplars: random.sample(this.input.trainset, this.config.exemplarsPerStep),
+      requiredWords: this.input.task.requiredLabelWords,
+      maxChars: this.config.maxPromptChars,
+    });
+  }
+
+  /** Asks the optimizer model for candidates (one call a candidate slot) and returns the raw instructions. */
+  async generateRaw(iteration: number): Promise<string[]> {
+    const metaPrompt = this.metaPrompt(iteration);
+    const raw: string[] = [];
+    for (let slot = 0; slot < this.config.candidatesPerIter; slot += 1) {
+      if (this.breaker.open) break;
+      const step = await this.steps.generate(`opro/generate/${iteration}/${slot}`, this.meteredOptimizerModel, {
+        messages: [{ role: 'user', content: metaPrompt }],
+        temperature: this.config.optimizerTemperature,
+        maxTokens: this.config.optimizerMaxNewTokens,
+        seed: deriveSeed(this.input.seed, 'opro-generate', iteration, slot),
+        sampleIndex: slot,
+        signal: this.input.signal,
+      });
+      if (step.ok) {
+        this.breaker.recordSuccess();
+        raw.push(...parseCandidates(step.text));
+      } else {
+        this.breaker.recordFailure(step.error);
+      }
+    }
+    return raw;
+  }
+
+  /** Sanitizes and deduplicates raw candidates, recording each refusal; returns those to evaluate. */
+  screen(raw: readonly string[], iteration: number): string[] {
+    const accepted: string[] = [];
+    const rules = {
+      minChars: this.config.minPromptChars,
+      maxChars: this.config.maxPromptChars,
+      requiredWords: this.input.task.requiredLabelWords,
+    };
+    for (const candidate of raw) {
+      const outcome = sanitizeCandidate(candidate, rules);
+      if (!outcome.ok) this.reject(outcome.prompt, iteration, outcome.reason);
+      else if (this.seen.has(dedupeKey(outcome.prompt)))
+        this.reject(outcome.prompt, iteration, 'duplicate of a prompt already tried');
+      else if (accepted.length >= this.config.candidatesPerIter)
+        this.reject(outcome.prompt, iteration, 'beyond --candidates-per-iter');
+      else {
+        accepted.push(outcome.prompt);
+        this.seen.add(dedupeKey(outcome.prompt));
+      }
+    }
+    return accepted;
+  }
+
+  async runIteration(iteration: number): Promise<void> {
+    const usageBefore = this.steps.usage;
+    const wallBefore = this.steps.wallMs;
+    const recordsBefore = this.records.length;
+    if (iteration === 0) {
+      const baseline = this.config.baselinePrompt ?? defaultBaselinePrompt(this.input.task.labels);
+      const unique = new Map<string, string>();
+      for (const prompt of [baseline, ...this.config.initialPrompts]) {
+        if (!unique.has(dedupeKey(prompt))) unique.set(dedupeKey(prompt), prompt);
+      }
+      for (const [index, prompt] of [...unique.values()].entries()) await this.evaluate(prompt, 0, index);
+    } else {
+      const accepted = this.screen(await this.generateRaw(iteration), iteration);
+      for (const [index, prompt] of accepted.entries()) {
+        if (this.breaker.open) break;
+        await this.evaluate(prompt, iteration, index);
+      }
+    }
+    this.iterationStats.push(this.statsSince(iteration, usageBefore, wallBefore, recordsBefore));
+  }
+
+  private statsSince(
+    iteration: number,
+    usageBefore: OproOutputState['usage'],
+    wallBefore: number,
+    recordsBefore: number,
+  ): IterationStats {
+    const usage = this.steps.usage;
+    const records = this.records.slice(recordsBefore);
+    return {
+      iteration,
+      candidates: records.length,
+      evaluated: records.filter((record) => record.status === 'evaluated').length,
+      rejected: records.filter((record) => record.status !== 'evaluated').length,
+      calls: usage.calls - usageBefore.calls,
+      prompt_tokens: usage.promptTokens - usageBefore.promptTokens,
+      completion_tokens: usage.completionTokens - usageBefore.completionTokens,
+      cache_hits: usage.cacheHits - usageBefore.cacheHits,
+      cost: usage.cost - usageBefore.cost,
+      wall_time_s: (this.steps.wallMs - wallBefore) / 1000,
+      best_reward: this.best?.reward ?? null,
+    };
+  }
+
+  get breakerOpen(): boolean {
+    return this.breaker.open;
+  }
+
+  get breakerReason(): string {
+    return this.breaker.reason;
+  }
+
+  progress(iteration: number, message: string): void {
+    this.input.onProgress?.({
+      optimizer: 'opro',
+      iteration,
+      totalIterations: this.config.numIterations,
+      bestScore: this.best?.reward ?? Number.NaN,
+      message,
+    });
+  }
+
+  result(): OproResult {
+    const best = this.best;
+    if (!best) throw new OptNativeError('E_INTERNAL', 'no evaluated prompt');
+    const history: OptimizationHistoryEntry[] = this.records.map((record) => ({
+      iteration: record.iteration,
+      prompt: record.prompt,
+      score: record.reward,
+      ...(record.rejection_reason === null ? {} : { rejectionReason: record.rejection_reason }),
+    }));
+    return freezeDeep({
+      bestPrompt: best.prompt,
+      score: best.reward,
+      history,
+      usage: this.steps.usage,
+      wallTime: this.steps.wallMs,
+      stopReason: this.stopReason ?? 'completed',
+      best,
+      memory: this.memory,
+      records: this.records,
+      iterationStats: this.iterationStats,
+    });
+  }
+}
+
+/**
+ * OPRO (Yang et al. 2023) as the OPRO Classic tool runs it: evaluate the baseline and initial prompts, then each
+ * iteration show the optimizer model the top-k prompts with their rewards and a few exemplars, sanitize and
+ * deduplicate what it proposes, evaluate the survivors, and keep the top-k. Stops after `numIterations`, after
+ * `earlyStopping` iterations without a better best reward, when the circuit breaker opens, or when the budget or the
+ * signal says so — always with the best result so far saved.
+ */
+export class OproOptimizer implements Optimizer<OproConfig, TextTask> {
+  readonly name = 'opro';
+  readonly config: OproConfig;
+
+  constructor(
+    config: Partial<OproConfig> = {},
+    private readonly options: OproOptions = {},
+  ) {
+    this.config = resolveOproConfig(config);
+  }
+
+  async optimize(input: OproInput): Promise<OproResult> {
+    const run = new OproRun(this.config, input, this.options);
+    try {
+      await this.loop(run, input);
+    } catch (error) {
+      if (!isStopError(error)) throw error;
+      run.stopReason = error.code === 'E_BUDGET' ? 'budget' : 'aborted';
+      run.progress(run.iterationStats.length, `stopped: ${error.message}`);
+    }
+    run.save();
+    if (!run.best) {
+      throw new OptNativeError(
+        'E_CIRCUIT_OPEN',
+        `no prompt could be evaluated (${run.stopReason ?? 'failed'}): ${run.breakerReason}`,
+      );
+    }
+    return run.result();
+  }
+
+  private async loop(run: OproRun, input: OproInput): Promise<void> {
+    await run.runIteration(0);
+    run.save();
+    let bestReward = run.best?.reward ?? -Infinity;
+    let iterationsWithoutImprovement = 0;
+    for (let iteration = 1; iteration <= this.config.numIterations; iteration += 1) {
+      if (run.breakerOpen) break;
+      if (input.signal?.aborted) throw new OptNativeError('E_ABORTED', 'the optimization was aborted');
+      await run.runIteration(iteration);
+      const current = run.best?.reward ?? -Infinity;
+      if (current > bestReward) {
+        bestReward = current;
+        iterationsWithoutImprovement = 0;
+      } else {
+        iterationsWithoutImprovement += 1;
+      }
+      run.save();
+      run.progress(iteration, `iteration ${iteration} done, best reward ${bestReward.toFixed(4)}`);
+      if (iterationsWithoutImprovement >= this.config.earlyStopping) {
+        run.stopReason = 'early_stopping';
+        return;
+      }
+    }
+    if (run.breakerOpen) {
+      run.stopReason = 'circuit_open';
+      run.progress(run.iterationStats.length, `circuit open: ${run.breakerReason}`);
+    } else {
+      run.stopReason = 'completed';
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { OptNativeError } from '../../errors.js';
+import type { LanguageModel } from '../../llm/types.js';
+import { addUsage, EMPTY_USAGE, type OptimizationRunDirectory, type OptimizationUsage } from '../contract.js';
+import type { PromptEvaluator, PromptScore } from './evaluator.js';
+import type { UsageMeter } from './meter.js';
+
+/** What every recorded step carries besides its result, so that a replayed run adds up to the same totals. */
+interface StepCost {
+  readonly usage: OptimizationUsage;
+  readonly wallMs: number;
+}
+
+export type GenerationStep = StepCost & ({ ok: true; text: string } | { ok: false; error: string });
+
+export type EvaluationStep = StepCost &
+  ({ ok: true; score: PromptScore; timestamp: number } | { ok: false; error: string });
+
+/** Aborts and exhausted budgets stop the run; they are not recorded, so a resumed run retries the step. */
+export function isStopError(error: unknown): error is OptNativeError {
+  return error instanceof OptNativeError && (error.code === 'E_ABORTED' || error.code === 'E_BUDGET');
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof OptNativeError) return `[${error.code}] ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function promptDigest(prompt: string): string {
+  return createHash('sha256').update(prompt).digest('hex').slice(0, 16);
+}
+
+/**
+ * Runs model work as recorded steps: through the run directory when there is one (replayed on resume), directly
+ * otherwise. Failures other than stop errors become recorded `{ ok: false }` results, so that the circuit breaker
+ * sees the same sequence after a resume.
+ */
+export class StepRunner {
+  private totalUsage: OptimizationUsage = EMPTY_USAGE;
+  private totalWallMs = 0;
+
+  constructor(
+    private readonly meter: UsageMeter,
+    private readonly runDir: OptimizationRunDirectory | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get usage(): OptimizationUsage {
+    return this.totalUsage;
+  }
+
+  get wallMs(): number {
+    return this.totalWallMs;
+  }
+
+  private async run<T extends StepCost>(key: string, work: () => Promise<Record<string, unknown>>): Promise<T> {
+    const execute = async (): Promise<T> => {
+      const before = this.meter.snapshot();
+      const started = this.now();
+      let outcome: Record<string, unknown>;
+      try {
+        outcome = { ok: true, ...(await work()) };
+      } catch (error) {
+        if (isStopError(error)) throw error;
+        outcome = { ok: false, error: messageOf(error) };
+      }
+      return { ...outcome, usage: this.meter.since(before), wallMs: this.now() - started } as unknown as T;
+    };
+    const step = this.runDir ? await this.runDir.runStep(key, execute) : await execute();
+    this.totalUsage = addUsage(this.totalUsage, step.usage);
+    this.totalWallMs += step.wallMs;
+    return step;
+  }
+
+  generate(
+    key: string,
+    model: LanguageModel,
+    request: Parameters<LanguageModel['generate']>[0],
+  ): Promise<GenerationStep> {
+    return this.run<GenerationStep>(key, async () => ({ text: (await model.generate(request)).text }));
+  }
+
+  evaluate(key: string, evaluator: PromptEvaluator, prompt: string, signal?: AbortSignal): Promise<EvaluationStep> {
+    return this.run<EvaluationStep>(key, async () => ({
+      score: await evaluator.evaluate(prompt, signal),
+      timestamp: this.now() / 1000,
+    }));
+  }
+}

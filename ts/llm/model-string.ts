@@ -1,0 +1,59 @@
+import { OptNativeError } from '../errors.js';
+
+/** What a model string names. */
+export type ModelSpec =
+  | { provider: 'native'; path: string }
+  | { provider: 'native'; name: string }
+  | { provider: 'openai'; model: string }
+  | { provider: 'openai-compatible'; baseURL: string; model: string }
+  | { provider: 'anthropic'; model: string };
+
+const USAGE =
+  'expected native:/path/model.gguf, native:default, openai:MODEL, ' +
+  'openai-compatible:http://HOST:PORT/v1#MODEL or anthropic:MODEL';
+
+function looksLikePath(value: string): boolean {
+  return value.includes('/') || value.includes('\\') || /\.(gguf|safetensors|bin)$/i.test(value);
+}
+
+/**
+ * Parses `native:/path/model.gguf`, `native:default`, `openai:gpt-4o-mini`,
+ * `openai-compatible:http://127.0.0.1:8000/v1#qwen2.5-7b`, `anthropic:claude-…`. Throws E_BAD_INPUT otherwise.
+ */
+export function parseModelString(modelString: string): ModelSpec {
+  const colon = modelString.indexOf(':');
+  const prefix = colon > 0 ? modelString.slice(0, colon) : '';
+  const rest = colon > 0 ? modelString.slice(colon + 1).trim() : '';
+  if (rest === '') throw new OptNativeError('E_BAD_INPUT', `bad model string "${modelString}": ${USAGE}`);
+  switch (prefix) {
+    case 'native':
+      return looksLikePath(rest) ? { provider: 'native', path: rest } : { provider: 'native', name: rest };
+    case 'openai':
+      return { provider: 'openai', model: rest };
+    case 'anthropic':
+      return { provider: 'anthropic', model: rest };
+    case 'openai-compatible':
+      return parseOpenAICompatible(modelString, rest);
+    default:
+      throw new OptNativeError('E_BAD_INPUT', `unknown provider "${prefix}" in "${modelString}": ${USAGE}`);
+  }
+}
+
+function parseOpenAICompatible(modelString: string, rest: string): ModelSpec {
+  const hash = rest.lastIndexOf('#');
+  const baseURL = hash >= 0 ? rest.slice(0, hash) : rest;
+  const model = hash >= 0 ? rest.slice(hash + 1) : '';
+  if (model === '') {
+    throw new OptNativeError('E_BAD_INPUT', `"${modelString}" names no model after '#': ${USAGE}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    throw new OptNativeError('E_BAD_INPUT', `"${baseURL}" in "${modelString}" is not a URL: ${USAGE}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new OptNativeError('E_BAD_INPUT', `"${baseURL}" must be an http(s) URL`);
+  }
+  return { provider: 'openai-compatible', baseURL, model };
+}

@@ -1,0 +1,91 @@
+import { OptNativeError } from '../errors.js';
+
+export type ProviderFailureKind = 'rate-limit' | 'server' | 'client' | 'timeout' | 'connection' | 'malformed';
+
+/**
+ * A failed provider call (E_PROVIDER) with what retry logic needs: the kind of failure, the HTTP status, whether
+ * retrying can help, and the delay the server asked for.
+ */
+export class ProviderError extends OptNativeError {
+  readonly kind: ProviderFailureKind;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    kind: ProviderFailureKind,
+    message: string,
+    details: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super('E_PROVIDER', message, { cause: details.cause });
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.status = details.status;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+
+  get retryable(): boolean {
+    return this.kind !== 'client';
+  }
+}
+
+/** `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, in milliseconds; undefined when absent or bad. */
+export function parseRetryAfter(
+  headers: { get(name: string): string | null } | undefined,
+  nowMs: number,
+): number | undefined {
+  const milliseconds = headers?.get('retry-after-ms');
+  if (milliseconds && Number.isFinite(Number(milliseconds))) return Math.max(0, Number(milliseconds));
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+interface SdkErrorShape {
+  status?: unknown;
+  headers?: unknown;
+  name?: unknown;
+  message?: unknown;
+}
+
+function asHeaderGetter(headers: unknown): { get(name: string): string | null } | undefined {
+  if (headers && typeof (headers as Headers).get === 'function') return headers as Headers;
+  if (headers && typeof headers === 'object') {
+    const record = headers as Record<string, string>;
+    return { get: (name) => record[name] ?? record[name.toLowerCase()] ?? null };
+  }
+  return undefined;
+}
+
+/**
+ * Maps an error of the `openai` / `@anthropic-ai/sdk` clients (both Stainless-generated, same error classes) to a
+ * ProviderError or E_ABORTED. `label` names the provider and model in the message.
+ */
+export function toProviderError(error: unknown, label: string, nowMs: number = Date.now()): OptNativeError {
+  if (error instanceof OptNativeError) return error;
+  const shape = (error ?? {}) as SdkErrorShape;
+  const name = typeof shape.name === 'string' ? shape.name : '';
+  const message = typeof shape.message === 'string' ? shape.message : String(error);
+  if (name === 'APIUserAbortError' || name === 'AbortError') {
+    return new OptNativeError('E_ABORTED', `${label}: the request was aborted`, { cause: error });
+  }
+  if (name === 'APIConnectionTimeoutError') {
+    return new ProviderError('timeout', `${label}: request timed out`, { cause: error });
+  }
+  if (name === 'APIConnectionError') {
+    return new ProviderError('connection', `${label}: connection failed: ${message}`, { cause: error });
+  }
+  if (typeof shape.status === 'number') {
+    const status = shape.status;
+    const retryAfterMs = parseRetryAfter(asHeaderGetter(shape.headers), nowMs);
+    const kind =
+      status === 429 ? 'rate-limit' : status >= 500 || status === 408 || status === 409 ? 'server' : 'client';
+    return new ProviderError(kind, `${label}: HTTP ${status}: ${message}`, { status, retryAfterMs, cause: error });
+  }
+  if (error instanceof SyntaxError) {
+    return new ProviderError('malformed', `${label}: malformed response: ${message}`, { cause: error });
+  }
+  // Undici/fetch failures of a dropped connection mid-body surface as TypeError('terminated') and friends.
+  return new ProviderError('connection', `${label}: ${message}`, { cause: error });
+}

@@ -1,0 +1,86 @@
+import { OptNativeError } from '../errors.js';
+import { AnthropicLanguageModel } from './anthropic.js';
+import { parseModelString, type ModelSpec } from './model-string.js';
+import { OpenAICompatibleLanguageModel } from './openai-compatible.js';
+import { ResilientLanguageModel, sharedLimiter, type ResilienceOptions } from './resilient-model.js';
+import type { LanguageModel } from './types.js';
+
+/** Options for creating a model from a string; provider-specific ones are ignored by the others. */
+export interface CreateLanguageModelOptions {
+  apiKey?: string;
+  /** Overrides the base URL of `openai:` / `anthropic:` models (e.g. a proxy). */
+  baseURL?: string;
+  timeoutMs?: number;
+  /** Retries, shared limit and breaker around HTTP providers; `false` returns the bare provider. */
+  resilience?: ResilienceOptions | false;
+  /** Passed through to the native loader (device, threads, …). */
+  native?: Record<string, unknown>;
+}
+
+/** Loads a native model (`native:…`); registered by the native addon's TypeScript side. */
+export type NativeLoader = (
+  spec: Extract<ModelSpec, { provider: 'native' }>,
+  options: Record<string, unknown>,
+) => Promise<LanguageModel>;
+
+let nativeLoader: NativeLoader | undefined;
+
+/** Registers how `native:` model strings are loaded (the native provider calls this once on import). */
+export function registerNativeLoader(loader: NativeLoader | undefined): void {
+  nativeLoader = loader;
+}
+
+/** Creates the LanguageModel a model string names. HTTP providers come wrapped in retries, limit and breaker. */
+export async function createLanguageModel(
+  modelString: string,
+  options: CreateLanguageModelOptions = {},
+): Promise<LanguageModel> {
+  const spec = parseModelString(modelString);
+  if (spec.provider === 'native') {
+    if (!nativeLoader) {
+      throw new OptNativeError(
+        'E_NATIVE_UNAVAILABLE',
+        `cannot load "${modelString}": no native model loader is registered (the native provider is not available)`,
+      );
+    }
+    return nativeLoader(spec, options.native ?? {});
+  }
+  const provider = createHttpProvider(spec, options);
+  if (options.resilience === false) return provider;
+  const limiterKey = `${provider.provider}:${spec.provider === 'openai-compatible' ? spec.baseURL : 'default'}`;
+  return new ResilientLanguageModel(provider, {
+    timeoutMs: options.timeoutMs,
+    ...options.resilience,
+    limiter: options.resilience?.limiter ?? sharedLimiter(limiterKey),
+  });
+}
+
+function createHttpProvider(
+  spec: Exclude<ModelSpec, { provider: 'native' }>,
+  options: CreateLanguageModelOptions,
+): LanguageModel {
+  switch (spec.provider) {
+    case 'openai':
+      return new OpenAICompatibleLanguageModel({
+        model: spec.model,
+        provider: 'openai',
+        apiKey: options.apiKey,
+        baseURL: options.baseURL,
+        timeoutMs: options.timeoutMs,
+      });
+    case 'openai-compatible':
+      return new OpenAICompatibleLanguageModel({
+        model: spec.model,
+        baseURL: spec.baseURL,
+        apiKey: options.apiKey,
+        timeoutMs: options.timeoutMs,
+      });
+    case 'anthropic':
+      return new AnthropicLanguageModel({
+        model: spec.model,
+        apiKey: options.apiKey,
+        baseURL: options.baseURL,
+        timeoutMs: options.timeoutMs,
+      });
+  }
+}

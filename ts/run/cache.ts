@@ -1,0 +1,79 @@
+import Database from 'better-sqlite3';
+import type { GenerateRequest, GenerateResult } from '../llm/types.js';
+import { cacheKeyMaterial, responseCacheKey } from './cache-key.js';
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  writes: number;
+}
+
+/**
+ * Model responses in a SQLite file (WAL, so readers never block the writer and a killed process loses nothing it
+ * committed). Only successful results are stored; errors and aborted generations never are.
+ */
+export class ResponseCache {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly selectStatement: Database.Statement<[string], { result_json: string }>;
+  private readonly insertStatement: Database.Statement<[string, string, string, string, string, number]>;
+  private readonly counters: CacheStats = { hits: 0, misses: 0, writes: 0 };
+
+  constructor(path: string) {
+    this.path = path;
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS responses (
+      key TEXT PRIMARY KEY,
+      provider TEXT NOT NULL,
+      model TEXT NOT NULL,
+      request_json TEXT NOT NULL,
+      result_json TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    )`);
+    this.selectStatement = this.db.prepare('SELECT result_json FROM responses WHERE key = ?');
+    this.insertStatement = this.db.prepare(
+      'INSERT OR REPLACE INTO responses (key, provider, model, request_json, result_json, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  get stats(): CacheStats {
+    return { ...this.counters };
+  }
+
+  get(provider: string, modelId: string, request: GenerateRequest): GenerateResult | undefined {
+    const row = this.selectStatement.get(responseCacheKey(provider, modelId, request));
+    if (!row) {
+      this.counters.misses += 1;
+      return undefined;
+    }
+    this.counters.hits += 1;
+    return { ...(JSON.parse(row.result_json) as GenerateResult), cached: true };
+  }
+
+  /** Stores a finished result; returns false (and stores nothing) for errors and aborted generations. */
+  put(provider: string, modelId: string, request: GenerateRequest, result: GenerateResult): boolean {
+    if (result.finishReason === 'error' || result.finishReason === 'aborted') return false;
+    const { cached: _cached, ...stored } = result;
+    this.insertStatement.run(
+      responseCacheKey(provider, modelId, request),
+      provider,
+      modelId,
+      cacheKeyMaterial(provider, modelId, request),
+      JSON.stringify(stored),
+      Date.now(),
+    );
+    this.counters.writes += 1;
+    return true;
+  }
+
+  /** Number of stored responses. */
+  size(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM responses').get() as { n: number }).n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,133 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { OptNativeError } from '../errors.js';
+
+/** One line of the append-only event log. `type: 'step'` events carry the memoized result of `runStep`. */
+export interface RunEvent {
+  type: string;
+  key?: string;
+  value?: unknown;
+  [field: string]: unknown;
+}
+
+export const EVENT_LOG_FILE = 'events.jsonl';
+export const CACHE_FILE = 'cache.sqlite';
+
+/**
+ * A run's folder: an append-only JSONL event log (fsync'd after every event) plus whatever else the run keeps
+ * (the response cache). A run killed at any point resumes with `RunDirectory.open`: replayed steps are returned
+ * from the log instead of being computed again.
+ */
+export class RunDirectory {
+  readonly dir: string;
+  private readonly fd: number;
+  private readonly events: RunEvent[];
+  private readonly steps = new Map<string, unknown>();
+  private readonly stepsInFlight = new Map<string, Promise<unknown>>();
+
+  private constructor(dir: string, events: RunEvent[]) {
+    this.dir = dir;
+    this.events = events;
+    for (const event of events)
+      if (event.type === 'step' && event.key !== undefined) this.steps.set(event.key, event.value);
+    this.fd = openSync(join(dir, EVENT_LOG_FILE), 'a');
+  }
+
+  /** Starts a new run in `dir` (created if missing); refuses a folder that already holds a run. */
+  static create(dir: string): RunDirectory {
+    mkdirSync(dir, { recursive: true });
+    const logPath = join(dir, EVENT_LOG_FILE);
+    if (existsSync(logPath) && statSync(logPath).size > 0) {
+      throw new OptNativeError('E_BAD_INPUT', `${dir} already holds a run; resume it with --resume ${dir}`);
+    }
+    return new RunDirectory(dir, []);
+  }
+
+  /** Reopens a run to resume it; a torn last line (killed mid-write) is dropped. */
+  static open(dir: string): RunDirectory {
+    const logPath = join(dir, EVENT_LOG_FILE);
+    if (!existsSync(logPath))
+      throw new OptNativeError('E_FILE_NOT_FOUND', `no run to resume in ${dir} (no ${EVENT_LOG_FILE})`);
+    const { events, validBytes } = parseEventLog(readFileSync(logPath));
+    truncateSync(logPath, validBytes);
+    return new RunDirectory(dir, events);
+  }
+
+  /** `open` when the folder holds a run, else `create`. */
+  static openOrCreate(dir: string): RunDirectory {
+    return existsSync(join(dir, EVENT_LOG_FILE)) ? RunDirectory.open(dir) : RunDirectory.create(dir);
+  }
+
+  get cachePath(): string {
+    return join(this.dir, CACHE_FILE);
+  }
+
+  /** Appends one event and fsyncs, so it survives a kill -9 or a power cut right after this returns. */
+  appendEvent(event: RunEvent): void {
+    writeSync(this.fd, `${JSON.stringify(event)}\n`);
+    fsyncSync(this.fd);
+    this.events.push(event);
+    if (event.type === 'step' && event.key !== undefined) this.steps.set(event.key, event.value);
+  }
+
+  /** The events recorded so far, including those replayed from before a resume. */
+  replay(): readonly RunEvent[] {
+    return this.events;
+  }
+
+  hasStep(key: string): boolean {
+    return this.steps.has(key);
+  }
+
+  /**
+   * Returns the recorded result of step `key` when the log has it; otherwise runs `fn`, records its (JSON-safe)
+   * result and returns it. Concurrent calls with one key share one execution.
+   */
+  async runStep<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    if (this.steps.has(key)) return this.steps.get(key) as T;
+    const inFlight = this.stepsInFlight.get(key);
+    if (inFlight) return inFlight as Promise<T>;
+    const execution = (async () => {
+      try {
+        const value = await fn();
+        this.appendEvent({ type: 'step', key, value });
+        return value;
+      } finally {
+        this.stepsInFlight.delete(key);
+      }
+    })();
+    this.stepsInFlight.set(key, execution);
+    return execution;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Parses complete JSONL lines; stops at the first torn or unparsable line (the tail of a killed write). */
+export function parseEventLog(bytes: Buffer): { events: RunEvent[]; validBytes: number } {
+  const events: RunEvent[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    const newline = bytes.indexOf(0x0a, offset);
+    if (newline < 0) break;
+    try {
+      events.push(JSON.parse(bytes.subarray(offset, newline).toString('utf8')) as RunEvent);
+    } catch {
+      break;
+    }
+    offset = newline + 1;
+  }
+  return { events, validBytes: offset };
+}

@@ -1,0 +1,94 @@
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EVENT_LOG_FILE, parseEventLog, RunDirectory } from '../ts/run/run-directory.js';
+
+const tempDir = () => join(mkdtempSync(join(tmpdir(), 'opt-native-run-')), 'run');
+
+describe('RunDirectory', () => {
+  it('appends events as JSON lines and replays them after reopening', () => {
+    const dir = tempDir();
+    const run = RunDirectory.create(dir);
+    run.appendEvent({ type: 'start', seed: 7 });
+    run.appendEvent({ type: 'step', key: 'eval:0', value: { score: 0.5 } });
+    run.close();
+    expect(readFileSync(join(dir, EVENT_LOG_FILE), 'utf8')).toBe(
+      '{"type":"start","seed":7}\n{"type":"step","key":"eval:0","value":{"score":0.5}}\n',
+    );
+    const reopened = RunDirectory.open(dir);
+    expect(reopened.replay()).toEqual([
+      { type: 'start', seed: 7 },
+      { type: 'step', key: 'eval:0', value: { score: 0.5 } },
+    ]);
+    expect(reopened.hasStep('eval:0')).toBe(true);
+    reopened.close();
+  });
+
+  it('refuses to create over an existing run, and to open a folder without one', () => {
+    const dir = tempDir();
+    RunDirectory.create(dir).appendEvent({ type: 'start' });
+    expect(() => RunDirectory.create(dir)).toThrow(/already holds a run; resume it with --resume/);
+    expect(() => RunDirectory.open(tempDir())).toThrow(expect.objectContaining({ code: 'E_FILE_NOT_FOUND' }));
+  });
+
+  it('runStep returns the recorded value instead of calling fn again', async () => {
+    const dir = tempDir();
+    const run = RunDirectory.create(dir);
+    let calls = 0;
+    const compute = async () => ({ calls: ++calls });
+    expect(await run.runStep('a', compute)).toEqual({ calls: 1 });
+    expect(await run.runStep('a', compute)).toEqual({ calls: 1 });
+    run.close();
+    const resumed = RunDirectory.open(dir);
+    expect(await resumed.runStep('a', compute)).toEqual({ calls: 1 });
+    expect(await resumed.runStep('b', compute)).toEqual({ calls: 2 });
+    expect(calls).toBe(2);
+    resumed.close();
+  });
+
+  it('runStep shares one execution between concurrent callers of a key and records nothing on failure', async () => {
+    const run = RunDirectory.create(tempDir());
+    let calls = 0;
+    const slow = async () => {
+      calls += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+      return 42;
+    };
+    expect(await Promise.all([run.runStep('k', slow), run.runStep('k', slow)])).toEqual([42, 42]);
+    expect(calls).toBe(1);
+    await expect(
+      run.runStep('bad', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(run.hasStep('bad')).toBe(false);
+    expect(run.replay().filter((event) => event.type === 'step')).toHaveLength(1);
+    run.close();
+  });
+
+  it('drops a torn last line left by a kill mid-write and appends cleanly after it', () => {
+    const dir = tempDir();
+    const run = RunDirectory.create(dir);
+    run.appendEvent({ type: 'step', key: 'a', value: 1 });
+    run.close();
+    appendFileSync(join(dir, EVENT_LOG_FILE), '{"type":"step","key":"b","val');
+    const resumed = RunDirectory.open(dir);
+    expect(resumed.replay()).toEqual([{ type: 'step', key: 'a', value: 1 }]);
+    resumed.appendEvent({ type: 'step', key: 'b', value: 2 });
+    resumed.close();
+    expect(
+      RunDirectory.open(dir)
+        .replay()
+        .map((event) => event.key),
+    ).toEqual(['a', 'b']);
+  });
+});
+
+describe('parseEventLog', () => {
+  it('counts only complete, parsable lines as valid bytes', () => {
+    expect(parseEventLog(Buffer.from('{"type":"a"}\n{"ty'))).toEqual({ events: [{ type: 'a' }], validBytes: 13 });
+    expect(parseEventLog(Buffer.from('garbage\n{"type":"a"}\n'))).toEqual({ events: [], validBytes: 0 });
+    expect(parseEventLog(Buffer.alloc(0))).toEqual({ events: [], validBytes: 0 });
+  });
+});

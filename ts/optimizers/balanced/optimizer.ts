@@ -135,22 +135,25 @@ export async function optimizeBalanced(options: BalancedOptions): Promise<Balanc
   const schedule = focusSchedule(options.weights, settings.maxEpochs, settings.seed);
   const batches = trainingBatches(train, settings.batchSize, settings.seed);
   const epochs: EpochRecord[] = [];
+  let stopReason: BalancedRunResult['stopReason'] = 'completed';
   for (const [index, focus] of schedule.entries()) {
     const batch = batches.next().value as Example[];
-    const { record, next } = await runEpoch(index + 1, focus, state, batch, {
-      evaluateCached,
-      optimizer,
-      evalSet,
-      validationSet,
-    });
-    epochs.push(record);
-    state = next;
+    let outcome: { record: EpochRecord; next: RunState };
+    try {
+      if (options.signal?.aborted) throw new OptNativeError('E_ABORTED', 'the optimization was aborted');
+      outcome = await runEpoch(index + 1, focus, state, batch, { evaluateCached, optimizer, evalSet, validationSet });
+    } catch (error) {
+      stopReason = stopReasonOf(error);
+      break;
+    }
+    epochs.push(outcome.record);
+    state = outcome.next;
     options.onProgress?.({
-      epoch: record.epoch,
+      epoch: outcome.record.epoch,
       maxEpochs: settings.maxEpochs,
       focus,
-      evaluation: record.evaluation,
-      reverted: record.reverted,
+      evaluation: outcome.record.evaluation,
+      reverted: outcome.record.reverted,
     });
   }
   return {
@@ -171,9 +174,17 @@ export async function optimizeBalanced(options: BalancedOptions): Promise<Balanc
       optimizer: { ...optimizerMeter.usage },
       total: sumUsage(taskMeter.usage, optimizerMeter.usage),
     },
+    stopReason,
     startedAt: new Date(started).toISOString(),
     wallTimeMs: Date.now() - started,
   };
+}
+
+/** Budget and abort end the run with the epochs done so far; any other error fails it. */
+function stopReasonOf(error: unknown): 'budget' | 'aborted' {
+  if (error instanceof OptNativeError && error.code === 'E_BUDGET') return 'budget';
+  if (error instanceof OptNativeError && error.code === 'E_ABORTED') return 'aborted';
+  throw error;
 }
 
 function resolveSettings(options: BalancedOptions): BalancedRunResult['settings'] {

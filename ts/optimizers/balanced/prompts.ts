@@ -6,6 +6,11 @@
 import type { ChatMessage } from '../../llm/types.js';
 import type { Focus } from './focus.js';
 
+/** The starting prompt when the user gives none: reasoning plus the answer cue the task metrics look for. */
+export const DEFAULT_BALANCED_PROMPT =
+  'You are a careful problem solver. Think through the problem step by step, then finish with a final line of ' +
+  'the form "The answer is X".';
+
 export const IMPROVED_PROMPT_START_TAG = '<IMPROVED_VARIABLE>';
 export const IMPROVED_PROMPT_END_TAG = '</IMPROVED_VARIABLE>';
 

@@ -59,6 +59,8 @@ export const balancedRunResultSchema = z.object({
   final: summary,
   epochs: z.array(epochRecordSchema),
   usage: z.object({ task: roleUsage, optimizer: roleUsage, total: roleUsage }),
+  /** Why the run ended: all epochs done, the budget ran out, or it was aborted (the epochs so far are kept). */
+  stopReason: z.enum(['completed', 'budget', 'aborted']),
   startedAt: z.string(),
   wallTimeMs: z.number().min(0),
 });

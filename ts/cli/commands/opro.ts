@@ -1,0 +1,309 @@
+// `opt-native opro`: OPRO prompt optimization of a text task, with the original OPRO Classic tool's flags and files.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { OptNativeError } from '../../errors.js';
+import { withRunControls } from '../../llm/run-controls.js';
+import type { LanguageModel } from '../../llm/types.js';
+import type { OptimizationProgress } from '../../optimizers/contract.js';
+import { OproOptimizer, type OproConfig, type OproResult } from '../../optimizers/opro/index.js';
+import { writeOproOutputs } from '../../optimizers/opro/outputs.js';
+import { promptDigest } from '../../optimizers/opro/steps.js';
+import { Budget } from '../../run/budget.js';
+import { ResponseCache } from '../../run/cache.js';
+import { RunDirectory } from '../../run/run-directory.js';
+import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
+import { loadTextTask } from '../../tasks/text-task.js';
+import type { TextTask } from '../../tasks/types.js';
+import { LanguageModelResolver } from '../language-model-option.js';
+import {
+  addTaskOptions,
+  applyConfigFile,
+  datasetLoadOptions,
+  integerOption,
+  numberOption,
+  requireTextTask,
+  splitName,
+  type TaskOptionValues,
+} from '../task-options.js';
+
+export const DEFAULT_MODEL = 'native:default';
+
+interface OproOptionValues extends TaskOptionValues {
+  outputDir?: string;
+  resume?: boolean | string;
+  config?: string;
+  evaluator: string;
+  evalMode: 'generate' | 'score';
+  optimizerLlm: string;
+  optimizerTemperature: number;
+  optimizerMaxNewTokens: number;
+  numIterations: number;
+  candidatesPerIter: number;
+  topK: number;
+  earlyStopping: number;
+  rewardWBaClip: number;
+  rewardWBaCond: number;
+  rewardWLengthPenalty: number;
+  baselinePrompt?: string;
+  initialPromptsJson?: string;
+  maxCalls?: number;
+  maxTokens?: number;
+  maxDollars?: number;
+  maxMinutes?: number;
+  quiet?: boolean;
+}
+
+/** Options a resumed run takes from its first session, so that the replayed steps line up. */
+const RECORDED_OPTIONS_EVENT = 'opro_options';
+const BUDGET_KEYS = ['maxCalls', 'maxTokens', 'maxDollars', 'maxMinutes', 'quiet', 'resume', 'outputDir', 'config'];
+
+function oproConfigOf(values: OproOptionValues): Partial<OproConfig> {
+  return {
+    numIterations: values.numIterations,
+    candidatesPerIter: values.candidatesPerIter,
+    topK: values.topK,
+    earlyStopping: values.earlyStopping,
+    optimizerTemperature: values.optimizerTemperature,
+    optimizerMaxNewTokens: values.optimizerMaxNewTokens,
+    reward: {
+      wBaClip: values.rewardWBaClip,
+      wBaCond: values.rewardWBaCond,
+      wLengthPenalty: values.rewardWLengthPenalty,
+    },
+    baselinePrompt: values.baselinePrompt,
+    initialPrompts: values.initialPromptsJson ? readInitialPrompts(values.initialPromptsJson) : [],
+    evalMode: values.evalMode,
+  };
+}
+
+function readInitialPrompts(path: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new OptNativeError('E_BAD_INPUT', `cannot read --initial-prompts-json ${path}: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((prompt) => typeof prompt === 'string' && prompt.trim() !== '')) {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `--initial-prompts-json ${path} must hold a JSON array of non-empty strings`,
+    );
+  }
+  return parsed;
+}
+
+/** Opens the run: a new one records its options; a resumed one takes them back (budget flags excepted). */
+function openRun(values: OproOptionValues): { runDir: RunDirectory; values: OproOptionValues } {
+  const resumeDir = typeof values.resume === 'string' ? values.resume : undefined;
+  const outputDir = values.outputDir ?? resumeDir;
+  if (outputDir === undefined) throw new OptNativeError('E_BAD_INPUT', '--output-dir is required');
+  if (!values.resume) {
+    const runDir = RunDirectory.create(outputDir);
+    const recorded = Object.fromEntries(Object.entries(values).filter(([key]) => !BUDGET_KEYS.includes(key)));
+    runDir.appendEvent({ type: RECORDED_OPTIONS_EVENT, options: recorded });
+    return { runDir, values: { ...values, outputDir } };
+  }
+  const runDir = RunDirectory.open(outputDir);
+  const recorded = runDir.replay().find((event) => event.type === RECORDED_OPTIONS_EVENT);
+  if (!recorded) throw new OptNativeError('E_BAD_INPUT', `${outputDir} holds no opro run to resume`);
+  return { runDir, values: { ...values, ...(recorded.options as object), outputDir } };
+}
+
+function budgetOf(values: OproOptionValues): Budget {
+  return new Budget({
+    maxCalls: values.maxCalls,
+    maxTokens: values.maxTokens,
+    maxDollars: values.maxDollars,
+    maxWallMs: values.maxMinutes === undefined ? undefined : values.maxMinutes * 60_000,
+  });
+}
+
+function progressPrinter(quiet: boolean | undefined): ((progress: OptimizationProgress) => void) | undefined {
+  if (quiet) return undefined;
+  return (progress) => {
+    const best = Number.isNaN(progress.bestScore) ? '-' : progress.bestScore.toFixed(4);
+    process.stderr.write(
+      `[opro ${progress.iteration}/${progress.totalIterations}] best ${best} · ${progress.message}\n`,
+    );
+  };
+}
+
+interface HeldoutSummary {
+  split: 'test';
+  score: number;
+  accuracy: number;
+  balanced_accuracy: number;
+  n_samples: number;
+  failures: number;
+}
+
+/** Scores the best prompt on the held-out test split, as a recorded step (a resumed run does not redo it). */
+async function evaluateHeldout(
+  runDir: RunDirectory,
+  task: TextTask,
+  model: LanguageModel,
+  prompt: string,
+  mode: 'generate' | 'score',
+): Promise<HeldoutSummary | undefined> {
+  if (task.splits.test.length === 0) return undefined;
+  return runDir.runStep(`opro/heldout/${promptDigest(prompt)}`, async () => {
+    const report: EvaluationReport = await evaluateTextPrompt({
+      task,
+      examples: task.splits.test,
+      model,
+      instruction: prompt,
+      mode,
+    });
+    return {
+      split: 'test' as const,
+      score: report.score,
+      accuracy: report.accuracy,
+      balanced_accuracy: report.balancedAccuracy,
+      n_samples: report.examples,
+      failures: report.failures,
+    };
+  });
+}
+
+function resultState(result: OproResult) {
+  return {
+    records: result.records,
+    memory: result.memory,
+    iterationStats: result.iterationStats,
+    usage: result.usage,
+    wallTimeMs: result.wallTime,
+    stopReason: result.stopReason,
+  };
+}
+
+function openCache(runDir: RunDirectory): ResponseCache | undefined {
+  try {
+    return new ResponseCache(runDir.cachePath);
+  } catch (error) {
+    process.stderr.write(`warning: response cache disabled (${(error as Error).message})\n`);
+    return undefined;
+  }
+}
+
+async function runOpro(options: OproOptionValues): Promise<void> {
+  const taskSpec = requireTextTask(options);
+  const { runDir, values } = openRun(options);
+  const resolver = new LanguageModelResolver();
+  try {
+    const task = await loadTextTask(taskSpec, datasetLoadOptions(values));
+    const valset = task.splits[splitName(values.split)];
+    if (valset.length === 0)
+      throw new OptNativeError('E_EMPTY_TABLE', `the ${values.split} split of ${task.name} is empty`);
+    const cache = openCache(runDir);
+    const model = withRunControls(await resolver.resolve(values.evaluator), { cache });
+    const optimizerModel = withRunControls(await resolver.resolve(values.optimizerLlm), { cache });
+    const optimizer = new OproOptimizer(oproConfigOf(values), { outputDir: runDir.dir });
+    const result = await optimizer.optimize({
+      task,
+      trainset: task.splits.train,
+      valset,
+      model,
+      optimizerModel,
+      metric: task.metric,
+      budget: budgetOf(values),
+      runDir,
+      seed: values.seed,
+      onProgress: progressPrinter(values.quiet),
+    });
+    // The held-out score is the point of the run: it is measured even when the budget stopped the search.
+    const heldout = await evaluateHeldout(runDir, task, model, result.bestPrompt, values.evalMode);
+    writeOproOutputs(runDir.dir, resultState(result), heldout ? { heldout } : {});
+    printOutcome(result, heldout, runDir.dir);
+  } finally {
+    runDir.close();
+    await resolver.disposeAll();
+  }
+}
+
+function printOutcome(result: OproResult, heldout: HeldoutSummary | undefined, dir: string): void {
+  console.log('=== BEST PROMPT ===');
+  console.log(result.bestPrompt);
+  console.log('');
+  console.log(`Reward: ${result.score.toFixed(4)} (validation score ${result.best.ba_clip.toFixed(3)})`);
+  if (heldout) {
+    console.log(`Held-out ${heldout.split} score: ${heldout.score.toFixed(3)} on ${heldout.n_samples} examples`);
+  }
+  console.log(
+    `Stopped: ${result.stopReason}; ${result.usage.calls} calls, ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens, ${(result.wallTime / 1000).toFixed(1)} s`,
+  );
+  console.log(`Outputs: ${join(dir, 'best_prompt.txt')} and the rest of ${dir}`);
+}
+
+export function registerOpro(program: Command): void {
+  const command = program
+    .command('opro')
+    .description('optimize a prompt with OPRO (Yang et al. 2023), as the OPRO Classic tool');
+  addTaskOptions(command, 'validation')
+    .option('--output-dir <dir>', 'folder for best_prompt.txt, best_metrics.json, opro_*.json(l) and the event log')
+    .option('--resume [dir]', 'resume the run in --output-dir (or DIR) after a crash or kill')
+    .option('--config <file>', 'JSON or YAML file of options (flags given on the command line win)')
+    .option('--evaluator <model>', 'model being prompted', DEFAULT_MODEL)
+    .addOption(
+      new Option('--eval-mode <mode>', 'generate answers or score label choices')
+        .choices(['generate', 'score'])
+        .default('generate'),
+    )
+    .option('--optimizer-llm <model>', 'model writing prompts', DEFAULT_MODEL)
+    .option(
+      '--optimizer-temperature <t>',
+      'sampling temperature of the optimizer model',
+      numberOption('--optimizer-temperature'),
+      0.7,
+    )
+    .option(
+      '--optimizer-max-new-tokens <n>',
+      'completion limit of the optimizer model',
+      integerOption('--optimizer-max-new-tokens'),
+      2000,
+    )
+    .option('--num-iterations <n>', 'maximum iterations', integerOption('--num-iterations'), 30)
+    .option(
+      '--candidates-per-iter <n>',
+      'candidates evaluated per iteration',
+      integerOption('--candidates-per-iter'),
+      3,
+    )
+    .option('--top-k <n>', 'prompts kept in memory and shown to the optimizer', integerOption('--top-k'), 10)
+    .option(
+      '--early-stopping <n>',
+      'iterations without improvement before stopping',
+      integerOption('--early-stopping'),
+      5,
+    )
+    .option(
+      '--reward-w-ba-clip <w>',
+      'reward weight of the task score (BA_clip)',
+      numberOption('--reward-w-ba-clip'),
+      1.0,
+    )
+    .option(
+      '--reward-w-ba-cond <w>',
+      'reward weight of BA_conditions (audio)',
+      numberOption('--reward-w-ba-cond'),
+      0.25,
+    )
+    .option(
+      '--reward-w-length-penalty <w>',
+      'reward penalty per 100 prompt characters',
+      numberOption('--reward-w-length-penalty'),
+      0.05,
+    )
+    .option('--baseline-prompt <text>', 'first prompt evaluated (default: depends on the task)')
+    .option('--initial-prompts-json <file>', 'JSON array of further starting prompts')
+    .option('--max-calls <n>', 'budget: model calls', integerOption('--max-calls'))
+    .option('--max-tokens <n>', 'budget: prompt + completion tokens', integerOption('--max-tokens'))
+    .option('--max-dollars <x>', 'budget: dollars on priced providers', numberOption('--max-dollars'))
+    .option('--max-minutes <x>', 'budget: wall time', numberOption('--max-minutes'))
+    .option('--quiet', 'no progress lines on stderr')
+    .action(async (_options: OproOptionValues, self: Command) => {
+      const config = self.getOptionValue('config') as string | undefined;
+      if (config !== undefined) applyConfigFile(self, config);
+      await runOpro(self.opts<OproOptionValues>());
+    });
+}

@@ -1,0 +1,123 @@
+// Options shared by `opro` and `evaluate`: which task, which split, how many examples, and a --config file.
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { DatasetLoadOptions, SplitName } from '../datasets/types.js';
+import { OptNativeError } from '../errors.js';
+
+export interface TaskOptionValues {
+  task?: string;
+  manifest?: string;
+  split: string;
+  trainSize?: number;
+  evalSize?: number;
+  testSize?: number;
+  testMode?: boolean;
+  datasetsRoot?: string;
+  inputField?: string;
+  targetField?: string;
+  idField?: string;
+  seed: number;
+}
+
+/** Parses a non-negative integer option, with a coded error naming the flag. */
+export function integerOption(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) {
+      throw new OptNativeError('E_BAD_INPUT', `${flag} expects a non-negative integer, got "${value}"`);
+    }
+    return parsed;
+  };
+}
+
+export function numberOption(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed)) throw new OptNativeError('E_BAD_INPUT', `${flag} expects a number, got "${value}"`);
+    return parsed;
+  };
+}
+
+export function addTaskOptions(command: Command, defaultSplit: string): Command {
+  return command
+    .option('--task <spec>', 'text task: bbh:<task> (e.g. bbh:navigate), gsm8k or jsonl:PATH')
+    .option('--manifest <path>', 'audio manifest (Parquet/CSV/JSONL with clip id, audio path, label, conditions)')
+    .option('--split <name>', 'split to use: train, validation (alias dev) or test', defaultSplit)
+    .option('--train-size <n>', 'training examples (exemplars for the optimizer)', integerOption('--train-size'))
+    .option('--eval-size <n>', 'validation examples candidates are scored on', integerOption('--eval-size'))
+    .option('--test-size <n>', 'held-out test examples', integerOption('--test-size'))
+    .option('--test-mode', '5 examples per split, for smoke tests')
+    .option('--datasets-root <dir>', 'folder with gsm8k/ and bbh/ (default $OPT_NATIVE_DATASETS or ../shared/datasets)')
+    .option('--input-field <name>', 'jsonl: field holding the input', undefined)
+    .option('--target-field <name>', 'jsonl: field holding the target', undefined)
+    .option('--id-field <name>', 'jsonl: field holding a stable id', undefined)
+    .addOption(
+      new Option('--seed <n>', 'seed of splits, sampling and the optimizer')
+        .default(42)
+        .argParser(integerOption('--seed')),
+    );
+}
+
+/** `dev` is the original tool's name for the validation split. */
+export function splitName(split: string): SplitName {
+  const name = split === 'dev' ? 'validation' : split;
+  if (name !== 'train' && name !== 'validation' && name !== 'test') {
+    throw new OptNativeError('E_BAD_INPUT', `--split must be train, validation (dev) or test, got "${split}"`);
+  }
+  return name;
+}
+
+export function datasetLoadOptions(values: TaskOptionValues): DatasetLoadOptions {
+  return {
+    seed: values.seed,
+    sizes: { train: values.trainSize, validation: values.evalSize, test: values.testSize },
+    testMode: values.testMode,
+    datasetsRoot: values.datasetsRoot,
+    inputField: values.inputField,
+    targetField: values.targetField,
+    idField: values.idField,
+  };
+}
+
+/** Audio tasks arrive with the audio evaluator; until then `--manifest` is refused with a clear code. */
+export function requireTextTask(values: TaskOptionValues): string {
+  if (values.manifest !== undefined) {
+    throw new OptNativeError(
+      'E_NATIVE_UNAVAILABLE',
+      'audio evaluator not built yet: --manifest is accepted but audio tasks cannot be evaluated in this version; ' +
+        'use --task for text tasks',
+    );
+  }
+  if (values.task === undefined) throw new OptNativeError('E_BAD_INPUT', 'pass --task (bbh:<task>, gsm8k, jsonl:PATH)');
+  return values.task;
+}
+
+const camelCase = (key: string) => key.replace(/[-_]([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+
+/**
+ * Applies a --config file (JSON or YAML; keys as the long flags, kebab-case, snake_case or camelCase) to the options
+ * the command line left at their defaults: flags given explicitly win over the file.
+ */
+export function applyConfigFile(command: Command, path: string): void {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new OptNativeError('E_BAD_INPUT', `cannot read --config ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new OptNativeError('E_BAD_INPUT', `--config ${path} must hold an object of option names to values`);
+  }
+  const known = new Set(command.options.map((option) => option.attributeName()));
+  for (const [rawKey, value] of Object.entries(parsed)) {
+    const key = camelCase(rawKey);
+    if (!known.has(key) || key === 'config') {
+      throw new OptNativeError('E_BAD_INPUT', `--config ${path}: unknown option "${rawKey}"`);
+    }
+    const source = command.getOptionValueSource(key);
+    if (source === undefined || source === 'default') command.setOptionValueWithSource(key, value, 'config');
+  }
+}

@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AnthropicLanguageModel } from '../ts/llm/anthropic.js';
+import { OpenAICompatibleLanguageModel } from '../ts/llm/openai-compatible.js';
+import { createLanguageModel, registerNativeLoader } from '../ts/llm/registry.js';
+import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
+import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+
+afterEach(() => registerNativeLoader(undefined));
+
+describe('createLanguageModel', () => {
+  it('refuses native: with E_NATIVE_UNAVAILABLE until a loader is registered', async () => {
+    await expect(createLanguageModel('native:default')).rejects.toMatchObject({ code: 'E_NATIVE_UNAVAILABLE' });
+  });
+
+  it('hands native: specs and options to the registered loader', async () => {
+    const seen: unknown[] = [];
+    registerNativeLoader(async (spec, options) => {
+      seen.push(spec, options);
+      return new ScriptedLanguageModel({ modelId: 'qwen-native', respond: () => 'local' });
+    });
+    const model = await createLanguageModel('native:/m/q.gguf', { native: { threads: 2 } });
+    expect(model.modelId).toBe('qwen-native');
+    expect(seen).toEqual([{ provider: 'native', path: '/m/q.gguf' }, { threads: 2 }]);
+    expect((await model.generate({ messages: [{ role: 'user', content: 'q' }] })).text).toBe('local');
+  });
+
+  it('wraps HTTP providers in the resilience layer unless asked not to', async () => {
+    const wrapped = await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#qwen', { apiKey: 'k' });
+    expect(wrapped).toBeInstanceOf(ResilientLanguageModel);
+    expect(wrapped.provider).toBe('openai-compatible');
+    expect(wrapped.modelId).toBe('qwen');
+    const bare = await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#qwen', { resilience: false });
+    expect(bare).toBeInstanceOf(OpenAICompatibleLanguageModel);
+    expect((bare as OpenAICompatibleLanguageModel).baseURL).toBe('http://127.0.0.1:9/v1');
+    const openai = await createLanguageModel('openai:gpt-4o-mini', { apiKey: 'k', resilience: false });
+    expect(openai.provider).toBe('openai');
+    const claude = await createLanguageModel('anthropic:claude-x', { apiKey: 'k', resilience: false });
+    expect(claude).toBeInstanceOf(AnthropicLanguageModel);
+  });
+
+  it('shares one concurrency limiter between models of the same endpoint', async () => {
+    const a = (await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#a')) as ResilientLanguageModel;
+    const b = (await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#b')) as ResilientLanguageModel;
+    const c = (await createLanguageModel('openai-compatible:http://127.0.0.1:10/v1#a')) as ResilientLanguageModel;
+    expect(a.limiter).toBe(b.limiter);
+    expect(a.limiter).not.toBe(c.limiter);
+  });
+});

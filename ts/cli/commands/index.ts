@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
+import { registerBalanced } from './balanced.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerExperiments } from './experiments.js';
 import { registerModels } from './models.js';
 import { registerOpro } from './opro.js';
+import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
 
 /** Each CLI command lives in its own file and registers itself on the program. */
 export type CommandRegistration = (program: Command) => void;
 
 export const commandRegistrations: CommandRegistration[] = [
+  registerBalanced,
   registerEvaluate,
+  registerExperiments,
   registerModels,
   registerOpro,
+  registerReport,
   registerServe,
 ];

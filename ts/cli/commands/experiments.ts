@@ -1,0 +1,51 @@
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { runExperiments } from '../../optimizers/balanced/experiments.js';
+import { parseWeightPair } from '../../optimizers/balanced/focus.js';
+import { configLabel } from '../../report/data.js';
+import {
+  addSharedBalancedOptions,
+  describeRun,
+  disposeModels,
+  prepareBalancedRun,
+  progressPrinter,
+  type SharedBalancedCliOptions,
+} from './balanced.js';
+
+interface ExperimentsCliOptions extends SharedBalancedCliOptions {
+  configs: string[];
+  sequential?: boolean;
+}
+
+/** `opt-native experiments`: one balanced optimization per weight pair, all results in one folder. */
+export function registerExperiments(program: Command): void {
+  const command = program
+    .command('experiments')
+    .description('run the balanced optimizer once per accuracy,efficiency weight pair into one results folder');
+  addSharedBalancedOptions(command)
+    .requiredOption('--configs <pairs...>', 'weight pairs "accuracy,efficiency", e.g. 0.3,0.7 0.5,0.5 0.7,0.3')
+    .option('--sequential', 'run the configurations one after another even where the provider allows concurrency')
+    .action(async (options: ExperimentsCliOptions) => {
+      const configs = options.configs.map(parseWeightPair);
+      const outputDir = resolve(options.outputDir ?? join('runs', 'experiments'));
+      // Each configuration prints its own progress; the label tells interleaved lines apart.
+      const prepared = await prepareBalancedRun(options);
+      const concurrent = prepared.concurrentSafe && !options.sequential;
+      try {
+        const summary = await runExperiments({
+          base: prepared.base,
+          configs,
+          outputDir,
+          concurrent,
+          progressFor: (weights) => progressPrinter(configLabel(weights)),
+          onRunDone: (result) => process.stdout.write(`${describeRun(result)}\n`),
+        });
+        process.stdout.write(
+          `${summary.files.length} runs (${concurrent ? 'concurrent' : 'sequential'}) in ${summary.outputDir}\n` +
+            `report: opt-native report --results ${summary.outputDir} --output ${join(summary.outputDir, 'report.html')}\n`,
+        );
+      } finally {
+        await disposeModels(prepared.models);
+      }
+    });
+}

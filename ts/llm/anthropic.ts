@@ -104,7 +104,7 @@ export class AnthropicLanguageModel implements LanguageModel {
         usage: { promptTokens: message.usage.input_tokens, completionTokens: message.usage.output_tokens },
       };
     } catch (error) {
-      throw toProviderError(error, this.label);
+      throw toProviderError(error, this.label, request.signal);
     }
   }
 
@@ -130,7 +130,7 @@ export class AnthropicLanguageModel implements LanguageModel {
           }
         }
       } catch (error) {
-        throw toProviderError(error, this.label);
+        throw toProviderError(error, this.label, request.signal);
       }
       if (!finishReason) throw new ProviderError('connection', `${this.label}: the stream ended before it finished`);
       return { text, finishReason, usage, modelId: this.modelId };

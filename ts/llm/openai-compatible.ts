@@ -88,7 +88,7 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
         },
       };
     } catch (error) {
-      throw toProviderError(error, this.label);
+      throw toProviderError(error, this.label, request.signal);
     }
   }
 
@@ -113,7 +113,7 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
           }
         }
       } catch (error) {
-        throw toProviderError(error, this.label);
+        throw toProviderError(error, this.label, request.signal);
       }
       // A stream cut short without a finish reason is a failure, not a short answer (it must never be cached).
       if (!finishReason) throw new ProviderError('connection', `${this.label}: the stream ended before it finished`);

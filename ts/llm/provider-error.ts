@@ -60,14 +60,20 @@ function asHeaderGetter(headers: unknown): { get(name: string): string | null } 
 
 /**
  * Maps an error of the `openai` / `@anthropic-ai/sdk` clients (both Stainless-generated, same error classes) to a
- * ProviderError or E_ABORTED. `label` names the provider and model in the message.
+ * ProviderError or E_ABORTED. `label` names the provider and model in the message; `signal` is the request's.
  */
-export function toProviderError(error: unknown, label: string, nowMs: number = Date.now()): OptNativeError {
+export function toProviderError(
+  error: unknown,
+  label: string,
+  signal?: AbortSignal,
+  nowMs: number = Date.now(),
+): OptNativeError {
   if (error instanceof OptNativeError) return error;
   const shape = (error ?? {}) as SdkErrorShape;
   const name = typeof shape.name === 'string' ? shape.name : '';
   const message = typeof shape.message === 'string' ? shape.message : String(error);
-  if (name === 'APIUserAbortError' || name === 'AbortError') {
+  // Whatever the client made of it, a request whose signal fired was aborted (not a connection failure).
+  if (signal?.aborted || name === 'APIUserAbortError' || name === 'AbortError') {
     return new OptNativeError('E_ABORTED', `${label}: the request was aborted`, { cause: error });
   }
   if (name === 'APIConnectionTimeoutError') {

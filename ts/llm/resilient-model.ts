@@ -157,8 +157,11 @@ export class ResilientLanguageModel implements LanguageModel {
       this.breaker.recordSuccess();
       return value;
     } catch (caught) {
-      const error =
-        timedOut && !callerSignal?.aborted
+      const error = callerSignal?.aborted
+        ? new OptNativeError('E_ABORTED', `${this.provider}:${this.modelId}: the request was aborted`, {
+            cause: caught,
+          })
+        : timedOut
           ? new ProviderError('timeout', `${this.provider}:${this.modelId}: no answer within ${timeoutMs} ms`, {
               cause: caught,
             })

@@ -187,8 +187,10 @@ function openCache(runDir: RunDirectory): ResponseCache | undefined {
 }
 
 async function runOpro(options: OproOptionValues): Promise<void> {
-  const taskSpec = requireTextTask(options);
+  // Check the task before creating the run folder; a resumed run takes its task from the folder.
+  if (!options.resume) requireTextTask(options);
   const { runDir, values } = openRun(options);
+  const taskSpec = requireTextTask(values);
   const resolver = new LanguageModelResolver();
   try {
     const task = await loadTextTask(taskSpec, datasetLoadOptions(values));

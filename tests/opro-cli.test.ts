@@ -1,0 +1,216 @@
+/**
+ * End to end: the real CLI in a child process runs `opro` and `evaluate` on BBH navigate (test mode: 5 examples a
+ * split) with the hidden `scripted:<json>` model string, writes the original tool's files, refuses audio manifests
+ * clearly, honours --config, and resumes after SIGKILL to the same result as an uninterrupted run.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repoRoot = join(import.meta.dirname, '..');
+// The CLI's own entry from source, so the test does not depend on a fresh dist/ build (as tests/balanced-cli).
+const ENTRY = "import { main } from './ts/cli/main.ts'; await main(['node', 'opt-native', ...process.argv.slice(1)]);";
+const NODE_ARGS = ['--import', 'tsx', '--input-type=module', '-e', ENTRY];
+
+async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [...NODE_ARGS, ...args], { cwd: repoRoot });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'opro-cli-'));
+
+/**
+ * One stateless script for both roles. As optimizer it always proposes the same four instructions (dedup makes each
+ * iteration take the next new one); as evaluator it answers "Yes" unless told to be careful, then "No".
+ */
+function writeScript(name: string, delayMs = 0): string {
+  const path = join(dir, name);
+  const script = {
+    modelId: 'scripted-navigator',
+    delayMs,
+    rules: [
+      {
+        contains: '<INS>',
+        reply:
+          '<INS>Think carefully, answer Yes or No.</INS> <INS>Reply Yes or No.</INS> ' +
+          '<INS><|im_start|>Yes or No</INS> <INS>Count the steps carefully and answer Yes or No.</INS>',
+      },
+      { contains: 'carefully', reply: 'No' },
+    ],
+    default: 'So the answer is Yes.',
+  };
+  writeFileSync(path, JSON.stringify(script));
+  return `scripted:${path}`;
+}
+
+const model = writeScript('model.json');
+const common = (outputDir: string, scripted = model) => [
+  'opro',
+  '--task',
+  'bbh:navigate',
+  '--test-mode',
+  '--output-dir',
+  outputDir,
+  '--evaluator',
+  scripted,
+  '--optimizer-llm',
+  scripted,
+  '--candidates-per-iter',
+  '1',
+  '--quiet',
+];
+
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+const readLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+
+describe('opt-native opro', () => {
+  it('optimizes bbh:navigate and writes the original tool files', async () => {
+    const out = join(dir, 'run');
+    const { stdout, stderr, code } = await cli([...common(out), '--num-iterations', '3']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    for (const file of [
+      'best_prompt.txt',
+      'best_metrics.json',
+      'best_prompt_summary.json',
+      'opro_prompts.jsonl',
+      'opro_memory.json',
+      'opro_history.json',
+      'events.jsonl',
+    ]) {
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    const summary = readJson(join(out, 'best_prompt_summary.json'));
+    const best = readFileSync(join(out, 'best_prompt.txt'), 'utf8');
+    expect(summary.best_prompt).toBe(best);
+    expect(summary.heldout).toMatchObject({ split: 'test', n_samples: 5 });
+    expect(stdout).toContain(`=== BEST PROMPT ===\n${best}\n`);
+    expect(stdout).toMatch(/Held-out test score: \d\.\d{3} on 5 examples/);
+    const prompts = readLines(join(out, 'opro_prompts.jsonl'));
+    expect(prompts.filter((record) => record.status === 'evaluated')).toHaveLength(4);
+    expect(prompts.find((record) => record.prompt.includes('<|im_start|>'))?.rejection_reason).toBe(
+      'contains forbidden token <|im_start|>',
+    );
+    expect(readJson(join(out, 'opro_history.json')).iteration_stats).toHaveLength(4);
+  });
+
+  it('refuses a second run in the same folder and audio manifests, with stable codes', async () => {
+    const out = join(dir, 'run');
+    const again = await cli([...common(out), '--num-iterations', '1']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error\[E_BAD_INPUT\]: .*already holds a run/);
+    const audio = await cli(['opro', '--manifest', 'clips.parquet', '--output-dir', join(dir, 'audio')]);
+    expect(audio.code).toBe(1);
+    expect(audio.stderr).toMatch(/^error\[E_NATIVE_UNAVAILABLE\]: audio evaluator not built yet/);
+  });
+
+  it('reads options from a YAML --config, command-line flags winning', async () => {
+    const configPath = join(dir, 'opro.yaml');
+    writeFileSync(configPath, 'num-iterations: 1\nreward_w_length_penalty: 0\ntop-k: 2\n');
+    const out = join(dir, 'configured');
+    const { code, stderr } = await cli([...common(out), '--config', configPath, '--top-k', '3']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const history = readJson(join(out, 'opro_history.json'));
+    expect(history.iteration_stats.map((stats: { iteration: number }) => stats.iteration)).toEqual([0, 1]);
+    // No length penalty: the reward equals the validation score.
+    const best = readJson(join(out, 'best_metrics.json'));
+    expect(best.reward).toBe(best.ba_clip);
+    expect(readJson(join(out, 'opro_memory.json')).length).toBeLessThanOrEqual(3);
+    const bad = await cli([...common(join(dir, 'bad')), '--config', configPath.replace('opro.yaml', 'nope.yaml')]);
+    expect(bad.stderr).toMatch(/^error\[E_BAD_INPUT\]: cannot read --config/);
+  });
+
+  it('resumes after SIGKILL to the same candidates and rewards as an uninterrupted run', async () => {
+    const slow = writeScript('slow.json', 15);
+    const straight = join(dir, 'straight');
+    expect((await cli([...common(straight, slow), '--num-iterations', '3'])).code).toBe(0);
+
+    const killed = join(dir, 'killed');
+    const child = spawn(process.execPath, [...NODE_ARGS, ...common(killed, slow), '--num-iterations', '3'], {
+      cwd: repoRoot,
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const eventsPath = join(killed, 'events.jsonl');
+    const stepCount = () =>
+      existsSync(eventsPath) ? readLines(eventsPath).filter((e) => e.type === 'step').length : 0;
+    while (stepCount() < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    child.kill('SIGKILL');
+    expect(await exited).toBeNull();
+    expect(
+      existsSync(join(killed, 'best_prompt_summary.json')) &&
+        readJson(join(killed, 'best_prompt_summary.json')).heldout,
+    ).toBeFalsy();
+
+    const resumed = await cli(['opro', '--resume', killed, '--quiet']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    const essentials = (folder: string) =>
+      readLines(join(folder, 'opro_prompts.jsonl')).map((record) => [
+        record.iteration,
+        record.prompt,
+        record.status,
+        record.reward,
+        record.rejection_reason,
+      ]);
+    expect(essentials(killed)).toEqual(essentials(straight));
+    expect(readJson(join(killed, 'best_prompt_summary.json')).heldout).toEqual(
+      readJson(join(straight, 'best_prompt_summary.json')).heldout,
+    );
+    // Calls cut off by the kill were cached before their step was recorded: on resume they come back as cache hits.
+    const usage = (folder: string) => readJson(join(folder, 'opro_history.json')).usage;
+    expect(usage(killed).calls + usage(killed).cacheHits).toBe(usage(straight).calls + usage(straight).cacheHits);
+  });
+});
+
+describe('opt-native evaluate', () => {
+  it('writes a predictions CSV and prints the metrics', async () => {
+    const promptFile = join(dir, 'prompt.txt');
+    writeFileSync(promptFile, 'Reply Yes or No.\n');
+    const csv = join(dir, 'predictions.csv');
+    const metrics = join(dir, 'metrics.json');
+    const { stdout, stderr, code } = await cli([
+      'evaluate',
+      '--prompt-file',
+      promptFile,
+      '--task',
+      'bbh:navigate',
+      '--test-mode',
+      '--evaluator',
+      model,
+      '--output-csv',
+      csv,
+      '--metrics-json',
+      metrics,
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('id,raw_output,normalized_answer,target,correct');
+    expect(lines).toHaveLength(6);
+    // The scripted evaluator always says Yes: correct exactly where the target is Yes.
+    for (const line of lines.slice(1)) {
+      const [id, raw, answer, target, correct] = line.split(',');
+      expect(id).toMatch(/^bbh-navigate-\d+$/);
+      expect([raw, answer]).toEqual(['So the answer is Yes.', 'Yes']);
+      expect(correct).toBe(target === 'Yes' ? '1' : '0');
+    }
+    const report = readJson(metrics);
+    expect(report).toMatchObject({ task: 'bbh:navigate', split: 'test', n_samples: 5, balanced_accuracy: 0.5 });
+    expect(stdout).toContain('bbh:navigate test: balanced_accuracy 0.5000 on 5 examples');
+  });
+});

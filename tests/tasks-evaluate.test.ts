@@ -1,0 +1,174 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DatasetSplits, Example } from '../ts/datasets/types.js';
+import { OptNativeError } from '../ts/errors.js';
+import { loadScriptedModelFile } from '../ts/llm/scripted-file.js';
+import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
+import { createTextTask, formatQuestion, loadTextTask } from '../ts/tasks/text-task.js';
+
+const example = (id: string, input: string, target: string): Example => ({ id, input, target });
+const splitsOf = (name: string, metric: DatasetSplits['defaultMetric'], examples: Example[]): DatasetSplits => ({
+  name,
+  defaultMetric: metric,
+  train: [],
+  validation: examples,
+  test: [],
+});
+
+describe('text tasks', () => {
+  it('navigate is word-label classification scored by balanced accuracy, with required label words', async () => {
+    const task = await loadTextTask('bbh:navigate');
+    expect(task).toMatchObject({
+      scoreKind: 'balanced_accuracy',
+      labels: ['No', 'Yes'],
+      requiredLabelWords: ['No', 'Yes'],
+    });
+    expect(task.extractAnswer('Let me think. No, I end elsewhere.')).toBe('No');
+  });
+
+  it('multiple-choice tasks use accuracy over letters; free-form tasks use normalized exact match', async () => {
+    const choice = await loadTextTask('bbh:logical_deduction_three_objects');
+    expect(choice).toMatchObject({ scoreKind: 'accuracy', labels: ['(A)', '(B)', '(C)'], requiredLabelWords: [] });
+    expect(choice.extractAnswer('Reasoning (A) is wrong... so the answer is (C).')).toBe('(C)');
+    const sorting = await loadTextTask('bbh:word_sorting');
+    expect(sorting.labels).toBeUndefined();
+    expect(sorting.metric('the answer is apple Banana.', example('w', '', 'apple banana')).score).toBe(1);
+  });
+
+  it('gsm8k is numeric: the last number of the reply against the #### target', async () => {
+    const task = await loadTextTask('gsm8k', { testMode: true });
+    expect(task.scoreKind).toBe('accuracy');
+    expect(task.extractAnswer('So she makes $1,080 a week.')).toBe('1080');
+    expect(task.metric('1080', example('g', '', '1080'))).toEqual({ score: 1 });
+    expect(task.metric(null, example('g', '', '7'))).toEqual({ score: 0, feedback: 'expected 7, got no number' });
+  });
+
+  it('places the instruction before the question (OPRO Q_begin)', () => {
+    expect(formatQuestion(' Be brief. ', example('a', 'Is 2 even?', 'Yes'))).toEqual([
+      { role: 'user', content: 'Be brief.\n\nQ: Is 2 even?\nA:' },
+    ]);
+    expect(formatQuestion('', example('a', 'Is 2 even?', 'Yes'))[0]?.content).toBe('Q: Is 2 even?\nA:');
+  });
+});
+
+describe('evaluateTextPrompt', () => {
+  const task = createTextTask(
+    splitsOf('bbh:toy', 'exact_match', [
+      example('a', 'alpha', 'Yes'),
+      example('b', 'beta', 'Yes'),
+      example('c', 'gamma', 'Yes'),
+      example('d', 'delta', 'No'),
+    ]),
+  );
+
+  it('scores generated answers: accuracy and balanced accuracy (hand-computed)', async () => {
+    const model = new ScriptedLanguageModel({
+      respond: (request) => (request.messages[0]!.content.includes('gamma') ? 'No.' : 'Yes'),
+    });
+    const report = await evaluateTextPrompt({
+      task,
+      examples: task.splits.validation,
+      model,
+      instruction: 'Go.',
+      batchSize: 3,
+    });
+    // a, b right; c wrong (said No); d wrong (said Yes): accuracy 2/4; BA = (2/3 + 0/1) / 2 = 1/3
+    expect(report.accuracy).toBe(0.5);
+    expect(report.balancedAccuracy).toBeCloseTo(1 / 3, 12);
+    expect(report.score).toBeCloseTo(1 / 3, 12);
+    expect(report.predictions.map((prediction) => [prediction.id, prediction.answer, prediction.correct])).toEqual([
+      ['a', 'Yes', true],
+      ['b', 'Yes', true],
+      ['c', 'No', false],
+      ['d', 'Yes', false],
+    ]);
+    expect(report.usage.calls).toBe(4);
+    expect(model.calls[0]).toMatchObject({ temperature: 0, maxTokens: task.maxAnswerTokens });
+  });
+
+  it('counts a failing example as wrong, but fails the evaluation when most examples fail', async () => {
+    const flaky = new ScriptedLanguageModel({
+      respond: (request) => {
+        if (request.messages[0]!.content.includes('beta')) throw new Error('timeout');
+        return 'Yes';
+      },
+    });
+    const report = await evaluateTextPrompt({ task, examples: task.splits.validation, model: flaky, instruction: '' });
+    expect(report.failures).toBe(1);
+    expect(report.predictions[1]).toMatchObject({ id: 'b', correct: false, error: 'timeout' });
+    const broken = new ScriptedLanguageModel({
+      respond: (request) => {
+        if (!request.messages[0]!.content.includes('alpha')) throw new Error('down');
+        return 'Yes';
+      },
+    });
+    await expect(
+      evaluateTextPrompt({ task, examples: task.splits.validation, model: broken, instruction: '' }),
+    ).rejects.toMatchObject({ code: 'E_PROVIDER', message: expect.stringContaining('3 of 4') });
+  });
+
+  it('stops at once on budget and abort errors', async () => {
+    const model = new ScriptedLanguageModel({
+      respond: () => {
+        throw new OptNativeError('E_BUDGET', 'budget exhausted');
+      },
+    });
+    await expect(
+      evaluateTextPrompt({ task, examples: task.splits.validation, model, instruction: '' }),
+    ).rejects.toMatchObject({ code: 'E_BUDGET' });
+  });
+
+  it('score mode picks the most likely label; it needs a scorer and a label set', async () => {
+    const scorer = new ScriptedLanguageModel({
+      respond: () => '',
+      scoreChoices: (request) => (request.messages[0]!.content.includes('delta') ? [-0.1, -3] : [-3, -0.1]),
+    });
+    const report = await evaluateTextPrompt({
+      task,
+      examples: task.splits.validation,
+      model: scorer,
+      instruction: '',
+      mode: 'score',
+    });
+    // Choices are the sorted labels [No, Yes]: delta → No, the rest → Yes: all right.
+    expect(report.accuracy).toBe(1);
+    const plain = new ScriptedLanguageModel({ respond: () => 'Yes' });
+    await expect(
+      evaluateTextPrompt({ task, examples: task.splits.validation, model: plain, instruction: '', mode: 'score' }),
+    ).rejects.toMatchObject({ code: 'E_BAD_INPUT' });
+  });
+});
+
+describe('scripted:<json> model scripts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'model-script-'));
+
+  it('replies by the first rule whose strings all occur, else the default; rules may fail', async () => {
+    const path = join(dir, 'script.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        rules: [
+          { contains: ['red', 'blue'], reply: 'both' },
+          { contains: 'red', reply: 'red only' },
+          { contains: 'boom', error: 'scripted failure' },
+        ],
+        default: 'neither',
+      }),
+    );
+    const model = loadScriptedModelFile(path);
+    const ask = async (content: string) => (await model.generate({ messages: [{ role: 'user', content }] })).text;
+    expect(await ask('red and blue')).toBe('both');
+    expect(await ask('red')).toBe('red only');
+    expect(await ask('green')).toBe('neither');
+    await expect(ask('boom')).rejects.toMatchObject({ code: 'E_PROVIDER', message: 'scripted failure' });
+  });
+
+  it('refuses malformed scripts with E_BAD_INPUT', () => {
+    const path = join(dir, 'bad.json');
+    writeFileSync(path, JSON.stringify({ rules: [{ contains: 'x', replyy: 'typo' }] }));
+    expect(() => loadScriptedModelFile(path)).toThrow(expect.objectContaining({ code: 'E_BAD_INPUT' }));
+  });
+});

@@ -1,2 +1,30 @@
 export { OptNativeError, fromNativeError, type ErrorCode } from './errors.js';
 export { nativeBinding } from './native/binding.js';
+export * from './llm/types.js';
+export { ScriptedLanguageModel, type ScriptedLanguageModelOptions, type ScriptedReply } from './llm/scripted.js';
+export { parseModelString, type ModelSpec } from './llm/model-string.js';
+export {
+  createLanguageModel,
+  registerNativeLoader,
+  type CreateLanguageModelOptions,
+  type NativeLoader,
+} from './llm/registry.js';
+export { OpenAICompatibleLanguageModel, type OpenAICompatibleOptions } from './llm/openai-compatible.js';
+export { AnthropicLanguageModel, type AnthropicOptions } from './llm/anthropic.js';
+export { ProviderError, type ProviderFailureKind } from './llm/provider-error.js';
+export { ResilientLanguageModel, sharedLimiter, type ResilienceOptions } from './llm/resilient-model.js';
+export { CachedLanguageModel } from './llm/cached-model.js';
+export { BudgetedLanguageModel } from './llm/budgeted-model.js';
+export { withRunControls } from './llm/run-controls.js';
+export { createModelStream, collectStream, type ModelStream } from './llm/stream-result.js';
+export { Budget, BudgetExceeded, type BudgetLimits, type BudgetOptions, type BudgetSpent } from './run/budget.js';
+export { DEFAULT_PRICES, costOfCall, type ModelPrice } from './run/prices.js';
+export { ResponseCache, type CacheStats } from './run/cache.js';
+export { AdaptiveLimiter, type AdaptiveLimiterOptions } from './run/limiter.js';
+export { retryWithBackoff, backoffDelayMs, type RetryOptions } from './run/retry.js';
+export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState } from './run/breaker.js';
+export { RunDirectory, type RunEvent } from './run/run-directory.js';
+export { createProgress, type ProgressReporter } from './run/progress.js';
+export { createLogger, type LogLevel } from './run/logger.js';
+export { systemClock, seededRandom, type Clock } from './run/clock.js';
+export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';

@@ -1,9 +1,12 @@
+import { createServer } from 'node:http';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnthropicLanguageModel } from '../ts/llm/anthropic.js';
 import { OpenAICompatibleLanguageModel } from '../ts/llm/openai-compatible.js';
 import { createLanguageModel, registerNativeLoader } from '../ts/llm/registry.js';
 import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+import { createLogger } from '../ts/run/logger.js';
 
 afterEach(() => registerNativeLoader(undefined));
 
@@ -44,5 +47,44 @@ describe('createLanguageModel', () => {
     const c = (await createLanguageModel('openai-compatible:http://127.0.0.1:10/v1#a')) as ResilientLanguageModel;
     expect(a.limiter).toBe(b.limiter);
     expect(a.limiter).not.toBe(c.limiter);
+  });
+});
+
+describe('retry logging', () => {
+  it('logs each retry with its reason and delay, never the key', async () => {
+    let requests = 0;
+    const server = createServer((_request, response) => {
+      requests += 1;
+      if (requests === 1) {
+        response.writeHead(503, { 'content-type': 'application/json', 'retry-after-ms': '10' });
+        return void response.end('{"error":{"message":"overloaded"}}');
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const port = (server.address() as { port: number }).port;
+    const model = await createLanguageModel(`openai-compatible:http://127.0.0.1:${port}/v1#m`, {
+      apiKey: 'sk-secret-key-123456789',
+      logger: createLogger({ destination }),
+    });
+    expect((await model.generate({ messages: [{ role: 'user', content: 'q' }] })).text).toBe('ok');
+    server.close();
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as { msg: string; delayMs: number; attempt: number };
+    expect(entry).toMatchObject({ attempt: 1, delayMs: 10 });
+    expect(entry.msg).toMatch(/^retrying: openai-compatible:m: HTTP 503/);
+    expect(lines[0]).not.toContain('sk-secret');
   });
 });

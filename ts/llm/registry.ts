@@ -1,4 +1,5 @@
 import { OptNativeError } from '../errors.js';
+import type { Logger } from '../run/logger.js';
 import { AnthropicLanguageModel } from './anthropic.js';
 import { parseModelString, type ModelSpec } from './model-string.js';
 import { OpenAICompatibleLanguageModel } from './openai-compatible.js';
@@ -13,6 +14,8 @@ export interface CreateLanguageModelOptions {
   timeoutMs?: number;
   /** Retries, shared limit and breaker around HTTP providers; `false` returns the bare provider. */
   resilience?: ResilienceOptions | false;
+  /** Retries are logged here at warn level (with the reason and the delay). */
+  logger?: Logger;
   /** Passed through to the native loader (device, threads, …). */
   native?: Record<string, unknown>;
 }
@@ -48,8 +51,16 @@ export async function createLanguageModel(
   const provider = createHttpProvider(spec, options);
   if (options.resilience === false) return provider;
   const limiterKey = `${provider.provider}:${spec.provider === 'openai-compatible' ? spec.baseURL : 'default'}`;
+  const logger = options.logger;
   return new ResilientLanguageModel(provider, {
     timeoutMs: options.timeoutMs,
+    onRetry: logger
+      ? ({ attempt, delayMs, error }) =>
+          logger.warn(
+            { model: modelString, attempt, delayMs: Math.round(delayMs) },
+            `retrying: ${error instanceof Error ? error.message : String(error)}`,
+          )
+      : undefined,
     ...options.resilience,
     limiter: options.resilience?.limiter ?? sharedLimiter(limiterKey),
   });

@@ -35,7 +35,7 @@ export function registerServe(program: Command): void {
     .action(async (_options: ServeCommandOptions, command: Command) => {
       const options = command.optsWithGlobals<ServeCommandOptions>();
       const logger = createLogger({ level: options.logLevel ?? 'info' });
-      const model = await createLanguageModel(options.model);
+      const model = await createLanguageModel(options.model, { logger });
       const server = await startServer({
         model,
         host: options.host,

@@ -41,7 +41,8 @@ export interface OpenedReport {
 
 /** Opens a report file and waits until its charts are drawn (or fails with the page's errors). */
 export async function openReport(browser: Browser, htmlPath: string, timeoutMs = 15_000): Promise<OpenedReport> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  // 2x device pixels: Chart.js then draws the canvases at double resolution, for sharp PNGs.
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 2 });
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());

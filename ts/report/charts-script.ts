@@ -10,6 +10,20 @@ export const CHARTS_SCRIPT = String.raw`
   var data = JSON.parse(document.getElementById('report-data').textContent);
   Chart.defaults.animation = false;
   Chart.defaults.responsive = false;
+  // Room on the right so the last epoch's marker and tick label are not cut at the canvas edge.
+  Chart.defaults.layout.padding = { top: 4, right: 24, bottom: 4, left: 8 };
+  // Paint a white background so the exported PNGs are not transparent.
+  Chart.register({
+    id: 'whiteBackground',
+    beforeDraw: function (chart) {
+      var context = chart.ctx;
+      context.save();
+      context.globalCompositeOperation = 'destination-over';
+      context.fillStyle = '#ffffff';
+      context.fillRect(0, 0, chart.width, chart.height);
+      context.restore();
+    },
+  });
   Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
   function color(index) { return PALETTE[index % PALETTE.length]; }
@@ -45,7 +59,7 @@ export const CHARTS_SCRIPT = String.raw`
             borderColor: color(index),
             backgroundColor: color(index),
             pointStyle: pointStyles(series),
-            pointRadius: 4,
+            pointRadius: [4].concat(series.reverted.map(function (reverted) { return reverted ? 8 : 4; })),
             tension: 0,
           };
         }),
@@ -101,10 +115,10 @@ export const CHARTS_SCRIPT = String.raw`
     });
   }
 
-  perEpochChart('chart-accuracy', 'Accuracy per epoch', function (series) {
+  perEpochChart('chart-accuracy', 'Accuracy per epoch (× = candidate reverted)', function (series) {
     return series.accuracy.map(function (value) { return value * 100; });
   }, 'accuracy (%)', { min: 0, max: 100 });
-  perEpochChart('chart-tokens', 'Mean completion tokens per epoch', function (series) {
+  perEpochChart('chart-tokens', 'Mean completion tokens per epoch (× = candidate reverted)', function (series) {
     return series.tokens;
   }, 'tokens', { beginAtZero: true });
   tradeoffChart();

@@ -26,5 +26,5 @@ export function jsonForScript(value: unknown): string {
 
 /** Source code inlined in a `<script>` element: a literal `</script` inside it would end the element early. */
 export function scriptSafe(source: string): string {
-  return source.replace(/<\/script/gi, '<\\/script');
+  return source.replace(/<\/(script)/gi, '<\\/$1');
 }

@@ -10,6 +10,7 @@ import { escapeHtml, jsonForScript, scriptSafe } from './escape.js';
 /** Ids of the chart canvases; the PNG renderer screenshots each one to `<id without "chart-">.png`. */
 export const CHART_IDS = ['chart-accuracy', 'chart-tokens', 'chart-tradeoff'] as const;
 
+// Canvases are blocks so that the chart boxes (and their PNG screenshots) are exactly the canvas size.
 const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1100px;
   color: #1f2937; padding: 0 1rem; }
@@ -20,6 +21,7 @@ th, td { border: 1px solid #d1d5db; padding: 0.35rem 0.6rem; text-align: right; 
 th { background: #f3f4f6; } td:first-child, th:first-child { text-align: left; }
 .better { color: #15803d; } .worse { color: #b91c1c; }
 .chart { margin: 1rem 0; border: 1px solid #e5e7eb; display: inline-block; background: #fff; }
+.chart canvas { display: block; }
 pre { white-space: pre-wrap; word-break: break-word; background: #f9fafb; border: 1px solid #e5e7eb; padding: 0.6rem; }
 details { margin: 0.5rem 0; } summary { cursor: pointer; }
 `;
@@ -116,6 +118,7 @@ export interface RenderReportOptions {
 export async function renderReportHtml(data: ReportData, options: RenderReportOptions = {}): Promise<string> {
   const chartJs = scriptSafe(options.chartJsSource ?? (await readChartJsSource()));
   const charts = scriptSafe(CHARTS_SCRIPT);
+  // Only fixed keywords and base64 hashes: safe inside the double-quoted attribute without escaping.
   const csp = [
     "default-src 'none'",
     `script-src ${sha256Source(chartJs)} ${sha256Source(charts)}`,
@@ -128,7 +131,7 @@ export async function renderReportHtml(data: ReportData, options: RenderReportOp
   const chartData = { series: data.series };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body>

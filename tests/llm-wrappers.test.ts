@@ -1,0 +1,143 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CachedLanguageModel } from '../ts/llm/cached-model.js';
+import { ProviderError } from '../ts/llm/provider-error.js';
+import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
+import { withRunControls } from '../ts/llm/run-controls.js';
+import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+import { collectStream, createModelStream } from '../ts/llm/stream-result.js';
+import type { GenerateResult } from '../ts/llm/types.js';
+import { Budget } from '../ts/run/budget.js';
+import { ResponseCache } from '../ts/run/cache.js';
+import { FakeClock } from './fixtures/fake-clock.js';
+
+const ask = (content: string) => ({ messages: [{ role: 'user' as const, content }] });
+const done = (text: string): GenerateResult => ({
+  text,
+  finishReason: 'stop',
+  modelId: 'm',
+  usage: { promptTokens: 1, completionTokens: 1 },
+});
+const tempCache = () => new ResponseCache(join(mkdtempSync(join(tmpdir(), 'opt-native-wrap-')), 'cache.sqlite'));
+
+describe('createModelStream', () => {
+  it('buffers deltas until read and resolves the result without a reader', async () => {
+    const stream = createModelStream(async (emit) => {
+      emit('a');
+      emit('');
+      emit('b');
+      return done('ab');
+    });
+    expect((await stream.result).text).toBe('ab');
+    const deltas: string[] = [];
+    for await (const chunk of stream) deltas.push(chunk.delta);
+    expect(deltas).toEqual(['a', 'b']);
+  });
+
+  it('hands the producer error to the reader after the deltas it emitted', async () => {
+    const stream = createModelStream(async (emit) => {
+      emit('partial');
+      throw new Error('cut');
+    });
+    const deltas: string[] = [];
+    await expect(
+      (async () => {
+        for await (const chunk of stream) deltas.push(chunk.delta);
+      })(),
+    ).rejects.toThrow('cut');
+    expect(deltas).toEqual(['partial']);
+    await expect(collectStream(createModelStream(async () => done('x')))).resolves.toMatchObject({ text: 'x' });
+  });
+});
+
+describe('ResilientLanguageModel', () => {
+  it('retries a stream that fails before its first delta', async () => {
+    let calls = 0;
+    const inner = new ScriptedLanguageModel({
+      respond: () => {
+        calls += 1;
+        if (calls === 1) throw new ProviderError('server', 'HTTP 500');
+        return 'fine now';
+      },
+    });
+    const clock = new FakeClock();
+    const model = new ResilientLanguageModel(inner, { clock, retry: { random: () => 0, baseDelayMs: 10 } });
+    const result = await collectStream(model.stream(ask('q')));
+    expect(result.text).toBe('fine now');
+    expect(clock.sleeps).toEqual([5]);
+  });
+
+  it('does not retry after text was handed out', async () => {
+    let calls = 0;
+    const inner = new ScriptedLanguageModel({ respond: () => 'never used' });
+    inner.stream = () => {
+      calls += 1;
+      return createModelStream(async (emit) => {
+        emit('half ');
+        throw new ProviderError('connection', 'dropped');
+      });
+    };
+    const model = new ResilientLanguageModel(inner, { clock: new FakeClock() });
+    await expect(collectStream(model.stream(ask('q')))).rejects.toThrow('dropped (after partial output)');
+    expect(calls).toBe(1);
+  });
+
+  it('offers scoreChoices exactly when the wrapped model does', async () => {
+    const plain = new ResilientLanguageModel(new ScriptedLanguageModel({ respond: () => '' }));
+    expect(plain.scoreChoices).toBeUndefined();
+    const scoring = new ResilientLanguageModel(
+      new ScriptedLanguageModel({ respond: () => '', scoreChoices: () => [0, -1] }),
+    );
+    expect((await scoring.scoreChoices!({ ...ask('q'), choices: ['A', 'B'] })).best).toBe('A');
+  });
+});
+
+describe('CachedLanguageModel', () => {
+  it('streams a cache hit as one delta and never calls the model for it', async () => {
+    const inner = new ScriptedLanguageModel({ respond: () => 'x y z' });
+    const model = new CachedLanguageModel(inner, tempCache());
+    expect((await collectStream(model.stream(ask('q')))).text).toBe('x y z');
+    const deltas: string[] = [];
+    const hit = model.stream(ask('q'));
+    for await (const chunk of hit) deltas.push(chunk.delta);
+    expect(deltas).toEqual(['x y z']);
+    expect((await hit.result).cached).toBe(true);
+    expect(inner.calls).toHaveLength(1);
+  });
+
+  it('does not store failures', async () => {
+    let fail = true;
+    const inner = new ScriptedLanguageModel({
+      respond: () => {
+        if (fail) throw new ProviderError('server', 'HTTP 500');
+        return 'good';
+      },
+    });
+    const cache = tempCache();
+    const model = new CachedLanguageModel(inner, cache);
+    await expect(model.generate(ask('q'))).rejects.toThrow('HTTP 500');
+    expect(cache.size()).toBe(0);
+    fail = false;
+    expect((await model.generate(ask('q'))).text).toBe('good');
+    expect(cache.size()).toBe(1);
+  });
+});
+
+describe('withRunControls', () => {
+  it('stops a loop cleanly when the budget runs out, with cache hits free', async () => {
+    const inner = new ScriptedLanguageModel({ respond: (request) => `a ${request.messages[0]?.content}` });
+    const budget = new Budget({ maxCalls: 2 });
+    const model = withRunControls(inner, { cache: tempCache(), budget });
+    const answered: string[] = [];
+    for (const prompt of ['p1', 'p1', 'p2', 'p3']) {
+      if (budget.exhausted()) break;
+      answered.push((await model.generate(ask(prompt))).text);
+    }
+    expect(answered).toEqual(['a p1', 'a p1', 'a p2']);
+    expect(budget.spent()).toMatchObject({ calls: 2, cacheHits: 1 });
+    await expect(model.generate(ask('p3'))).rejects.toMatchObject({ code: 'E_BUDGET' });
+    expect(inner.calls).toHaveLength(2);
+  });
+});

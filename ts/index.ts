@@ -28,3 +28,45 @@ export { createProgress, type ProgressReporter } from './run/progress.js';
 export { createLogger, type LogLevel } from './run/logger.js';
 export { systemClock, seededRandom, type Clock } from './run/clock.js';
 export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';
+export {
+  loadDataset,
+  registerDatasetLoader,
+  listBbhTasks,
+  resolveDatasetsRoot,
+  SeededRandom,
+  type DatasetLoader,
+  type DatasetLoadOptions,
+  type DatasetSplits,
+  type Example,
+  type SplitName,
+} from './datasets/index.js';
+export {
+  loadTextTask,
+  createTextTask,
+  evaluateTextPrompt,
+  type EvalMode,
+  type EvaluationReport,
+  type ExampleMetric,
+  type MetricResult,
+  type Prediction,
+  type TextTask,
+} from './tasks/index.js';
+export type {
+  Optimizer,
+  OptimizeInput,
+  OptimizationResult,
+  OptimizationTask,
+  OptimizationUsage,
+  OptimizationHistoryEntry,
+  StopReason,
+} from './optimizers/contract.js';
+export {
+  OproOptimizer,
+  resolveOproConfig,
+  textPromptEvaluator,
+  type OproConfig,
+  type OproOptions,
+  type OproResult,
+  type PromptEvaluator,
+  type PromptScore,
+} from './optimizers/opro/index.js';

@@ -85,6 +85,20 @@ describe('RunDirectory', () => {
   });
 });
 
+describe('runStep values', () => {
+  it('returns the JSON form of the value, the same a resumed run reads back', async () => {
+    const dir = tempDir();
+    const run = RunDirectory.create(dir);
+    const value = await run.runStep('k', async () => ({ score: 1, note: undefined, at: new Date(0) }));
+    expect(value).toEqual({ score: 1, at: '1970-01-01T00:00:00.000Z' });
+    expect(Object.keys(value)).toEqual(['score', 'at']);
+    run.close();
+    const resumed = RunDirectory.open(dir);
+    expect(await resumed.runStep('k', async () => ({ score: 2 }))).toEqual(value);
+    resumed.close();
+  });
+});
+
 describe('parseEventLog', () => {
   it('counts only complete, parsable lines as valid bytes', () => {
     expect(parseEventLog(Buffer.from('{"type":"a"}\n{"ty'))).toEqual({ events: [{ type: 'a' }], validBytes: 13 });

@@ -99,7 +99,8 @@ export class RunDirectory {
     if (inFlight) return inFlight as Promise<T>;
     const execution = (async () => {
       try {
-        const value = await fn();
+        // Hand back what a resumed run will read from the log, so both sessions see the very same value.
+        const value = jsonRoundTrip(await fn());
         this.appendEvent({ type: 'step', key, value });
         return value;
       } finally {
@@ -113,6 +114,11 @@ export class RunDirectory {
   close(): void {
     closeSync(this.fd);
   }
+}
+
+function jsonRoundTrip<T>(value: T): T {
+  const text = JSON.stringify(value);
+  return (text === undefined ? undefined : JSON.parse(text)) as T;
 }
 
 /** Parses complete JSONL lines; stops at the first torn or unparsable line (the tail of a killed write). */

@@ -59,23 +59,31 @@ afterAll(async () => {
 describe('opt-native balanced / experiments / report', () => {
   it('balanced: optimizes over HTTP and writes the results JSON', async () => {
     const out = join(dir, 'single');
-    const result = await cli([
+    const args = [
       'balanced',
       ...['--task', `jsonl:${join(dir, 'add.jsonl')}`, '--model', taskModel, '--optimizer-model', optimizerModel],
       ...['--custom-prompt', 'Solve it.', '--accuracy-weight', '1', '--efficiency-weight', '0'],
       ...['--max-epochs', '2', '--eval-samples', '4', '--run-validation', '--output-dir', out],
-    ]);
+    ];
+    const result = await cli(args);
     expect(result.stderr).toContain('epoch 2/2 focus=accuracy');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('accuracy 0.0% → 100.0%');
-    const saved = balancedRunResultSchema.parse(
-      JSON.parse(await readFile(join(out, 'balanced-acc1.00-eff0.00.json'), 'utf8')),
-    );
+    const resultsPath = join(out, 'balanced-acc1.00-eff0.00.json');
+    const saved = balancedRunResultSchema.parse(JSON.parse(await readFile(resultsPath, 'utf8')));
     expect(saved.finalPrompt).toBe(`Solve it. ${STEP_BY_STEP} ${STEP_BY_STEP}`);
     expect(saved.model).toBe('toy-task');
     expect(saved.optimizerModel).toBe('toy-optimizer');
     expect(saved.settings).toMatchObject({ batchSize: 3, maxEpochs: 2, evalSamples: 4, runValidation: true });
     expect(saved.stopReason).toBe('completed');
+    expect(saved.usage.total.cacheHits).toBe(0);
+
+    // The same command again replays every answer from <output-dir>/cache.sqlite.
+    const rerun = await cli(args);
+    expect(rerun.code).toBe(0);
+    const replayed = balancedRunResultSchema.parse(JSON.parse(await readFile(resultsPath, 'utf8')));
+    expect(replayed.usage.total.cacheHits).toBe(replayed.usage.total.calls);
+    expect(replayed.epochs).toEqual(saved.epochs);
   });
 
   it('experiments + report: one results file per weight pair, then an HTML report (PNGs skipped without Chromium)', async () => {
@@ -91,7 +99,7 @@ describe('opt-native balanced / experiments / report', () => {
     expect(sweep.stderr).toContain('[acc 1.00 / eff 0.00] epoch 3/3 focus=accuracy');
     expect(sweep.code).toBe(0);
     expect(sweep.stdout).toContain('3 runs (concurrent)');
-    expect((await readdir(out)).sort()).toEqual([
+    expect((await readdir(out)).filter((name) => name.endsWith('.json')).sort()).toEqual([
       'balanced-acc0.00-eff1.00.json',
       'balanced-acc0.50-eff0.50.json',
       'balanced-acc1.00-eff0.00.json',

@@ -54,6 +54,7 @@ export function makeRun(options: {
       seed: 0,
       maxTokens: 400,
       thinkingBudget: null,
+      optimizerTemperature: 0,
     },
     initialPrompt: prompt,
     finalPrompt: epochs[epochs.length - 1]?.prompt ?? prompt,

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
-import { createLanguageModel } from '../../llm/registry.js';
-import type { LanguageModel } from '../../llm/types.js';
+import { withRunControls } from '../../llm/run-controls.js';
 import { writeRunResult } from '../../optimizers/balanced/experiments.js';
 import { normalizeWeights, type FocusWeights } from '../../optimizers/balanced/focus.js';
 import { BALANCED_DEFAULTS, optimizeBalanced, type BalancedOptions } from '../../optimizers/balanced/optimizer.js';
@@ -11,7 +10,9 @@ import { DEFAULT_BALANCED_PROMPT } from '../../optimizers/balanced/prompts.js';
 import type { BalancedRunResult } from '../../optimizers/balanced/results.js';
 import { balancedTaskFromText } from '../../optimizers/balanced/task.js';
 import { Budget } from '../../run/budget.js';
+import { ResponseCache } from '../../run/cache.js';
 import { loadTextTask } from '../../tasks/text-task.js';
+import { LanguageModelResolver } from '../language-model-option.js';
 
 /** The native default Qwen: what `--model` means when not given. */
 export const DEFAULT_BALANCED_MODEL = 'native:default';
@@ -33,6 +34,8 @@ export interface SharedBalancedCliOptions {
   runValidation?: boolean;
   seed: number;
   outputDir?: string;
+  cache: boolean;
+  optimizerTemperature: number;
   datasetsRoot?: string;
   maxCalls?: number;
   maxDollars?: number;
@@ -104,7 +107,14 @@ export function addSharedBalancedOptions(command: Command): Command {
       integerOption('--seed', 0),
       BALANCED_DEFAULTS.seed,
     )
-    .option('--output-dir <dir>', 'folder for the results JSON')
+    .option('--output-dir <dir>', 'folder for the results JSON (and the response cache)')
+    .option('--no-cache', 'do not keep model responses in <output-dir>/cache.sqlite')
+    .option(
+      '--optimizer-temperature <t>',
+      'sampling temperature of the optimizer model (ignored with thinking)',
+      numberOption('--optimizer-temperature'),
+      0,
+    )
     .option(
       '--datasets-root <dir>',
       'folder holding gsm8k/ and bbh/ (default: $OPT_NATIVE_DATASETS or ../shared/datasets)',
@@ -128,47 +138,71 @@ async function initialPrompt(options: SharedBalancedCliOptions): Promise<string>
 
 export interface PreparedBalancedRun {
   readonly base: Omit<BalancedOptions, 'weights'>;
-  readonly models: LanguageModel[];
+  readonly outputDir: string;
   /** True when no local (native) model is involved, so configurations can run at once. */
   readonly concurrentSafe: boolean;
+  /** Releases the models and the cache. */
+  close(): Promise<void>;
 }
 
-/** Loads the task, prompt and models (one instance when both roles name the same model) for a CLI run. */
+/**
+ * Loads the task, prompt and models for a CLI run. Equal model strings share one instance (one native model in
+ * memory); both go behind the response cache in the output folder, so a rerun replays what was already answered.
+ */
 export async function prepareBalancedRun(
   options: SharedBalancedCliOptions,
+  defaultOutputDir: string,
   onProgress?: BalancedOptions['onProgress'],
 ): Promise<PreparedBalancedRun> {
   const prompt = await initialPrompt(options);
   const textTask = await loadTextTask(options.task, { seed: options.seed, datasetsRoot: options.datasetsRoot });
-  const model = await createLanguageModel(options.model);
-  const optimizerModelString = options.optimizerModel ?? options.model;
-  const optimizerModel =
-    optimizerModelString === options.model ? model : await createLanguageModel(optimizerModelString);
-  const budget =
-    options.maxCalls !== undefined || options.maxDollars !== undefined
-      ? new Budget({ maxCalls: options.maxCalls, maxDollars: options.maxDollars })
-      : undefined;
-  const models = model === optimizerModel ? [model] : [model, optimizerModel];
-  return {
-    base: {
-      task: balancedTaskFromText(textTask),
-      model,
-      optimizerModel,
-      initialPrompt: prompt,
-      batchSize: options.batchSize,
-      maxEpochs: options.maxEpochs,
-      numThreads: options.numThreads,
-      evalSamples: options.evalSamples,
-      maxTokens: options.maxTokens,
-      runValidation: options.runValidation ?? false,
-      thinkingBudget: options.thinkingEnabled ? (options.thinkingBudget ?? BALANCED_DEFAULTS.thinkingBudget) : null,
-      seed: options.seed,
-      budget,
-      onProgress,
-    },
-    models,
-    concurrentSafe: models.every((candidate) => candidate.provider !== 'native'),
-  };
+  const outputDir = resolve(options.outputDir ?? defaultOutputDir);
+  const resolver = new LanguageModelResolver();
+  let cache: ResponseCache | undefined;
+  try {
+    const rawModel = await resolver.resolve(options.model);
+    const rawOptimizerModel = await resolver.resolve(options.optimizerModel ?? options.model);
+    if (options.cache) {
+      await mkdir(outputDir, { recursive: true });
+      cache = new ResponseCache(join(outputDir, 'cache.sqlite'));
+    }
+    const budget =
+      options.maxCalls !== undefined || options.maxDollars !== undefined
+        ? new Budget({ maxCalls: options.maxCalls, maxDollars: options.maxDollars })
+        : undefined;
+    const thinkingBudget = options.thinkingEnabled
+      ? (options.thinkingBudget ?? BALANCED_DEFAULTS.thinkingBudget)
+      : null;
+    return {
+      base: {
+        task: balancedTaskFromText(textTask),
+        model: withRunControls(rawModel, { cache }),
+        optimizerModel: withRunControls(rawOptimizerModel, { cache }),
+        initialPrompt: prompt,
+        batchSize: options.batchSize,
+        maxEpochs: options.maxEpochs,
+        numThreads: options.numThreads,
+        evalSamples: options.evalSamples,
+        maxTokens: options.maxTokens,
+        runValidation: options.runValidation ?? false,
+        thinkingBudget,
+        optimizerTemperature: thinkingBudget === null ? options.optimizerTemperature : undefined,
+        seed: options.seed,
+        budget,
+        onProgress,
+      },
+      outputDir,
+      concurrentSafe: rawModel.provider !== 'native' && rawOptimizerModel.provider !== 'native',
+      close: async () => {
+        cache?.close();
+        await resolver.disposeAll();
+      },
+    };
+  } catch (error) {
+    cache?.close();
+    await resolver.disposeAll();
+    throw error;
+  }
 }
 
 export function progressPrinter(label: string): NonNullable<BalancedOptions['onProgress']> {
@@ -192,10 +226,6 @@ export function describeRun(result: BalancedRunResult): string {
   );
 }
 
-export async function disposeModels(models: readonly LanguageModel[]): Promise<void> {
-  for (const model of models) await model.dispose?.();
-}
-
 interface BalancedCliOptions extends SharedBalancedCliOptions {
   accuracyWeight: number;
   efficiencyWeight: number;
@@ -216,14 +246,13 @@ export function registerBalanced(program: Command): void {
     )
     .action(async (options: BalancedCliOptions) => {
       const weights: FocusWeights = normalizeWeights(options.accuracyWeight, options.efficiencyWeight);
-      const prepared = await prepareBalancedRun(options, progressPrinter(options.task));
+      const prepared = await prepareBalancedRun(options, join('runs', 'balanced'), progressPrinter(options.task));
       try {
         const result = await optimizeBalanced({ ...prepared.base, weights });
-        const outputDir = resolve(options.outputDir ?? join('runs', 'balanced'));
-        const path = await writeRunResult(outputDir, result);
+        const path = await writeRunResult(prepared.outputDir, result);
         process.stdout.write(`${describeRun(result)}\nresults: ${path}\n`);
       } finally {
-        await disposeModels(prepared.models);
+        await prepared.close();
       }
     });
 }

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runExperiments } from '../../optimizers/balanced/experiments.js';
 import { parseWeightPair } from '../../optimizers/balanced/focus.js';
@@ -6,7 +6,6 @@ import { configLabel } from '../../report/data.js';
 import {
   addSharedBalancedOptions,
   describeRun,
-  disposeModels,
   prepareBalancedRun,
   progressPrinter,
   type SharedBalancedCliOptions,
@@ -27,15 +26,14 @@ export function registerExperiments(program: Command): void {
     .option('--sequential', 'run the configurations one after another even where the provider allows concurrency')
     .action(async (options: ExperimentsCliOptions) => {
       const configs = options.configs.map(parseWeightPair);
-      const outputDir = resolve(options.outputDir ?? join('runs', 'experiments'));
       // Each configuration prints its own progress; the label tells interleaved lines apart.
-      const prepared = await prepareBalancedRun(options);
+      const prepared = await prepareBalancedRun(options, join('runs', 'experiments'));
       const concurrent = prepared.concurrentSafe && !options.sequential;
       try {
         const summary = await runExperiments({
           base: prepared.base,
           configs,
-          outputDir,
+          outputDir: prepared.outputDir,
           concurrent,
           progressFor: (weights) => progressPrinter(configLabel(weights)),
           onRunDone: (result) => process.stdout.write(`${describeRun(result)}\n`),
@@ -45,7 +43,7 @@ export function registerExperiments(program: Command): void {
             `report: opt-native report --results ${summary.outputDir} --output ${join(summary.outputDir, 'report.html')}\n`,
         );
       } finally {
-        await disposeModels(prepared.models);
+        await prepared.close();
       }
     });
 }

@@ -51,6 +51,8 @@ export interface BalancedOptions {
   readonly runValidation?: boolean;
   /** Completion cap for the prompted model. */
   readonly maxTokens?: number;
+  /** Sampling temperature of the optimizer model; unset leaves the provider's default (needed with thinking). */
+  readonly optimizerTemperature?: number;
   /** Extended-thinking budget for the optimizer model (providers without thinking ignore it); null = off. */
   readonly thinkingBudget?: number | null;
   readonly seed?: number;
@@ -114,7 +116,10 @@ export async function optimizeBalanced(options: BalancedOptions): Promise<Balanc
   const optimizer: OptimizerContext = {
     optimizerModel,
     limit,
-    sampling: settings.thinkingBudget === null ? {} : { thinkingBudget: settings.thinkingBudget },
+    sampling: {
+      ...(settings.optimizerTemperature === null ? {} : { temperature: settings.optimizerTemperature }),
+      ...(settings.thinkingBudget === null ? {} : { thinkingBudget: settings.thinkingBudget }),
+    },
     meter: optimizerMeter,
     signal: options.signal,
   };
@@ -197,6 +202,7 @@ function resolveSettings(options: BalancedOptions): BalancedRunResult['settings'
     seed: options.seed ?? BALANCED_DEFAULTS.seed,
     maxTokens: options.maxTokens ?? options.task.maxAnswerTokens ?? BALANCED_DEFAULTS.maxTokens,
     thinkingBudget: options.thinkingBudget ?? null,
+    optimizerTemperature: options.optimizerTemperature ?? null,
   };
   checkPositiveInteger('batch size', settings.batchSize, 1);
   checkPositiveInteger('max epochs', settings.maxEpochs, 0);

@@ -52,6 +52,8 @@ export const balancedRunResultSchema = z.object({
     seed: z.number().int(),
     maxTokens: z.number().int().min(1),
     thinkingBudget: z.number().int().min(1).nullable(),
+    /** null: the provider's default temperature. */
+    optimizerTemperature: z.number().min(0).nullable(),
   }),
   initialPrompt: z.string(),
   finalPrompt: z.string(),

@@ -98,26 +98,15 @@ async function handle(options: ServeOptions, request: IncomingMessage, response:
     });
   }
   const signal = clientDisconnectSignal(response);
-  let generateRequests: GenerateRequest[];
-  let stream: boolean;
-  let includeUsage: boolean;
+  let call: ParsedCall;
   try {
     const raw = await readJsonBody(request, options.maxBodyBytes ?? 10 * 1024 * 1024);
-    if (endpoint === 'chat') {
-      const body = parseBody(chatCompletionBodySchema, raw);
-      generateRequests = chatBodyToRequests(body, signal);
-      ({ stream, includeUsage } = streamFlags(body));
-    } else {
-      const body = parseBody(completionBodySchema, raw);
-      generateRequests = completionBodyToRequests(body, signal);
-      ({ stream, includeUsage } = streamFlags(body));
-    }
-    if (stream && generateRequests.length > 1)
-      throw new OptNativeError('E_BAD_INPUT', 'stream with n > 1 is not supported');
+    call = parseCall(endpoint, raw, signal);
   } catch (error) {
     const { status, body } = errorResponse(error);
     return sendJson(response, status, body);
   }
+  const { requests: generateRequests, stream, includeUsage } = call;
   const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const first = generateRequests[0] as GenerateRequest;
@@ -136,8 +125,19 @@ async function handle(options: ServeOptions, request: IncomingMessage, response:
   }
 }
 
-function streamFlags(body: { stream?: boolean; stream_options?: { include_usage?: boolean } | null }) {
-  return { stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true };
+interface ParsedCall {
+  requests: GenerateRequest[];
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+/** Validates a body of either endpoint and turns it into model requests (n > 1 is refused for streams). */
+function parseCall(endpoint: Endpoint, raw: unknown, signal: AbortSignal): ParsedCall {
+  const body = endpoint === 'chat' ? parseBody(chatCompletionBodySchema, raw) : parseBody(completionBodySchema, raw);
+  const requests = 'messages' in body ? chatBodyToRequests(body, signal) : completionBodyToRequests(body, signal);
+  const stream = body.stream === true;
+  if (stream && requests.length > 1) throw new OptNativeError('E_BAD_INPUT', 'stream with n > 1 is not supported');
+  return { requests, stream, includeUsage: body.stream_options?.include_usage === true };
 }
 
 interface StreamContext {
@@ -163,7 +163,10 @@ async function streamAnswer(
   if (endpoint === 'chat') sse.send(chatCompletionChunk(id, created, modelName, { role: 'assistant', content: '' }));
   try {
     const stream = options.model.stream(generateRequest);
-    for await (const part of stream) sse.send(chunk(part.delta));
+    for await (const part of stream) {
+      if (generateRequest.signal?.aborted) break;
+      sse.send(chunk(part.delta));
+    }
     const result = await stream.result;
     sse.send(chunk('', toOpenAIFinishReason(result.finishReason)));
     if (context.includeUsage) {

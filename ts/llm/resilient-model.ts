@@ -119,10 +119,16 @@ export class ResilientLanguageModel implements LanguageModel {
     call: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     return retryWithBackoff(
-      () => {
-        this.breaker.ensureCanPass();
-        return this.limiter.run(() => this.attempt(callerSignal, call), permitOutcome, callerSignal);
-      },
+      () =>
+        this.limiter.run(
+          () => {
+            // Checked after the queue: the circuit may have opened while this request waited for a slot.
+            this.breaker.ensureCanPass();
+            return this.attempt(callerSignal, call);
+          },
+          permitOutcome,
+          callerSignal,
+        ),
       {
         ...this.options.retry,
         signal: callerSignal,

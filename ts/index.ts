@@ -70,3 +70,19 @@ export {
   type PromptEvaluator,
   type PromptScore,
 } from './optimizers/opro/index.js';
+export {
+  BalancedOptimizer,
+  optimizeBalanced,
+  runExperiments,
+  writeRunResult,
+  normalizeWeights,
+  focusSchedule,
+  balancedTaskFromText,
+  balancedRunResultSchema,
+  type BalancedConfig,
+  type BalancedOptions,
+  type BalancedRunResult,
+  type BalancedTask,
+  type FocusWeights,
+} from './optimizers/balanced/index.js';
+export { writeReport, renderReportHtml, buildReportData, loadResultsFolder } from './report/index.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { OptNativeError } from '../errors.js';
 
 export const CHROMIUM_PATH_ENV = 'OPT_NATIVE_CHROMIUM';
@@ -30,7 +30,10 @@ export function resolveChromiumPath(option?: string): string {
 }
 
 export async function launchChromium(executablePath?: string): Promise<Browser> {
-  return chromium.launch({ executablePath: resolveChromiumPath(executablePath), args: CHROMIUM_ARGS });
+  const path = resolveChromiumPath(executablePath);
+  // Loaded on demand: only PNG rendering needs playwright, not every import of the package.
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: path, args: CHROMIUM_ARGS });
 }
 
 export interface OpenedReport {

@@ -45,3 +45,49 @@ describe('serve under load', () => {
     expect(backend.calls).toHaveLength(200);
   });
 });
+
+describe('serve --max-concurrency', () => {
+  it('never runs more generations at once than the limit; the rest wait and all complete', async () => {
+    const total = 12;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let completed = 0;
+    const waiters: Array<() => void> = [];
+    // Each generation holds its slot until a second one runs beside it (or nothing else is left), so the limit
+    // is reached for sure and any excess would show in maxInFlight.
+    const model = new ScriptedLanguageModel({
+      respond: async (request) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        if (inFlight >= 2 || completed + inFlight === total) waiters.splice(0).forEach((wake) => wake());
+        else await new Promise<void>((resolve) => waiters.push(resolve));
+        await new Promise((resolve) => setTimeout(resolve, 10)); // room for an excess request to pile in
+        inFlight -= 1;
+        completed += 1;
+        if (completed + inFlight === total) waiters.splice(0).forEach((wake) => wake());
+        return `ok ${request.messages[0]?.content}`;
+      },
+    });
+    const limited = await startServer({ model, maxConcurrency: 2 });
+    try {
+      const client = new OpenAI({ baseURL: limited.url, apiKey: 'unused', maxRetries: 0 });
+      const answers = await Promise.all(
+        Array.from({ length: total }, async (_, index) => {
+          const messages = [{ role: 'user' as const, content: String(index) }];
+          if (index % 3 !== 0) {
+            return (await client.chat.completions.create({ model: 'm', messages })).choices[0]?.message.content;
+          }
+          let text = '';
+          const stream = await client.chat.completions.create({ model: 'm', messages, stream: true });
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+          return text;
+        }),
+      );
+      expect(answers).toEqual(Array.from({ length: total }, (_, index) => `ok ${index}`));
+      expect(maxInFlight).toBe(2);
+      expect(await (await fetch(limited.url.replace(/\/v1$/, '/health'))).json()).toEqual({ status: 'ok' });
+    } finally {
+      await limited.close();
+    }
+  });
+});

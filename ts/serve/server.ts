@@ -5,6 +5,7 @@ import { OptNativeError } from '../errors.js';
 import { toOpenAIFinishReason } from '../llm/map-finish-reason.js';
 import type { GenerateRequest, LanguageModel } from '../llm/types.js';
 import type { Logger } from '../run/logger.js';
+import { ConcurrencyLimitedModel } from './limited-model.js';
 import { clientDisconnectSignal, readJsonBody, sendJson, SseWriter } from './http-io.js';
 import {
   chatBodyToRequests,
@@ -29,6 +30,8 @@ export interface ServeOptions {
   modelName?: string;
   logger?: Logger;
   maxBodyBytes?: number;
+  /** Generations run at once; further requests queue (default: no limit, the model queues itself). */
+  maxConcurrency?: number;
 }
 
 export interface RunningServer {
@@ -43,6 +46,9 @@ type Endpoint = 'chat' | 'completion';
 /** An OpenAI-compatible HTTP server over any LanguageModel: /v1/chat/completions, /v1/completions, /v1/models. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
+  if (options.maxConcurrency !== undefined) {
+    options = { ...options, model: new ConcurrencyLimitedModel(options.model, options.maxConcurrency) };
+  }
   const server = createServer((request, response) => {
     handle(options, request, response).catch((error: unknown) => {
       options.logger?.error({ err: error }, 'unhandled error in the request handler');
@@ -84,6 +90,7 @@ async function handle(options: ServeOptions, request: IncomingMessage, response:
   response.on('finish', () =>
     options.logger?.debug({ method: request.method, path, status: response.statusCode, ms: Date.now() - startedAt }),
   );
+  if (request.method === 'GET' && path === '/health') return sendJson(response, 200, { status: 'ok' });
   if (request.method === 'GET' && path === '/v1/models') {
     return sendJson(response, 200, {
       object: 'list',

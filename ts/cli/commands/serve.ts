@@ -9,6 +9,7 @@ interface ServeCommandOptions {
   host: string;
   port: string;
   name?: string;
+  maxConcurrency?: string;
   logLevel?: LogLevel;
 }
 
@@ -18,6 +19,14 @@ function parsePort(value: string): number {
     throw new OptNativeError('E_BAD_INPUT', `--port must be an integer in 0..65535, got "${value}"`);
   }
   return port;
+}
+
+function parseConcurrency(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new OptNativeError('E_BAD_INPUT', `--max-concurrency must be a positive integer, got "${value}"`);
+  }
+  return limit;
 }
 
 /** `opt-native serve`: an OpenAI-compatible HTTP server over any model string (local Qwen via native:…). */
@@ -32,6 +41,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to bind (127.0.0.1 keeps it local)', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', '8000')
     .option('--name <name>', 'model name listed by /v1/models (default: the model id)')
+    .option('--max-concurrency <n>', 'generations run at once; more requests wait in line (default: no limit)')
     .action(async (_options: ServeCommandOptions, command: Command) => {
       const options = command.optsWithGlobals<ServeCommandOptions>();
       const logger = createLogger({ level: options.logLevel ?? 'info' });
@@ -41,6 +51,7 @@ export function registerServe(program: Command): void {
         host: options.host,
         port: parsePort(options.port),
         modelName: options.name,
+        maxConcurrency: options.maxConcurrency === undefined ? undefined : parseConcurrency(options.maxConcurrency),
         logger,
       });
       process.stdout.write(`opt-native serve: ${model.provider}:${model.modelId} at ${server.url}\n`);

@@ -153,6 +153,8 @@ describe('optimizeBalanced on the toy world', () => {
       thinkingBudget: 1024,
     });
     expect(optimizerModel.calls.every((call) => call.thinkingBudget === 1024)).toBe(true);
+    // The default cap for critiques and rewrites, and no temperature unless one is asked for.
+    expect(optimizerModel.calls.every((call) => call.maxTokens === 768 && call.temperature === undefined)).toBe(true);
     expect(model.calls.every((call) => call.thinkingBudget === undefined)).toBe(true);
   });
 });

@@ -55,6 +55,7 @@ export function makeRun(options: {
       maxTokens: 400,
       thinkingBudget: null,
       optimizerTemperature: 0,
+      optimizerMaxTokens: 768,
     },
     initialPrompt: prompt,
     finalPrompt: epochs[epochs.length - 1]?.prompt ?? prompt,

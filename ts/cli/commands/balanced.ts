@@ -36,6 +36,7 @@ export interface SharedBalancedCliOptions {
   outputDir?: string;
   cache: boolean;
   optimizerTemperature: number;
+  optimizerMaxTokens: number;
   datasetsRoot?: string;
   maxCalls?: number;
   maxDollars?: number;
@@ -116,6 +117,12 @@ export function addSharedBalancedOptions(command: Command): Command {
       0,
     )
     .option(
+      '--optimizer-max-tokens <n>',
+      'completion cap of the optimizer model (critiques, feedback, rewrites)',
+      integerOption('--optimizer-max-tokens', 1),
+      BALANCED_DEFAULTS.optimizerMaxTokens,
+    )
+    .option(
       '--datasets-root <dir>',
       'folder holding gsm8k/ and bbh/ (default: $OPT_NATIVE_DATASETS or ../shared/datasets)',
     )
@@ -187,6 +194,7 @@ export async function prepareBalancedRun(
         runValidation: options.runValidation ?? false,
         thinkingBudget,
         optimizerTemperature: thinkingBudget === null ? options.optimizerTemperature : undefined,
+        optimizerMaxTokens: options.optimizerMaxTokens,
         seed: options.seed,
         budget,
         onProgress,

@@ -23,6 +23,8 @@ export const BALANCED_DEFAULTS = {
   numThreads: 4,
   evalSamples: 5,
   maxTokens: 512,
+  /** Room for a critique, feedback list or rewritten prompt. */
+  optimizerMaxTokens: 768,
   seed: 0,
   thinkingBudget: 2048,
 } as const;
@@ -53,6 +55,8 @@ export interface BalancedOptions {
   readonly maxTokens?: number;
   /** Sampling temperature of the optimizer model; unset leaves the provider's default (needed with thinking). */
   readonly optimizerTemperature?: number;
+  /** Completion cap of the optimizer model's replies. */
+  readonly optimizerMaxTokens?: number;
   /** Extended-thinking budget for the optimizer model (providers without thinking ignore it); null = off. */
   readonly thinkingBudget?: number | null;
   readonly seed?: number;
@@ -117,6 +121,7 @@ export async function optimizeBalanced(options: BalancedOptions): Promise<Balanc
     optimizerModel,
     limit,
     sampling: {
+      maxTokens: settings.optimizerMaxTokens,
       ...(settings.optimizerTemperature === null ? {} : { temperature: settings.optimizerTemperature }),
       ...(settings.thinkingBudget === null ? {} : { thinkingBudget: settings.thinkingBudget }),
     },
@@ -203,12 +208,14 @@ function resolveSettings(options: BalancedOptions): BalancedRunResult['settings'
     maxTokens: options.maxTokens ?? options.task.maxAnswerTokens ?? BALANCED_DEFAULTS.maxTokens,
     thinkingBudget: options.thinkingBudget ?? null,
     optimizerTemperature: options.optimizerTemperature ?? null,
+    optimizerMaxTokens: options.optimizerMaxTokens ?? BALANCED_DEFAULTS.optimizerMaxTokens,
   };
   checkPositiveInteger('batch size', settings.batchSize, 1);
   checkPositiveInteger('max epochs', settings.maxEpochs, 0);
   checkPositiveInteger('num threads', settings.numThreads, 1);
   checkPositiveInteger('eval samples', settings.evalSamples, 1);
   checkPositiveInteger('max tokens', settings.maxTokens, 1);
+  checkPositiveInteger('optimizer max tokens', settings.optimizerMaxTokens, 1);
   if (settings.thinkingBudget !== null) checkPositiveInteger('thinking budget', settings.thinkingBudget, 1);
   if (!Number.isSafeInteger(settings.seed)) throw new OptNativeError('E_BAD_INPUT', `seed must be an integer`);
   if (options.initialPrompt.trim() === '') throw new OptNativeError('E_BAD_INPUT', 'the initial prompt is empty');

@@ -54,6 +54,7 @@ export const balancedRunResultSchema = z.object({
     thinkingBudget: z.number().int().min(1).nullable(),
     /** null: the provider's default temperature. */
     optimizerTemperature: z.number().min(0).nullable(),
+    optimizerMaxTokens: z.number().int().min(1),
   }),
   initialPrompt: z.string(),
   finalPrompt: z.string(),

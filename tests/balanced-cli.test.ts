@@ -99,6 +99,8 @@ describe('opt-native balanced / experiments / report', () => {
     expect(sweep.stderr).toContain('[acc 1.00 / eff 0.00] epoch 3/3 focus=accuracy');
     expect(sweep.code).toBe(0);
     expect(sweep.stdout).toContain('3 runs (concurrent)');
+    // The summary table: the efficiency-only run kept accuracy at 100% and cut 24 tokens to 6 (-75%).
+    expect(sweep.stdout).toMatch(/0\.00\/1\.00 +100\.0% +100\.0% +0\.0 pp +24\.0 +6\.0 +\+18\.0 +\+75\.0%/);
     expect((await readdir(out)).filter((name) => name.endsWith('.json')).sort()).toEqual([
       'balanced-acc0.00-eff1.00.json',
       'balanced-acc0.50-eff0.50.json',

@@ -7,6 +7,7 @@ import { resultsFileName } from '../ts/optimizers/balanced/results.js';
 import { buildReportData, loadResultsFolder, parseRunResult, reportRow, reportSeries } from '../ts/report/data.js';
 import { escapeHtml, jsonForScript, scriptSafe } from '../ts/report/escape.js';
 import { renderReportHtml } from '../ts/report/html.js';
+import { formatSummaryTable } from '../ts/report/text-table.js';
 import { makeRun, sweepRuns } from './report-runs.js';
 
 describe('reportRow', () => {
@@ -136,5 +137,19 @@ describe('renderReportHtml', () => {
     const hashes = scripts.map((source) => `'sha256-${createHash('sha256').update(source).digest('base64')}'`);
     expect(html).toContain(`script-src ${hashes[0]} ${hashes[1]};`);
     expect(html).toContain("default-src 'none'");
+  });
+});
+
+describe('formatSummaryTable', () => {
+  it('aligns the terminal table: labels left, numbers right', () => {
+    expect(formatSummaryTable(buildReportData(sweepRuns()).rows)).toBe(
+      [
+        'weights (acc/eff)  initial acc  final acc  improvement  initial tokens  final tokens  reduction  % reduction',
+        '-----------------  -----------  ---------  -----------  --------------  ------------  ---------  -----------',
+        '0.30/0.70                40.0%      20.0%     -20.0 pp           200.0         100.0     +100.0       +50.0%',
+        '0.50/0.50                40.0%      60.0%     +20.0 pp           200.0         140.0      +60.0       +30.0%',
+        '0.70/0.30                40.0%      80.0%     +40.0 pp           200.0         180.0      +20.0       +10.0%',
+      ].join('\n'),
+    );
   });
 });

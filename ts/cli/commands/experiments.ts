@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runExperiments } from '../../optimizers/balanced/experiments.js';
 import { parseWeightPair } from '../../optimizers/balanced/focus.js';
-import { configLabel } from '../../report/data.js';
+import { buildReportData, configLabel } from '../../report/data.js';
+import { formatSummaryTable } from '../../report/text-table.js';
 import {
   addSharedBalancedOptions,
   describeRun,
@@ -38,6 +39,7 @@ export function registerExperiments(program: Command): void {
           progressFor: (weights) => progressPrinter(configLabel(weights)),
           onRunDone: (result) => process.stdout.write(`${describeRun(result)}\n`),
         });
+        process.stdout.write(`\n${formatSummaryTable(buildReportData(summary.results).rows)}\n\n`);
         process.stdout.write(
           `${summary.files.length} runs (${concurrent ? 'concurrent' : 'sequential'}) in ${summary.outputDir}\n` +
             `report: opt-native report --results ${summary.outputDir} --output ${join(summary.outputDir, 'report.html')}\n`,

@@ -85,6 +85,11 @@ describe('request converters', () => {
     });
   });
 
+  it('shifts the seed by the sample index, so that repeated samples differ', () => {
+    expect(toChatCompletionParams('qwen', { ...request, sampleIndex: 2 }).seed).toBe(5);
+    expect(toChatCompletionParams('qwen', { messages: request.messages, sampleIndex: 2 }).seed).toBeUndefined();
+  });
+
   it('builds Anthropic params: system apart, stop sequences, sampling', () => {
     expect(toAnthropicParams('claude', request)).toEqual({
       model: 'claude',

@@ -109,10 +109,11 @@ describe('openai-compatible provider against opt-native serve on 127.0.0.1', () 
     const a = await model.generate(ask('q', { seed: 1, temperature: 1 }));
     const again = await model.generate(ask('q', { seed: 1, temperature: 1 }));
     const sample1 = await model.generate(ask('q', { seed: 1, temperature: 1, sampleIndex: 1 }));
-    // the sample index is not an HTTP field: it only keeps the k-th sample apart in the cache, so it is a new call
+    // the sample index is no HTTP field: sample k is a separate call (and cache entry) with seed + k
     expect([a.text, again.text, sample1.text]).toEqual(['call 0 sample 0', 'call 0 sample 0', 'call 1 sample 0']);
     expect(again.cached).toBe(true);
     expect(backend.calls).toHaveLength(2);
+    expect(backend.calls.map((call) => call.seed)).toEqual([1, 2]);
     expect(budget.spent()).toMatchObject({ calls: 2, cacheHits: 1 });
     await model.generate(ask('other'));
     await expect(model.generate(ask('one more'))).rejects.toMatchObject({ code: 'E_BUDGET' });

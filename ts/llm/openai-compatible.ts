@@ -36,7 +36,8 @@ export function toChatCompletionParams(model: string, request: GenerateRequest):
   if (request.topP !== undefined) params.top_p = request.topP;
   if (request.maxTokens !== undefined) params.max_tokens = request.maxTokens;
   if (request.stop !== undefined) params.stop = request.stop;
-  if (request.seed !== undefined) params.seed = request.seed;
+  // Like the native provider: the k-th sample of a seeded request uses seed + k, so repeated samples differ.
+  if (request.seed !== undefined) params.seed = request.seed + (request.sampleIndex ?? 0);
   if (request.topK !== undefined) params.top_k = request.topK;
   if (request.repetitionPenalty !== undefined) params.repetition_penalty = request.repetitionPenalty;
   return params;

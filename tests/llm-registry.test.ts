@@ -41,6 +41,23 @@ describe('createLanguageModel', () => {
     expect(claude).toBeInstanceOf(AnthropicLanguageModel);
   });
 
+  it('asks for an API key where the provider needs one, with a coded error', async () => {
+    const saved = { openai: process.env.OPENAI_API_KEY, anthropic: process.env.ANTHROPIC_API_KEY };
+    delete process.env.OPENAI_API_KEY;
+    delete process.env.ANTHROPIC_API_KEY;
+    try {
+      await expect(createLanguageModel('openai:gpt-4o-mini')).rejects.toThrow(
+        expect.objectContaining({ code: 'E_BAD_INPUT', message: 'openai:gpt-4o-mini: no API key; set OPENAI_API_KEY' }),
+      );
+      await expect(createLanguageModel('anthropic:claude-x')).rejects.toMatchObject({ code: 'E_BAD_INPUT' });
+      // a local OpenAI-style server needs none
+      await expect(createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#m')).resolves.toBeDefined();
+    } finally {
+      if (saved.openai !== undefined) process.env.OPENAI_API_KEY = saved.openai;
+      if (saved.anthropic !== undefined) process.env.ANTHROPIC_API_KEY = saved.anthropic;
+    }
+  });
+
   it('shares one concurrency limiter between models of the same endpoint', async () => {
     const a = (await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#a')) as ResilientLanguageModel;
     const b = (await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#b')) as ResilientLanguageModel;

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { OptNativeError } from '../errors.js';
 import type { MessageCreateParamsBase, Message } from '@anthropic-ai/sdk/resources/messages/messages';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
 import { ProviderError, toProviderError } from './provider-error.js';
@@ -76,9 +77,13 @@ export class AnthropicLanguageModel implements LanguageModel {
   constructor(options: AnthropicOptions) {
     this.modelId = options.model;
     this.defaultMaxTokens = options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS;
+    const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
+    if (!apiKey) {
+      throw new OptNativeError('E_BAD_INPUT', `anthropic:${options.model}: no API key; set ANTHROPIC_API_KEY`);
+    }
     this.client = new Anthropic({
       baseURL: options.baseURL ?? process.env.ANTHROPIC_BASE_URL,
-      apiKey: options.apiKey ?? process.env.ANTHROPIC_API_KEY,
+      apiKey,
       maxRetries: 0,
       timeout: options.timeoutMs ?? 600_000,
     });

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { OptNativeError } from '../errors.js';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
 import { mapOpenAIFinishReason } from './map-finish-reason.js';
 import { ProviderError, toProviderError } from './provider-error.js';
@@ -56,6 +57,9 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
     this.modelId = options.model;
     const baseURL = options.baseURL ?? process.env.OPENAI_BASE_URL;
     const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY ?? (baseURL ? 'not-needed' : undefined);
+    if (!apiKey) {
+      throw new OptNativeError('E_BAD_INPUT', `${this.provider}:${options.model}: no API key; set OPENAI_API_KEY`);
+    }
     // Retries, backoff and timeouts belong to the run infrastructure (ResilientLanguageModel), not the client.
     this.client = new OpenAI({
       baseURL,

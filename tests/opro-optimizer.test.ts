@@ -247,6 +247,27 @@ describe('OproOptimizer on the scripted model', () => {
     expect(second.wallTime).toBe(first.wallTime);
   });
 
+  it('reports progress: steps, one iteration event per finished iteration, a stop event on budget', async () => {
+    const events: string[] = [];
+    let calls = 0;
+    const budget = {
+      check() {
+        if (calls >= 14) throw new OptNativeError('E_BUDGET', 'budget exhausted');
+      },
+      record() {
+        calls += 1;
+        return 0;
+      },
+    };
+    await new OproOptimizer({ numIterations: 5, candidatesPerIter: 1, earlyStopping: 10, baselinePrompt }).optimize({
+      ...inputFor(walker(), writer([`<INS>${carefulPrompt}</INS>`, '<INS>Answer Yes or No.</INS>'])),
+      budget,
+      onProgress: (progress) => events.push(`${progress.kind}:${progress.iteration}`),
+    });
+    // 4 (baseline) + 5 (iteration 1) + 5 (iteration 2) = 14 calls; iteration 3's generation is refused.
+    expect(events).toEqual(['step:0', 'step:1', 'iteration:1', 'step:2', 'iteration:2', 'stop:3']);
+  });
+
   it('uses the seed for exemplars and sampling seeds of the optimizer model', async () => {
     const seen: GenerateRequest[][] = [[], []];
     for (const [run, seed] of [

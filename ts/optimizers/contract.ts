@@ -34,6 +34,8 @@ export interface OptimizationRunDirectory {
 
 export interface OptimizationProgress {
   readonly optimizer: string;
+  /** `iteration` once per finished iteration (progress bars tick on it); `step` for finer news; `stop` at the end. */
+  readonly kind: 'step' | 'iteration' | 'stop';
   readonly iteration: number;
   readonly totalIterations: number;
   readonly bestScore: number;

@@ -10,6 +10,7 @@ import { OproOptimizer, type OproConfig, type OproResult } from '../../optimizer
 import { writeOproOutputs } from '../../optimizers/opro/outputs.js';
 import { promptDigest } from '../../optimizers/opro/steps.js';
 import { Budget } from '../../run/budget.js';
+import { createProgress } from '../../run/progress.js';
 import { ResponseCache } from '../../run/cache.js';
 import { RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
@@ -119,13 +120,29 @@ function budgetOf(values: OproOptionValues): Budget {
   });
 }
 
-function progressPrinter(quiet: boolean | undefined): ((progress: OptimizationProgress) => void) | undefined {
-  if (quiet) return undefined;
-  return (progress) => {
-    const best = Number.isNaN(progress.bestScore) ? '-' : progress.bestScore.toFixed(4);
-    process.stderr.write(
-      `[opro ${progress.iteration}/${progress.totalIterations}] best ${best} · ${progress.message}\n`,
-    );
+/** A progress bar over iterations on a terminal; one line per event in logs and pipes (with the best reward). */
+function progressDisplay(
+  quiet: boolean | undefined,
+  totalIterations: number,
+): { onProgress?: (progress: OptimizationProgress) => void; stop(): void } {
+  if (quiet) return { stop: () => undefined };
+  if (process.stderr.isTTY) {
+    const bar = createProgress({ label: 'opro', total: totalIterations });
+    return {
+      onProgress: (progress) => {
+        if (progress.kind === 'iteration') bar.tick(1);
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  return {
+    onProgress: (progress) => {
+      const best = Number.isNaN(progress.bestScore) ? '-' : progress.bestScore.toFixed(4);
+      process.stderr.write(
+        `[opro ${progress.iteration}/${progress.totalIterations}] best ${best} · ${progress.message}\n`,
+      );
+    },
+    stop: () => undefined,
   };
 }
 
@@ -201,18 +218,21 @@ async function runOpro(options: OproOptionValues): Promise<void> {
     const model = withRunControls(await resolver.resolve(values.evaluator), { cache });
     const optimizerModel = withRunControls(await resolver.resolve(values.optimizerLlm), { cache });
     const optimizer = new OproOptimizer(oproConfigOf(values), { outputDir: runDir.dir });
-    const result = await optimizer.optimize({
-      task,
-      trainset: task.splits.train,
-      valset,
-      model,
-      optimizerModel,
-      metric: task.metric,
-      budget: budgetOf(values),
-      runDir,
-      seed: values.seed,
-      onProgress: progressPrinter(values.quiet),
-    });
+    const progress = progressDisplay(values.quiet, optimizer.config.numIterations);
+    const result = await optimizer
+      .optimize({
+        task,
+        trainset: task.splits.train,
+        valset,
+        model,
+        optimizerModel,
+        metric: task.metric,
+        budget: budgetOf(values),
+        runDir,
+        seed: values.seed,
+        onProgress: progress.onProgress,
+      })
+      .finally(() => progress.stop());
     // The held-out score is the point of the run: it is measured even when the budget stopped the search.
     const heldout = await evaluateHeldout(runDir, task, model, result.bestPrompt, values.evalMode);
     writeOproOutputs(runDir.dir, resultState(result), heldout ? { heldout } : {});

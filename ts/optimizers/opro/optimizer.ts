@@ -4,6 +4,7 @@ import type { TextTask } from '../../tasks/types.js';
 import {
   freezeDeep,
   type OptimizationHistoryEntry,
+  type OptimizationProgress,
   type OptimizationResult,
   type OptimizeInput,
   type Optimizer,
@@ -256,9 +257,10 @@ class OproRun {
     return `evaluation: ${this.evaluationBreaker.reason}`;
   }
 
-  progress(iteration: number, message: string): void {
+  progress(iteration: number, message: string, kind: OptimizationProgress['kind'] = 'step'): void {
     this.input.onProgress?.({
       optimizer: 'opro',
+      kind,
       iteration,
       totalIterations: this.config.numIterations,
       bestScore: this.best?.reward ?? Number.NaN,
@@ -315,7 +317,7 @@ export class OproOptimizer implements Optimizer<OproConfig, TextTask> {
     } catch (error) {
       if (!isStopError(error)) throw error;
       run.stopReason = error.code === 'E_BUDGET' ? 'budget' : 'aborted';
-      run.progress(run.iterationStats.length, `stopped: ${error.message}`);
+      run.progress(run.iterationStats.length, `stopped: ${error.message}`, 'stop');
     }
     run.save();
     if (!run.best) {
@@ -344,7 +346,7 @@ export class OproOptimizer implements Optimizer<OproConfig, TextTask> {
         iterationsWithoutImprovement += 1;
       }
       run.save();
-      run.progress(iteration, `iteration ${iteration} done, best reward ${bestReward.toFixed(4)}`);
+      run.progress(iteration, `iteration ${iteration} done, best reward ${bestReward.toFixed(4)}`, 'iteration');
       if (iterationsWithoutImprovement >= this.config.earlyStopping) {
         run.stopReason = 'early_stopping';
         return;
@@ -352,7 +354,7 @@ export class OproOptimizer implements Optimizer<OproConfig, TextTask> {
     }
     if (run.breakerOpen) {
       run.stopReason = 'circuit_open';
-      run.progress(run.iterationStats.length, `circuit open: ${run.breakerReason}`);
+      run.progress(run.iterationStats.length, `circuit open: ${run.breakerReason}`, 'stop');
     } else {
       run.stopReason = 'completed';
     }

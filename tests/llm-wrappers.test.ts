@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OptNativeError } from '../ts/errors.js';
 import { CachedLanguageModel } from '../ts/llm/cached-model.js';
 import { ProviderError } from '../ts/llm/provider-error.js';
 import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
@@ -105,6 +106,39 @@ describe('CachedLanguageModel', () => {
     expect(deltas).toEqual(['x y z']);
     expect((await hit.result).cached).toBe(true);
     expect(inner.calls).toHaveLength(1);
+  });
+
+  it('pays once for identical requests in flight at the same time', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inner = new ScriptedLanguageModel({ respond: async () => (await gate, 'shared') });
+    const budget = new Budget();
+    const model = withRunControls(inner, { cache: tempCache(), budget });
+    const both = Promise.all([model.generate(ask('same')), model.generate(ask('same')), model.generate(ask('other'))]);
+    release();
+    const [first, second, other] = await both;
+    expect([first.text, second.text, other.text]).toEqual(['shared', 'shared', 'shared']);
+    expect([first.cached, second.cached]).toEqual([undefined, true]);
+    expect(inner.calls).toHaveLength(2);
+    expect(budget.spent()).toMatchObject({ calls: 2, cacheHits: 1 });
+  });
+
+  it('a shared call aborted by its first caller is asked again for the second', async () => {
+    const inner = new ScriptedLanguageModel({
+      respond: (request) =>
+        new Promise((resolve, reject) => {
+          if (!request.signal) return resolve('own answer');
+          request.signal.addEventListener('abort', () => reject(new OptNativeError('E_ABORTED', 'aborted')));
+        }),
+    });
+    const model = new CachedLanguageModel(inner, tempCache());
+    const controller = new AbortController();
+    const first = model.generate({ ...ask('q'), signal: controller.signal });
+    const second = model.generate(ask('q'));
+    controller.abort();
+    await expect(first).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect((await second).text).toBe('own answer');
+    expect(inner.calls).toHaveLength(2);
   });
 
   it('does not store failures', async () => {

@@ -1,3 +1,5 @@
+import { OptNativeError } from '../errors.js';
+import { responseCacheKey } from '../run/cache-key.js';
 import type { ResponseCache } from '../run/cache.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
 import {
@@ -20,6 +22,7 @@ export class CachedLanguageModel implements LanguageModel {
   readonly scoreChoices?: (request: ScoreChoicesRequest) => Promise<ScoreChoicesResult>;
   private readonly inner: LanguageModel;
   private readonly cache: ResponseCache;
+  private readonly inFlight = new Map<string, Promise<GenerateResult>>();
 
   constructor(inner: LanguageModel, cache: ResponseCache) {
     this.inner = inner;
@@ -32,9 +35,29 @@ export class CachedLanguageModel implements LanguageModel {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const hit = this.cache.get(this.provider, this.modelId, request);
     if (hit) return hit;
-    const result = await this.inner.generate(request);
-    this.cache.put(this.provider, this.modelId, request, result);
-    return result;
+    // Identical requests in flight at once are paid once: later callers share the first call's answer.
+    const key = responseCacheKey(this.provider, this.modelId, request);
+    const pending = this.inFlight.get(key);
+    if (pending) {
+      try {
+        return { ...(await pending), cached: true };
+      } catch (error) {
+        // The first caller's abort is not ours: ask again on our own account.
+        const abortedElsewhere =
+          error instanceof OptNativeError && error.code === 'E_ABORTED' && !request.signal?.aborted;
+        if (abortedElsewhere) return this.generate(request);
+        throw error;
+      }
+    }
+    const call = this.inner
+      .generate(request)
+      .then((result) => {
+        this.cache.put(this.provider, this.modelId, request, result);
+        return result;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, call);
+    return call;
   }
 
   stream(request: GenerateRequest): ModelStream {

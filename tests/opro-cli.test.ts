@@ -146,9 +146,18 @@ describe('opt-native opro', () => {
     });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const eventsPath = join(killed, 'events.jsonl');
+    // Counts complete step lines only: the file is being appended to while we read it.
     const stepCount = () =>
-      existsSync(eventsPath) ? readLines(eventsPath).filter((e) => e.type === 'step').length : 0;
-    while (stepCount() < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      existsSync(eventsPath)
+        ? readFileSync(eventsPath, 'utf8')
+            .split('\n')
+            .slice(0, -1)
+            .filter((line) => line.includes('"type":"step"')).length
+        : 0;
+    let finished = false;
+    child.on('exit', () => (finished = true));
+    while (!finished && stepCount() < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(finished).toBe(false);
     child.kill('SIGKILL');
     expect(await exited).toBeNull();
     expect(

@@ -121,3 +121,26 @@ export function applyConfigFile(command: Command, path: string): void {
     if (source === undefined || source === 'default') command.setOptionValueWithSource(key, value, 'config');
   }
 }
+
+/** Options both commands take after the task: the evaluated model, how it answers, and a --config file. */
+export function addEvaluatorOptions(command: Command, defaultModel: string): Command {
+  return command
+    .option('--evaluator <model>', 'model being prompted', defaultModel)
+    .addOption(
+      new Option('--eval-mode <mode>', 'generate answers or score label choices')
+        .choices(['generate', 'score'])
+        .default('generate'),
+    )
+    .option('--config <file>', 'JSON or YAML file of options (flags given on the command line win)');
+}
+
+/** Runs a command's action after applying its --config file. */
+export function withConfigFile<T>(
+  run: (values: T) => Promise<void>,
+): (options: unknown, self: Command) => Promise<void> {
+  return async (_options, self) => {
+    const config = self.getOptionValue('config') as string | undefined;
+    if (config !== undefined) applyConfigFile(self, config);
+    await run(self.opts<T & object>() as T);
+  };
+}

@@ -1,16 +1,17 @@
 // `opt-native evaluate`: score one prompt on a split; predictions to CSV, metrics to stdout (and optionally JSON).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { evaluateTextPrompt, type EvaluationReport, type Prediction } from '../../tasks/evaluate.js';
 import { loadTextTask } from '../../tasks/text-task.js';
 import { LanguageModelResolver } from '../language-model-option.js';
 import {
+  addEvaluatorOptions,
   addTaskOptions,
-  applyConfigFile,
   datasetLoadOptions,
   requireTextTask,
   splitName,
+  withConfigFile,
   type TaskOptionValues,
 } from '../task-options.js';
 import { DEFAULT_MODEL } from './opro.js';
@@ -89,21 +90,10 @@ async function runEvaluate(values: EvaluateOptionValues): Promise<void> {
 
 export function registerEvaluate(program: Command): void {
   const command = program.command('evaluate').description('score a prompt on a task split and write its predictions');
-  addTaskOptions(command, 'test')
+  addEvaluatorOptions(addTaskOptions(command, 'test'), DEFAULT_MODEL)
     .option('--prompt-file <file>', 'file holding the prompt (e.g. best_prompt.txt of an opro run)')
     .option('--prompt <text>', 'the prompt itself, instead of --prompt-file')
-    .option('--evaluator <model>', 'model being prompted', DEFAULT_MODEL)
-    .addOption(
-      new Option('--eval-mode <mode>', 'generate answers or score label choices')
-        .choices(['generate', 'score'])
-        .default('generate'),
-    )
     .option('--output-csv <file>', 'predictions: id, raw_output, normalized_answer, target, correct')
     .option('--metrics-json <file>', 'the metrics report as JSON')
-    .option('--config <file>', 'JSON or YAML file of options (flags given on the command line win)')
-    .action(async (_options: EvaluateOptionValues, self: Command) => {
-      const config = self.getOptionValue('config') as string | undefined;
-      if (config !== undefined) applyConfigFile(self, config);
-      await runEvaluate(self.opts<EvaluateOptionValues>());
-    });
+    .action(withConfigFile<EvaluateOptionValues>(runEvaluate));
 }

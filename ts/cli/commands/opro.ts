@@ -1,7 +1,7 @@
 // `opt-native opro`: OPRO prompt optimization of a text task, with the original OPRO Classic tool's flags and files.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { withRunControls } from '../../llm/run-controls.js';
 import type { LanguageModel } from '../../llm/types.js';
@@ -18,13 +18,14 @@ import { loadTextTask } from '../../tasks/text-task.js';
 import type { TextTask } from '../../tasks/types.js';
 import { LanguageModelResolver } from '../language-model-option.js';
 import {
+  addEvaluatorOptions,
   addTaskOptions,
-  applyConfigFile,
   datasetLoadOptions,
   integerOption,
   numberOption,
   requireTextTask,
   splitName,
+  withConfigFile,
   type TaskOptionValues,
 } from '../task-options.js';
 
@@ -261,16 +262,9 @@ export function registerOpro(program: Command): void {
   const command = program
     .command('opro')
     .description('optimize a prompt with OPRO (Yang et al. 2023), as the OPRO Classic tool');
-  addTaskOptions(command, 'validation')
+  addEvaluatorOptions(addTaskOptions(command, 'validation'), DEFAULT_MODEL)
     .option('--output-dir <dir>', 'folder for best_prompt.txt, best_metrics.json, opro_*.json(l) and the event log')
     .option('--resume [dir]', 'resume the run in --output-dir (or DIR) after a crash or kill')
-    .option('--config <file>', 'JSON or YAML file of options (flags given on the command line win)')
-    .option('--evaluator <model>', 'model being prompted', DEFAULT_MODEL)
-    .addOption(
-      new Option('--eval-mode <mode>', 'generate answers or score label choices')
-        .choices(['generate', 'score'])
-        .default('generate'),
-    )
     .option('--optimizer-llm <model>', 'model writing prompts', DEFAULT_MODEL)
     .option(
       '--optimizer-temperature <t>',
@@ -323,9 +317,5 @@ export function registerOpro(program: Command): void {
     .option('--max-dollars <x>', 'budget: dollars on priced providers', numberOption('--max-dollars'))
     .option('--max-minutes <x>', 'budget: wall time', numberOption('--max-minutes'))
     .option('--quiet', 'no progress lines on stderr')
-    .action(async (_options: OproOptionValues, self: Command) => {
-      const config = self.getOptionValue('config') as string | undefined;
-      if (config !== undefined) applyConfigFile(self, config);
-      await runOpro(self.opts<OproOptionValues>());
-    });
+    .action(withConfigFile<OproOptionValues>(runOpro));
 }

@@ -16,7 +16,13 @@ import { textPromptEvaluator, type PromptEvaluator } from './evaluator.js';
 import { insertIntoMemory, type EvaluatedCandidate } from './memory.js';
 import { buildMetaPrompt, parseCandidates } from './meta-prompt.js';
 import { UsageMeter } from './meter.js';
-import { writeOproOutputs, type CandidateRecord, type IterationStats, type OproOutputState } from './outputs.js';
+import {
+  writeOproOutputs,
+  type CandidateRecord,
+  type CandidateStatus,
+  type IterationStats,
+  type OproOutputState,
+} from './outputs.js';
 import { computeReward } from './reward.js';
 import { dedupeKey, sanitizeCandidate } from './sanitize.js';
 import { StepRunner, isStopError, promptDigest } from './steps.js';
@@ -98,16 +104,24 @@ class OproRun {
     if (this.outputDir) writeOproOutputs(this.outputDir, this.outputState());
   }
 
-  private reject(prompt: string, iteration: number, reason: string): void {
-    const base = { prompt, reward: null, ba_clip: null, ba_conditions: null, prompt_length: prompt.length };
+  /** Records a candidate that got no reward: refused by screening, or its evaluation failed. */
+  private recordUnscored(prompt: string, iteration: number, status: CandidateStatus, reason: string): void {
     this.records.push({
-      ...base,
+      prompt,
+      reward: null,
+      ba_clip: null,
+      ba_conditions: null,
+      prompt_length: prompt.length,
       iteration,
       timestamp: null,
       metrics: {},
-      status: 'rejected',
+      status,
       rejection_reason: reason,
     });
+  }
+
+  private reject(prompt: string, iteration: number, reason: string): void {
+    this.recordUnscored(prompt, iteration, 'rejected', reason);
   }
 
   /** Evaluates one prompt as a recorded step; updates memory, records and the breaker. */
@@ -117,15 +131,7 @@ class OproRun {
     const step = await this.steps.evaluate(key, this.evaluator, prompt, this.input.signal);
     if (!step.ok) {
       this.evaluationBreaker.recordFailure(step.error);
-      const base = { prompt, reward: null, ba_clip: null, ba_conditions: null, prompt_length: prompt.length };
-      this.records.push({
-        ...base,
-        iteration,
-        timestamp: null,
-        metrics: {},
-        status: 'evaluation_failed',
-        rejection_reason: `evaluation failed: ${step.error}`,
-      });
+      this.recordUnscored(prompt, iteration, 'evaluation_failed', `evaluation failed: ${step.error}`);
       return;
     }
     this.evaluationBreaker.recordSuccess();

@@ -212,7 +212,10 @@ async function runOpro(options: OproOptionValues): Promise<void> {
   const resolver = new LanguageModelResolver();
   try {
     const task = await loadTextTask(taskSpec, datasetLoadOptions(values));
-    const valset = task.splits[splitName(values.split)];
+    const split = splitName(values.split);
+    const valset = task.splits[split];
+    if (split === 'test')
+      process.stderr.write('warning: optimizing on the test split; the held-out score is then not held out\n');
     if (valset.length === 0)
       throw new OptNativeError('E_EMPTY_TABLE', `the ${values.split} split of ${task.name} is empty`);
     const cache = openCache(runDir);

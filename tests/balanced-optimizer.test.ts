@@ -133,7 +133,13 @@ describe('optimizeBalanced on the toy world', () => {
   it('refuses bad settings with E_BAD_INPUT before calling any model', async () => {
     const model = toyTaskModel();
     const base = { task: toyTask(), model, initialPrompt: 'p', weights: { accuracy: 1, efficiency: 0 } };
-    for (const bad of [{ batchSize: 0 }, { evalSamples: 1.5 }, { numThreads: 0 }, { initialPrompt: '  ' }]) {
+    for (const bad of [
+      { batchSize: 0 },
+      { evalSamples: 1.5 },
+      { numThreads: 0 },
+      { initialPrompt: '  ' },
+      { weights: { accuracy: 0, efficiency: 0 } },
+    ]) {
       await expect(optimizeBalanced({ ...base, ...bad })).rejects.toBeInstanceOf(OptNativeError);
     }
     await expect(optimizeBalanced({ ...base, task: { ...toyTask(), train: [] } })).rejects.toThrow(/train split/);
@@ -156,5 +162,74 @@ describe('optimizeBalanced on the toy world', () => {
     // The default cap for critiques and rewrites, and no temperature unless one is asked for.
     expect(optimizerModel.calls.every((call) => call.maxTokens === 768 && call.temperature === undefined)).toBe(true);
     expect(model.calls.every((call) => call.thinkingBudget === undefined)).toBe(true);
+  });
+});
+
+describe('optimizeBalanced when model calls fail', () => {
+  it('counts a failed answer as wrong and leaves it out of the token mean', async () => {
+    const healthy = toyTaskModel();
+    const flaky = new ScriptedLanguageModel({
+      modelId: 'flaky',
+      respond: (request, callIndex) => {
+        if (request.messages[1]?.content.startsWith('What is 1000 +')) throw new Error('connection reset');
+        return healthy.generate(request).then(
+          (result) => result.text,
+          () => String(callIndex),
+        );
+      },
+    });
+    const result = await optimizeBalanced({
+      task: toyTask(),
+      model: flaky,
+      optimizerModel: toyOptimizerModel(),
+      initialPrompt: `Solve it. ${STEP_BY_STEP}`,
+      weights: { accuracy: 1, efficiency: 0 },
+      maxEpochs: 0,
+      evalSamples: 4,
+    });
+    // test-0 ("What is 1000 + 1?") fails: 3 of 4 right, and the mean is over the 3 answers.
+    expect(result.initial).toEqual({ accuracy: 0.75, meanCompletionTokens: VERBOSE_TOKENS, examples: 4, failures: 1 });
+  });
+
+  it('ends the run with stopReason "error" when the optimizer model fails, keeping the epochs done', async () => {
+    const optimizer = toyOptimizerModel();
+    const failingSecondUpdate = new ScriptedLanguageModel({
+      modelId: 'failing',
+      respond: async (request) => {
+        const reply = (await optimizer.generate(request)).text;
+        if (reply.includes('IMPROVED_VARIABLE') && reply.includes(`${STEP_BY_STEP} ${STEP_BY_STEP}`)) {
+          throw new OptNativeError('E_PROVIDER', 'HTTP 500 from the optimizer');
+        }
+        return reply;
+      },
+    });
+    const result = await optimizeBalanced({
+      task: toyTask(),
+      model: toyTaskModel(),
+      optimizerModel: failingSecondUpdate,
+      initialPrompt: 'Solve it.',
+      weights: { accuracy: 1, efficiency: 0 },
+      maxEpochs: 4,
+    });
+    expect(result.stopReason).toBe('error');
+    expect(result.stopMessage).toBe('[E_PROVIDER] HTTP 500 from the optimizer');
+    expect(result.epochs).toHaveLength(1);
+    expect(result.finalPrompt).toBe(`Solve it. ${STEP_BY_STEP}`);
+  });
+
+  it('fails the evaluation when most answers fail: a broken model, not a bad prompt', async () => {
+    const broken = new ScriptedLanguageModel({
+      respond: () => {
+        throw new Error('model crashed');
+      },
+    });
+    await expect(
+      optimizeBalanced({
+        task: toyTask(),
+        model: broken,
+        initialPrompt: 'Solve it.',
+        weights: { accuracy: 1, efficiency: 0 },
+      }),
+    ).rejects.toThrow('the prompted model failed on 4 of 4 examples; first error: model crashed');
   });
 });

@@ -66,6 +66,7 @@ export function makeRun(options: {
     epochs,
     usage: { task: usage, optimizer: usage, total: { ...usage, calls: 20 } },
     stopReason: 'completed',
+    stopMessage: null,
     startedAt: '2026-11-23T00:00:00.000Z',
     wallTimeMs: 1234,
   };

@@ -92,7 +92,9 @@ function runDetails(run: BalancedRunResult): string {
   return `<details class="run"><summary>${escapeHtml(configLabel(run.weights))}: ${escapeHtml(run.model)}
 (optimizer ${escapeHtml(run.optimizerModel)}), ${run.usage.total.calls} calls</summary>
 <p class="meta">batch ${settings.batchSize}, ${settings.maxEpochs} epochs, ${settings.evalSamples} eval samples,
-validation ${settings.runValidation ? 'on' : 'off'}, seed ${settings.seed}</p>
+validation ${settings.runValidation ? 'on' : 'off'}, seed ${settings.seed}; stopped: ${run.stopReason}${
+    run.stopMessage === null ? '' : ` (${escapeHtml(run.stopMessage)})`
+  }</p>
 <h3>Initial prompt</h3><pre>${escapeHtml(run.initialPrompt)}</pre>
 <h3>Final prompt</h3><pre class="final-prompt">${escapeHtml(run.finalPrompt)}</pre>
 <table><thead><tr><th>Epoch</th><th>Focus</th><th>Accuracy</th><th>Tokens</th><th>Validation</th><th>Decision</th>

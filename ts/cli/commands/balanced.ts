@@ -224,6 +224,16 @@ export function progressPrinter(label: string): NonNullable<BalancedOptions['onP
   };
 }
 
+/** A run that a failing model cut short keeps its results file, but the command exits 1 and says why. */
+export function reportFailedRun(result: BalancedRunResult): void {
+  if (result.stopReason !== 'error') return;
+  process.stderr.write(
+    `error: the ${result.weights.accuracy.toFixed(2)}/${result.weights.efficiency.toFixed(2)} run stopped after ` +
+      `${result.epochs.length} epochs: ${result.stopMessage}\n`,
+  );
+  process.exitCode = 1;
+}
+
 export function describeRun(result: BalancedRunResult): string {
   const percent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;
   return (
@@ -259,6 +269,7 @@ export function registerBalanced(program: Command): void {
         const result = await optimizeBalanced({ ...prepared.base, weights });
         const path = await writeRunResult(prepared.outputDir, result);
         process.stdout.write(`${describeRun(result)}\nresults: ${path}\n`);
+        reportFailedRun(result);
       } finally {
         await prepared.close();
       }

@@ -8,6 +8,7 @@ import {
   addSharedBalancedOptions,
   describeRun,
   prepareBalancedRun,
+  reportFailedRun,
   progressPrinter,
   type SharedBalancedCliOptions,
 } from './balanced.js';
@@ -37,7 +38,10 @@ export function registerExperiments(program: Command): void {
           outputDir: prepared.outputDir,
           concurrent,
           progressFor: (weights) => progressPrinter(configLabel(weights)),
-          onRunDone: (result) => process.stdout.write(`${describeRun(result)}\n`),
+          onRunDone: (result) => {
+            process.stdout.write(`${describeRun(result)}\n`);
+            reportFailedRun(result);
+          },
         });
         process.stdout.write(`\n${formatSummaryTable(buildReportData(summary.results).rows)}\n\n`);
         process.stdout.write(

@@ -68,13 +68,15 @@ export class BalancedOptimizer implements Optimizer<BalancedConfig, TextTask> {
       budget: input.budget,
       onProgress: (progress) => {
         input.runDir?.appendEvent({ type: 'balanced_epoch', ...progress });
-        input.onProgress?.({
+        const update = {
           optimizer: 'balanced',
+          kind: 'iteration' as const,
           iteration: progress.epoch,
           totalIterations: maxEpochs ?? progress.maxEpochs,
           bestScore: progress.evaluation.accuracy,
           message: `focus ${progress.focus}${progress.reverted ? ', candidate reverted' : ''}`,
-        });
+        };
+        input.onProgress?.(update);
       },
     });
     const { total } = run.usage;
@@ -93,7 +95,8 @@ export class BalancedOptimizer implements Optimizer<BalancedConfig, TextTask> {
         cacheHits: total.cacheHits,
       },
       wallTime: run.wallTimeMs,
-      stopReason: run.stopReason,
+      // The shared contract has no plain 'error': a model that keeps failing is what its circuit breaker reports.
+      stopReason: run.stopReason === 'error' ? 'circuit_open' : run.stopReason,
       run,
     });
   }

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { Example } from '../../datasets/types.js';
+import { OptNativeError } from '../../errors.js';
 import type { GenerateRequest, LanguageModel } from '../../llm/types.js';
 import type { EvaluationSummary } from './revert.js';
 import type { ReplyMetric } from './task.js';
@@ -14,6 +15,8 @@ export interface ExampleOutcome {
   readonly correct: boolean;
   readonly completionTokens: number;
   readonly metricFeedback?: string;
+  /** Why the model gave no answer (the example then counts as wrong and is left out of the token mean). */
+  readonly error?: string;
 }
 
 export interface Evaluation extends EvaluationSummary {
@@ -39,6 +42,28 @@ export function taskMessages(prompt: string, example: Example): GenerateRequest[
   ];
 }
 
+/** Errors that must stop the run instead of counting as one wrong answer. */
+export function isStopError(error: unknown): boolean {
+  return error instanceof OptNativeError && (error.code === 'E_ABORTED' || error.code === 'E_BUDGET');
+}
+
+async function answerOrFailure(context: EvaluationContext, prompt: string, example: Example): Promise<ExampleOutcome> {
+  try {
+    return await answerOne(context, prompt, example);
+  } catch (error) {
+    if (isStopError(error)) throw error;
+    return {
+      exampleId: example.id,
+      input: example.input,
+      target: example.target,
+      response: '',
+      correct: false,
+      completionTokens: 0,
+      error: error instanceof Error ? error.message : String(error),
+    };
+  }
+}
+
 async function answerOne(context: EvaluationContext, prompt: string, example: Example): Promise<ExampleOutcome> {
   context.meter.beforeCall();
   const result = await context.model.generate({
@@ -59,13 +84,22 @@ async function answerOne(context: EvaluationContext, prompt: string, example: Ex
   };
 }
 
-/** Accuracy and mean completion tokens of `prompt` over `examples` (0 and 0 for an empty set). */
+/**
+ * Accuracy over all examples (a failed call counts as wrong) and mean completion tokens over the answered ones
+ * (0 when none was answered). `failures` appears only when some calls failed.
+ */
 export function summarizeOutcomes(outcomes: readonly ExampleOutcome[]): EvaluationSummary {
   const examples = outcomes.length;
-  if (examples === 0) return { accuracy: 0, meanCompletionTokens: 0, examples };
+  const answered = outcomes.filter((outcome) => outcome.error === undefined);
+  const failures = examples - answered.length;
   const correct = outcomes.filter((outcome) => outcome.correct).length;
-  const tokens = outcomes.reduce((sum, outcome) => sum + outcome.completionTokens, 0);
-  return { accuracy: correct / examples, meanCompletionTokens: tokens / examples, examples };
+  const tokens = answered.reduce((sum, outcome) => sum + outcome.completionTokens, 0);
+  return {
+    accuracy: examples === 0 ? 0 : correct / examples,
+    meanCompletionTokens: answered.length === 0 ? 0 : tokens / answered.length,
+    examples,
+    ...(failures > 0 ? { failures } : {}),
+  };
 }
 
 export async function evaluatePrompt(
@@ -74,8 +108,16 @@ export async function evaluatePrompt(
   examples: readonly Example[],
 ): Promise<Evaluation> {
   const outcomes = await Promise.all(
-    examples.map((example) => context.limit(() => answerOne(context, prompt, example))),
+    examples.map((example) => context.limit(() => answerOrFailure(context, prompt, example))),
   );
+  const failed = outcomes.filter((outcome) => outcome.error !== undefined);
+  // More than half failing is a broken model, not a bad prompt: stop instead of optimizing on noise.
+  if (failed.length * 2 > outcomes.length) {
+    throw new OptNativeError(
+      'E_PROVIDER',
+      `the prompted model failed on ${failed.length} of ${outcomes.length} examples; first error: ${failed[0]?.error}`,
+    );
+  }
   return { ...summarizeOutcomes(outcomes), outcomes };
 }
 
@@ -85,5 +127,6 @@ export function summaryOf(evaluation: EvaluationSummary): EvaluationSummary {
     accuracy: evaluation.accuracy,
     meanCompletionTokens: evaluation.meanCompletionTokens,
     examples: evaluation.examples,
+    ...(evaluation.failures === undefined ? {} : { failures: evaluation.failures }),
   };
 }

@@ -4,7 +4,7 @@ import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import type { Example } from '../../datasets/types.js';
 import type { LanguageModel } from '../../llm/types.js';
 import { evaluatePrompt, summaryOf, type Evaluation, type EvaluationContext } from './evaluate.js';
-import { focusSchedule, type Focus, type FocusWeights } from './focus.js';
+import { focusSchedule, normalizeWeights, type Focus, type FocusWeights } from './focus.js';
 import {
   BALANCED_RESULTS_KIND,
   BALANCED_RESULTS_VERSION,
@@ -105,66 +105,39 @@ function sampleOf(label: string, examples: readonly Example[], count: number, se
 export async function optimizeBalanced(options: BalancedOptions): Promise<BalancedRunResult> {
   const started = Date.now();
   const settings = resolveSettings(options);
+  const weights = normalizeWeights(options.weights.accuracy, options.weights.efficiency);
+  const optimizerModel = options.optimizerModel ?? options.model;
   const taskMeter = new CallMeter(options.budget);
   const optimizerMeter = new CallMeter(options.budget);
-  const limit = pLimit(settings.numThreads);
-  const evaluation: EvaluationContext = {
-    model: options.model,
-    metric: options.task.metric,
-    limit,
-    sampling: { temperature: 0, maxTokens: settings.maxTokens },
-    meter: taskMeter,
-    signal: options.signal,
-  };
-  const optimizerModel = options.optimizerModel ?? options.model;
-  const optimizer: OptimizerContext = {
-    optimizerModel,
-    limit,
-    sampling: {
-      maxTokens: settings.optimizerMaxTokens,
-      ...(settings.optimizerTemperature === null ? {} : { temperature: settings.optimizerTemperature }),
-      ...(settings.thinkingBudget === null ? {} : { thinkingBudget: settings.thinkingBudget }),
-    },
-    meter: optimizerMeter,
-    signal: options.signal,
-  };
-  const evalSet = sampleOf('test', options.task.test, settings.evalSamples, settings.seed);
-  const validationSet = settings.runValidation
-    ? sampleOf('validation', options.task.validation, settings.evalSamples, settings.seed)
-    : [];
+  const tools = epochTools(options, settings, taskMeter, optimizerMeter);
   const train = requireExamples('train', options.task.train);
-  const evaluateCached = cachedEvaluator(evaluation);
-  const initialEvaluation = await evaluateCached('evaluation', options.initialPrompt, evalSet);
+  const initialEvaluation = await tools.evaluateCached('evaluation', options.initialPrompt, tools.evalSet);
   let state: RunState = {
     prompt: options.initialPrompt,
     evaluation: initialEvaluation,
     validation: settings.runValidation
-      ? await evaluateCached('validation', options.initialPrompt, validationSet)
+      ? await tools.evaluateCached('validation', options.initialPrompt, tools.validationSet)
       : null,
   };
-  const schedule = focusSchedule(options.weights, settings.maxEpochs, settings.seed);
   const batches = trainingBatches(train, settings.batchSize, settings.seed);
   const epochs: EpochRecord[] = [];
-  let stopReason: BalancedRunResult['stopReason'] = 'completed';
-  for (const [index, focus] of schedule.entries()) {
+  let stop: { reason: BalancedRunResult['stopReason']; message: string | null } = {
+    reason: 'completed',
+    message: null,
+  };
+  for (const [index, focus] of focusSchedule(weights, settings.maxEpochs, settings.seed).entries()) {
     const batch = batches.next().value as Example[];
-    let outcome: { record: EpochRecord; next: RunState };
     try {
       if (options.signal?.aborted) throw new OptNativeError('E_ABORTED', 'the optimization was aborted');
-      outcome = await runEpoch(index + 1, focus, state, batch, { evaluateCached, optimizer, evalSet, validationSet });
+      const { record, next } = await runEpoch(index + 1, focus, state, batch, tools);
+      epochs.push(record);
+      state = next;
+      const { evaluation, reverted } = record;
+      options.onProgress?.({ epoch: index + 1, maxEpochs: settings.maxEpochs, focus, evaluation, reverted });
     } catch (error) {
-      stopReason = stopReasonOf(error);
+      stop = stopOf(error);
       break;
     }
-    epochs.push(outcome.record);
-    state = outcome.next;
-    options.onProgress?.({
-      epoch: outcome.record.epoch,
-      maxEpochs: settings.maxEpochs,
-      focus,
-      evaluation: outcome.record.evaluation,
-      reverted: outcome.record.reverted,
-    });
   }
   return {
     kind: BALANCED_RESULTS_KIND,
@@ -172,7 +145,7 @@ export async function optimizeBalanced(options: BalancedOptions): Promise<Balanc
     task: options.task.name,
     model: options.model.modelId,
     optimizerModel: optimizerModel.modelId,
-    weights: { ...options.weights },
+    weights,
     settings,
     initialPrompt: options.initialPrompt,
     finalPrompt: state.prompt,
@@ -184,17 +157,60 @@ export async function optimizeBalanced(options: BalancedOptions): Promise<Balanc
       optimizer: { ...optimizerMeter.usage },
       total: sumUsage(taskMeter.usage, optimizerMeter.usage),
     },
-    stopReason,
+    stopReason: stop.reason,
+    stopMessage: stop.message,
     startedAt: new Date(started).toISOString(),
     wallTimeMs: Date.now() - started,
   };
 }
 
-/** Budget and abort end the run with the epochs done so far; any other error fails it. */
-function stopReasonOf(error: unknown): 'budget' | 'aborted' {
-  if (error instanceof OptNativeError && error.code === 'E_BUDGET') return 'budget';
-  if (error instanceof OptNativeError && error.code === 'E_ABORTED') return 'aborted';
-  throw error;
+/** The models, samples and cached evaluator every epoch works with; one request limit shared by both models. */
+function epochTools(
+  options: BalancedOptions,
+  settings: BalancedRunResult['settings'],
+  taskMeter: CallMeter,
+  optimizerMeter: CallMeter,
+): EpochTools {
+  const limit = pLimit(settings.numThreads);
+  const evaluateCached = cachedEvaluator({
+    model: options.model,
+    metric: options.task.metric,
+    limit,
+    sampling: { temperature: 0, maxTokens: settings.maxTokens },
+    meter: taskMeter,
+    signal: options.signal,
+  });
+  const optimizer: OptimizerContext = {
+    optimizerModel: options.optimizerModel ?? options.model,
+    limit,
+    sampling: {
+      maxTokens: settings.optimizerMaxTokens,
+      ...(settings.optimizerTemperature === null ? {} : { temperature: settings.optimizerTemperature }),
+      ...(settings.thinkingBudget === null ? {} : { thinkingBudget: settings.thinkingBudget }),
+    },
+    meter: optimizerMeter,
+    signal: options.signal,
+  };
+  return {
+    evaluateCached,
+    optimizer,
+    evalSet: sampleOf('test', options.task.test, settings.evalSamples, settings.seed),
+    validationSet: settings.runValidation
+      ? sampleOf('validation', options.task.validation, settings.evalSamples, settings.seed)
+      : [],
+  };
+}
+
+/**
+ * A failure inside an epoch ends the run with the epochs done so far, so hours of model calls are not lost to one
+ * broken call; the reason and message say why. (Failures before the first epoch propagate: nothing to keep.)
+ */
+function stopOf(error: unknown): { reason: 'budget' | 'aborted' | 'error'; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof OptNativeError && error.code === 'E_BUDGET') return { reason: 'budget', message };
+  if (error instanceof OptNativeError && error.code === 'E_ABORTED') return { reason: 'aborted', message };
+  const code = error instanceof OptNativeError ? `[${error.code}] ` : '';
+  return { reason: 'error', message: `${code}${message}` };
 }
 
 function resolveSettings(options: BalancedOptions): BalancedRunResult['settings'] {

@@ -8,6 +8,7 @@ const summary = z.object({
   accuracy: z.number().min(0).max(1),
   meanCompletionTokens: z.number().min(0),
   examples: z.number().int().min(0),
+  failures: z.number().int().min(1).optional(),
 });
 
 const roleUsage = z.object({
@@ -62,8 +63,13 @@ export const balancedRunResultSchema = z.object({
   final: summary,
   epochs: z.array(epochRecordSchema),
   usage: z.object({ task: roleUsage, optimizer: roleUsage, total: roleUsage }),
-  /** Why the run ended: all epochs done, the budget ran out, or it was aborted (the epochs so far are kept). */
-  stopReason: z.enum(['completed', 'budget', 'aborted']),
+  /**
+   * Why the run ended: all epochs done, the budget ran out, it was aborted, or a model call failed for good; the
+   * epochs done so far are kept in every case.
+   */
+  stopReason: z.enum(['completed', 'budget', 'aborted', 'error']),
+  /** The error that ended the run early, for the budget, abort and error stops; null when completed. */
+  stopMessage: z.string().nullable(),
   startedAt: z.string(),
   wallTimeMs: z.number().min(0),
 });

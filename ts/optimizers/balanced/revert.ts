@@ -7,6 +7,8 @@ export interface EvaluationSummary {
   /** Mean completion tokens per answer, as the prompted model's usage reports them. */
   readonly meanCompletionTokens: number;
   readonly examples: number;
+  /** Examples whose call failed (counted wrong, left out of the token mean); absent when none did. */
+  readonly failures?: number;
 }
 
 export interface RevertDecision {

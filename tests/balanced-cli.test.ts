@@ -88,10 +88,12 @@ describe('opt-native balanced / experiments / report', () => {
 
   it('experiments + report: one results file per weight pair, then an HTML report (PNGs skipped without Chromium)', async () => {
     const out = join(dir, 'sweep');
+    const promptFile = join(dir, 'prompt.txt');
+    await writeFile(promptFile, `Solve it. ${STEP_BY_STEP}\n`);
     const sweep = await cli([
       'experiments',
       ...['--task', `jsonl:${join(dir, 'add.jsonl')}`, '--model', taskModel, '--optimizer-model', optimizerModel],
-      ...['--custom-prompt', `Solve it. ${STEP_BY_STEP}`, '--max-epochs', '3', '--eval-samples', '4'],
+      ...['--prompt-file', promptFile, '--max-epochs', '3', '--eval-samples', '4'],
       ...['--run-validation', '--output-dir', out, '--configs', '0,1', '0.5,0.5', '1,0'],
     ]);
     // Progress lines of the concurrent runs interleave; each names its configuration.
@@ -123,6 +125,9 @@ describe('opt-native balanced / experiments / report', () => {
     const bad = await cli(['experiments', '--task', 'gsm8k', '--configs', '0.3']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('error[E_BAD_INPUT]: a weight config is "accuracy,efficiency"');
+    const bothPrompts = await cli(['balanced', '--task', 'gsm8k', '--custom-prompt', 'a', '--prompt-file', 'b.txt']);
+    expect(bothPrompts.code).toBe(1);
+    expect(bothPrompts.stderr).toContain('error[E_BAD_INPUT]: give either --custom-prompt or --prompt-file, not both');
     const missing = await cli(['report', '--results', join(dir, 'nothing-here'), '--no-png']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('error[E_FILE_NOT_FOUND]: results folder not found');

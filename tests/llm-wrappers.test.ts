@@ -11,6 +11,7 @@ import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { collectStream, createModelStream } from '../ts/llm/stream-result.js';
 import type { GenerateResult } from '../ts/llm/types.js';
 import { Budget } from '../ts/run/budget.js';
+import { CircuitBreaker } from '../ts/run/breaker.js';
 import { ResponseCache } from '../ts/run/cache.js';
 import { FakeClock } from './fixtures/fake-clock.js';
 
@@ -80,9 +81,13 @@ describe('ResilientLanguageModel', () => {
         throw new ProviderError('connection', 'dropped');
       });
     };
-    const model = new ResilientLanguageModel(inner, { clock: new FakeClock() });
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ name: 'x', failureThreshold: 1, clock });
+    const model = new ResilientLanguageModel(inner, { clock, breaker });
     await expect(collectStream(model.stream(ask('q')))).rejects.toThrow('dropped (after partial output)');
     expect(calls).toBe(1);
+    // still a backend failure for the breaker
+    expect(breaker.reason).toBe('1 consecutive failures, last: dropped (after partial output)');
   });
 
   it('offers scoreChoices exactly when the wrapped model does', async () => {

@@ -10,21 +10,24 @@ export class ProviderError extends OptNativeError {
   readonly kind: ProviderFailureKind;
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
+  /** Set when retrying would be wrong whatever the kind (a stream that already handed out text). */
+  readonly final: boolean;
 
   constructor(
     kind: ProviderFailureKind,
     message: string,
-    details: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    details: { status?: number; retryAfterMs?: number; final?: boolean; cause?: unknown } = {},
   ) {
     super('E_PROVIDER', message, { cause: details.cause });
     this.name = 'ProviderError';
     this.kind = kind;
     this.status = details.status;
     this.retryAfterMs = details.retryAfterMs;
+    this.final = details.final ?? false;
   }
 
   get retryable(): boolean {
-    return this.kind !== 'client';
+    return this.kind !== 'client' && !this.final;
   }
 }
 

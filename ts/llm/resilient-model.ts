@@ -98,7 +98,11 @@ export class ResilientLanguageModel implements LanguageModel {
         } catch (error) {
           // Text already handed out cannot be taken back: a failure after it is final.
           if (emitted && error instanceof ProviderError) {
-            throw new OptNativeError('E_PROVIDER', `${error.message} (after partial output)`, { cause: error });
+            throw new ProviderError(error.kind, `${error.message} (after partial output)`, {
+              status: error.status,
+              final: true,
+              cause: error,
+            });
           }
           throw error;
         }

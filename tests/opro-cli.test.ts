@@ -186,6 +186,40 @@ describe('opt-native opro', () => {
   });
 });
 
+describe('opt-native opro on Ctrl-C', () => {
+  it('stops cleanly on SIGINT with the best prompt saved, and resumes to completion', async () => {
+    const slow = writeScript('slow-interrupt.json', 15);
+    const out = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [...NODE_ARGS, ...common(out, slow), '--num-iterations', '3'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const eventsPath = join(out, 'events.jsonl');
+    let finished = false;
+    child.on('exit', () => (finished = true));
+    const steps = () =>
+      existsSync(eventsPath)
+        ? readFileSync(eventsPath, 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('"step"')).length
+        : 0;
+    while (!finished && steps() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(finished).toBe(false);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('=== BEST PROMPT ===');
+    expect(stdout).toContain('Stopped: aborted');
+    expect(readJson(join(out, 'opro_history.json')).stop_reason).toBe('aborted');
+    expect(existsSync(join(out, 'best_prompt.txt'))).toBe(true);
+    const resumed = await cli(['opro', '--resume', out, '--quiet']);
+    expect(resumed.code).toBe(0);
+    expect(readJson(join(out, 'best_prompt_summary.json')).heldout).toMatchObject({ n_samples: 5 });
+  });
+});
+
 describe('opt-native evaluate', () => {
   it('writes a predictions CSV and prints the metrics', async () => {
     const promptFile = join(dir, 'prompt.txt');

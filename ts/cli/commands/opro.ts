@@ -223,6 +223,10 @@ async function runOpro(options: OproOptionValues): Promise<void> {
     const optimizerModel = withRunControls(await resolver.resolve(values.optimizerLlm), { cache });
     const optimizer = new OproOptimizer(oproConfigOf(values), { outputDir: runDir.dir });
     const progress = progressDisplay(values.quiet, optimizer.config.numIterations);
+    // First Ctrl-C stops cleanly (best prompt saved, resumable); a second one exits at once.
+    const interrupt = new AbortController();
+    const onInterrupt = () => interrupt.abort();
+    process.once('SIGINT', onInterrupt);
     const result = await optimizer
       .optimize({
         task,
@@ -235,8 +239,16 @@ async function runOpro(options: OproOptionValues): Promise<void> {
         runDir,
         seed: values.seed,
         onProgress: progress.onProgress,
+        signal: interrupt.signal,
       })
-      .finally(() => progress.stop());
+      .finally(() => {
+        progress.stop();
+        process.off('SIGINT', onInterrupt);
+      });
+    if (result.stopReason === 'aborted') {
+      printOutcome(result, undefined, runDir.dir);
+      return;
+    }
     // The held-out score is the point of the run: it is measured even when the budget stopped the search.
     const heldout = await evaluateHeldout(runDir, task, model, result.bestPrompt, values.evalMode);
     writeOproOutputs(runDir.dir, resultState(result), heldout ? { heldout } : {});

@@ -65,7 +65,7 @@ class OproRun {
     private readonly options: OproOptions,
   ) {
     const meter = new UsageMeter(input.budget);
-    this.steps = new StepRunner(meter, input.runDir, options.now);
+    this.steps = new StepRunner(meter, input.runDir, options.now, input.signal);
     this.evaluationBreaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
     this.generationBreaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
     this.meteredOptimizerModel = meter.wrap(input.optimizerModel);

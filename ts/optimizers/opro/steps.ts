@@ -43,6 +43,7 @@ export class StepRunner {
     private readonly meter: UsageMeter,
     private readonly runDir: OptimizationRunDirectory | undefined,
     private readonly now: () => number = Date.now,
+    private readonly signal?: AbortSignal,
   ) {}
 
   get usage(): OptimizationUsage {
@@ -62,6 +63,9 @@ export class StepRunner {
         outcome = { ok: true, ...(await work()) };
       } catch (error) {
         if (isStopError(error)) throw error;
+        // A provider may report a cancelled call as some other error: never record what an abort caused.
+        if (this.signal?.aborted)
+          throw new OptNativeError('E_ABORTED', 'the optimization was aborted', { cause: error });
         outcome = { ok: false, error: messageOf(error) };
       }
       return { ...outcome, usage: this.meter.since(before), wallMs: this.now() - started } as unknown as T;

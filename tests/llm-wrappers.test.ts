@@ -179,4 +179,31 @@ describe('withRunControls', () => {
     await expect(model.generate(ask('p3'))).rejects.toMatchObject({ code: 'E_BUDGET' });
     expect(inner.calls).toHaveLength(2);
   });
+
+  it('never overshoots the call limit with concurrent calls, and still serves cache hits once it is reached', async () => {
+    const inner = new ScriptedLanguageModel({
+      respond: async (request) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return `a ${request.messages[0]?.content}`;
+      },
+    });
+    const budget = new Budget({ maxCalls: 2 });
+    const model = withRunControls(inner, { cache: tempCache(), budget });
+    const settled = await Promise.allSettled(
+      ['p1', 'p2', 'p3', 'p4', 'p5'].map((prompt) => model.generate(ask(prompt))),
+    );
+    expect(settled.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
+    expect(settled[2]).toMatchObject({
+      reason: { code: 'E_BUDGET', message: 'budget exhausted: 2 of 2 calls used (2 in flight)' },
+    });
+    expect(inner.calls).toHaveLength(2);
+    expect((await model.generate(ask('p1'))).cached).toBe(true);
+    expect(budget.spent()).toMatchObject({ calls: 2, cacheHits: 1 });
+  });
 });

@@ -71,4 +71,16 @@ describe('Budget', () => {
     expect(budget.record({ modelId: 'gpt-4o-mini', usage: usage(1000, 1000) })).toBe(0);
     expect(budget.record({ modelId: 'gpt-4o', usage: usage(1_000_000, 0) })).toBe(2.5);
   });
+
+  it('reserveCall holds a place per call in flight and records it when settled', () => {
+    const budget = new Budget({ maxCalls: 2, prices: { m: { inputPerMillion: 1_000_000, outputPerMillion: 0 } } });
+    const first = budget.reserveCall();
+    const second = budget.reserveCall();
+    expect(() => budget.reserveCall()).toThrow('budget exhausted: 2 of 2 calls used (2 in flight)');
+    second(); // failed call: frees its place, records nothing
+    expect(budget.exhausted()).toBe(false);
+    first({ modelId: 'm', usage: usage(3, 0) });
+    first({ modelId: 'm', usage: usage(3, 0) }); // settling twice is a no-op
+    expect(budget.spent()).toMatchObject({ calls: 1, dollars: 3 });
+  });
 });

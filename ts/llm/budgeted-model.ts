@@ -11,7 +11,8 @@ import {
 
 /**
  * Refuses calls once the budget is exhausted (BudgetExceeded, E_BUDGET) and records each result's usage and cost.
- * Put it outside the cache so that cache hits are counted as free hits.
+ * Each call holds its place while in flight, so concurrent calls never overshoot the call limit. Put it inside the
+ * cache (see withRunControls): it then sees only paid calls.
  */
 export class BudgetedLanguageModel implements LanguageModel {
   readonly specificationVersion = LANGUAGE_MODEL_SPEC_VERSION;
@@ -28,35 +29,39 @@ export class BudgetedLanguageModel implements LanguageModel {
     this.modelId = inner.modelId;
     const scorer = inner.scoreChoices?.bind(inner);
     if (scorer) {
-      this.scoreChoices = async (request) => {
-        budget.check();
-        const result = await scorer(request);
-        budget.record(result);
-        return result;
-      };
+      this.scoreChoices = (request) => this.paidCall(() => scorer(request));
     }
   }
 
-  async generate(request: GenerateRequest): Promise<GenerateResult> {
-    this.budget.check();
-    const result = await this.inner.generate(request);
-    this.budget.record(result);
-    return result;
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    return this.paidCall(() => this.inner.generate(request));
   }
 
   stream(request: GenerateRequest): ModelStream {
-    return createModelStream(async (emit) => {
-      this.budget.check();
-      const stream = this.inner.stream(request);
-      for await (const chunk of stream) emit(chunk.delta);
-      const result = await stream.result;
-      this.budget.record(result);
-      return result;
-    });
+    return createModelStream((emit) =>
+      this.paidCall(async () => {
+        const stream = this.inner.stream(request);
+        for await (const chunk of stream) emit(chunk.delta);
+        return stream.result;
+      }),
+    );
   }
 
   async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
     return Promise.all(requests.map((request) => this.generate(request)));
+  }
+
+  private async paidCall<T extends { modelId: string; usage: GenerateResult['usage'] }>(
+    call: () => Promise<T>,
+  ): Promise<T> {
+    const settle = this.budget.reserveCall();
+    try {
+      const result = await call();
+      settle(result);
+      return result;
+    } finally {
+      settle();
+    }
   }
 
   async dispose(): Promise<void> {

@@ -23,10 +23,13 @@ export class CachedLanguageModel implements LanguageModel {
   private readonly inner: LanguageModel;
   private readonly cache: ResponseCache;
   private readonly inFlight = new Map<string, Promise<GenerateResult>>();
+  private readonly onHit: ((result: GenerateResult) => void) | undefined;
 
-  constructor(inner: LanguageModel, cache: ResponseCache) {
+  /** `onHit` hears every answer served without a call (cache hits and shared in-flight calls). */
+  constructor(inner: LanguageModel, cache: ResponseCache, onHit?: (result: GenerateResult) => void) {
     this.inner = inner;
     this.cache = cache;
+    this.onHit = onHit;
     this.provider = inner.provider;
     this.modelId = inner.modelId;
     if (inner.scoreChoices) this.scoreChoices = inner.scoreChoices.bind(inner);
@@ -34,13 +37,13 @@ export class CachedLanguageModel implements LanguageModel {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const hit = this.cache.get(this.provider, this.modelId, request);
-    if (hit) return hit;
+    if (hit) return this.served(hit);
     // Identical requests in flight at once are paid once: later callers share the first call's answer.
     const key = responseCacheKey(this.provider, this.modelId, request);
     const pending = this.inFlight.get(key);
     if (pending) {
       try {
-        return { ...(await pending), cached: true };
+        return this.served({ ...(await pending), cached: true });
       } catch (error) {
         // The first caller's abort is not ours: ask again on our own account.
         const abortedElsewhere =
@@ -65,7 +68,7 @@ export class CachedLanguageModel implements LanguageModel {
       const hit = this.cache.get(this.provider, this.modelId, request);
       if (hit) {
         emit(hit.text);
-        return hit;
+        return this.served(hit);
       }
       const stream = this.inner.stream(request);
       for await (const chunk of stream) emit(chunk.delta);
@@ -77,6 +80,11 @@ export class CachedLanguageModel implements LanguageModel {
 
   async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
     return Promise.all(requests.map((request) => this.generate(request)));
+  }
+
+  private served(result: GenerateResult): GenerateResult {
+    this.onHit?.(result);
+    return result;
   }
 
   async dispose(): Promise<void> {

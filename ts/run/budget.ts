@@ -43,6 +43,8 @@ export class Budget {
   private readonly clock: Clock;
   private readonly startedAt: number;
   private calls = 0;
+  /** Paid calls started but not yet recorded (so concurrent callers cannot overshoot maxCalls). */
+  private callsInFlight = 0;
   private cacheHits = 0;
   private promptTokens = 0;
   private completionTokens = 0;
@@ -85,7 +87,10 @@ export class Budget {
   exhaustedReason(): string | undefined {
     const spent = this.spent();
     const { maxCalls, maxTokens, maxDollars, maxWallMs } = this.limits;
-    if (maxCalls !== undefined && spent.calls >= maxCalls) return `${spent.calls} of ${maxCalls} calls used`;
+    if (maxCalls !== undefined && spent.calls + this.callsInFlight >= maxCalls) {
+      const inFlight = this.callsInFlight > 0 ? ` (${this.callsInFlight} in flight)` : '';
+      return `${spent.calls + this.callsInFlight} of ${maxCalls} calls used${inFlight}`;
+    }
     const tokens = spent.promptTokens + spent.completionTokens;
     if (maxTokens !== undefined && tokens >= maxTokens) return `${tokens} of ${maxTokens} tokens used`;
     if (maxDollars !== undefined && spent.dollars >= maxDollars) {
@@ -97,6 +102,22 @@ export class Budget {
 
   exhausted(): boolean {
     return this.exhaustedReason() !== undefined;
+  }
+
+  /**
+   * Checks the budget and holds one paid call's place until the returned `settle` is called (with the finished
+   * call to record it, or with nothing when it failed). Use it around calls that run concurrently.
+   */
+  reserveCall(): (call?: { modelId: string; usage: Usage }) => void {
+    this.check();
+    this.callsInFlight += 1;
+    let settled = false;
+    return (call) => {
+      if (settled) return;
+      settled = true;
+      this.callsInFlight -= 1;
+      if (call) this.record(call);
+    };
   }
 
   /** Throws BudgetExceeded (E_BUDGET) when any limit is reached. */

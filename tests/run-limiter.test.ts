@@ -75,6 +75,8 @@ describe('AdaptiveLimiter (AIMD)', () => {
     expect(limiter.queued).toBe(0);
     held.release('success');
     expect(limiter.inFlight).toBe(0);
+    await expect(limiter.acquire(controller.signal)).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect(limiter.inFlight).toBe(0);
   });
 
   it('run() classifies errors into outcomes', async () => {

@@ -46,6 +46,7 @@ export class AdaptiveLimiter {
   }
 
   async acquire(signal?: AbortSignal): Promise<Permit> {
+    if (signal?.aborted) throw new OptNativeError('E_ABORTED', 'aborted before it started');
     // A woken waiter has its slot counted by wakeWaiters, so a newcomer can never steal it.
     if (this.active < this.currentLimit && this.waiting.length === 0) this.active += 1;
     else await this.waitForSlot(signal);

@@ -186,6 +186,18 @@ describe('opt-native opro', () => {
   });
 });
 
+// The installed binary runs dist/ (built by `npm run build:ts`, which scripts/check.sh does before vitest).
+describe.skipIf(!existsSync(join(repoRoot, 'dist', 'cli', 'commands', 'opro.js')))('bin/opt-native.js opro', () => {
+  it('runs the built binary end to end', async () => {
+    const out = join(dir, 'binary');
+    const { stdout } = await run(process.execPath, ['bin/opt-native.js', ...common(out), '--num-iterations', '1'], {
+      cwd: repoRoot,
+    });
+    expect(stdout).toContain('=== BEST PROMPT ===');
+    expect(readJson(join(out, 'best_prompt_summary.json')).heldout).toMatchObject({ split: 'test', n_samples: 5 });
+  });
+});
+
 describe('opt-native opro on Ctrl-C', () => {
   it('stops cleanly on SIGINT with the best prompt saved, and resumes to completion', async () => {
     const slow = writeScript('slow-interrupt.json', 15);

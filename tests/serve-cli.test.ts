@@ -82,4 +82,11 @@ describe('opt-native serve (CLI)', () => {
     expect(badPort.code).toBe(1);
     expect(badPort.stderr).toContain('error[E_BAD_INPUT]: --port must be an integer');
   });
+
+  it('hands native: model strings to the registered native loader', async () => {
+    const missing = await exitOf(cli(['serve', '--model', 'native:/nonexistent/model.gguf', '--port', '0']));
+    expect(missing.code).toBe(1);
+    // the loader ran (and found no file); without one the error would be E_NATIVE_UNAVAILABLE
+    expect(missing.stderr).toContain('error[E_MODEL_NOT_FOUND]');
+  });
 });

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
+// Registers the loader of `native:` model strings (the addon itself loads only when such a model is asked for).
+import '../../llm/native-provider.js';
 import { createLanguageModel } from '../../llm/registry.js';
 import { createLogger, type LogLevel } from '../../run/logger.js';
 import { startServer } from '../../serve/server.js';

@@ -268,4 +268,14 @@ describe('opt-native evaluate', () => {
     expect(report).toMatchObject({ task: 'bbh:navigate', split: 'test', n_samples: 5, balanced_accuracy: 0.5 });
     expect(stdout).toContain('bbh:navigate test: balanced_accuracy 0.5000 on 5 examples');
   });
+
+  it('caps the evaluated model with --eval-max-new-tokens', async () => {
+    const csv = join(dir, 'capped.csv');
+    const args = ['evaluate', '--prompt', 'Reply Yes or No.', '--task', 'bbh:navigate', '--test-mode'];
+    const { code } = await cli([...args, '--evaluator', model, '--eval-max-new-tokens', '2', '--output-csv', csv]);
+    expect(code).toBe(0);
+    // The scripted model counts whitespace tokens: "So the answer is Yes." is cut to "So the", which names no label.
+    const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1);
+    expect(rows.map((row) => row.split(',').slice(1, 3))).toEqual(Array(5).fill(['So the', '']));
+  });
 });

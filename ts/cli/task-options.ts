@@ -4,6 +4,8 @@ import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { DatasetLoadOptions, SplitName } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
+import { loadTextTask } from '../tasks/text-task.js';
+import type { TextTask } from '../tasks/types.js';
 
 export interface TaskOptionValues {
   task?: string;
@@ -18,6 +20,7 @@ export interface TaskOptionValues {
   targetField?: string;
   idField?: string;
   seed: number;
+  evalMaxNewTokens?: number;
 }
 
 /** Parses a non-negative integer option, with a coded error naming the flag. */
@@ -126,6 +129,11 @@ export function applyConfigFile(command: Command, path: string): void {
 export function addEvaluatorOptions(command: Command, defaultModel: string): Command {
   return command
     .option('--evaluator <model>', 'model being prompted', defaultModel)
+    .option(
+      '--eval-max-new-tokens <n>',
+      'completion limit of the evaluated model (default: 400 for numeric tasks, 200 otherwise)',
+      integerOption('--eval-max-new-tokens'),
+    )
     .addOption(
       new Option('--eval-mode <mode>', 'generate answers or score label choices')
         .choices(['generate', 'score'])
@@ -143,4 +151,10 @@ export function withConfigFile<T>(
     if (config !== undefined) applyConfigFile(self, config);
     await run(self.opts<T & object>() as T);
   };
+}
+
+/** Loads the text task the options name, with the evaluated model's completion limit applied. */
+export async function loadTaskFromOptions(taskSpec: string, values: TaskOptionValues): Promise<TextTask> {
+  const task = await loadTextTask(taskSpec, datasetLoadOptions(values));
+  return values.evalMaxNewTokens === undefined ? task : { ...task, maxAnswerTokens: values.evalMaxNewTokens };
 }

@@ -3,12 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { evaluateTextPrompt, type EvaluationReport, type Prediction } from '../../tasks/evaluate.js';
-import { loadTextTask } from '../../tasks/text-task.js';
 import { LanguageModelResolver } from '../language-model-option.js';
 import {
   addEvaluatorOptions,
   addTaskOptions,
-  datasetLoadOptions,
+  loadTaskFromOptions,
   requireTextTask,
   splitName,
   withConfigFile,
@@ -68,7 +67,7 @@ function metricsReport(task: string, split: string, report: EvaluationReport): R
 async function runEvaluate(values: EvaluateOptionValues): Promise<void> {
   const taskSpec = requireTextTask(values);
   const instruction = readPrompt(values);
-  const task = await loadTextTask(taskSpec, datasetLoadOptions(values));
+  const task = await loadTaskFromOptions(taskSpec, values);
   const split = splitName(values.split);
   const examples = task.splits[split];
   const resolver = new LanguageModelResolver();

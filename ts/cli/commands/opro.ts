@@ -14,14 +14,13 @@ import { createProgress } from '../../run/progress.js';
 import { ResponseCache } from '../../run/cache.js';
 import { RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
-import { loadTextTask } from '../../tasks/text-task.js';
 import type { TextTask } from '../../tasks/types.js';
 import { LanguageModelResolver } from '../language-model-option.js';
 import {
   addEvaluatorOptions,
   addTaskOptions,
-  datasetLoadOptions,
   integerOption,
+  loadTaskFromOptions,
   numberOption,
   requireTextTask,
   splitName,
@@ -211,7 +210,7 @@ async function runOpro(options: OproOptionValues): Promise<void> {
   const taskSpec = requireTextTask(values);
   const resolver = new LanguageModelResolver();
   try {
-    const task = await loadTextTask(taskSpec, datasetLoadOptions(values));
+    const task = await loadTaskFromOptions(taskSpec, values);
     const split = splitName(values.split);
     const valset = task.splits[split];
     if (split === 'test')

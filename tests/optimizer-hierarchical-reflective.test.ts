@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+import {
+  HierarchicalReflectiveOptimizer,
+  parseFailureModes,
+  parseRootCauses,
+} from '../ts/optimizers/hierarchical-reflective/index.js';
+import { BASELINE, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
+
+/**
+ * Analyses name one root cause per failed word; they resolve only once `parallel` of them have started, so a
+ * sequential implementation would hang. Synthesis puts an unhelpful "tone" mode first; edits follow the mode.
+ */
+function reflectiveModel(parallel: number): ScriptedLanguageModel {
+  let started = 0;
+  let release: () => void = () => undefined;
+  const allStarted = new Promise<void>((resolve) => (release = resolve));
+  return new ScriptedLanguageModel({
+    respond: async (request) => {
+      const content = request.messages[0]?.content ?? '';
+      if (content.includes('"ROOT CAUSE:')) {
+        started += 1;
+        if (started === parallel) release();
+        await allStarted;
+        const words = [...content.matchAll(/Input: What is the code of (\w+)\?/g)].map((match) => match[1]);
+        return words.map((word) => `ROOT CAUSE: the instruction never names ${word}`).join('\n');
+      }
+      if (content.includes('"FAILURE MODE:')) {
+        const words = [...content.matchAll(/never names (\w+)/g)].map((match) => match[1]);
+        return [
+          'FAILURE MODE: tone | answers are too terse',
+          ...words.map((w) => `FAILURE MODE: missing ${w} | unnamed`),
+        ].join('\n');
+      }
+      const mode = /failure mode:\n(.+)/.exec(content)?.[1] ?? '';
+      const current = tagged(content, 'current');
+      const word = /missing (\w+)/.exec(mode)?.[1];
+      return `<prompt>${current} ${word ? word.toUpperCase() : 'Be polite.'}</prompt>`;
+    },
+  });
+}
+
+describe('hierarchical_reflective optimizer', () => {
+  it('analyzes failure batches in parallel, synthesizes failure modes and keeps only improving edits', async () => {
+    const optimizerModel = reflectiveModel(2);
+    const optimizer = new HierarchicalReflectiveOptimizer({
+      rounds: 1,
+      batchSize: 2,
+      maxFailureModes: 3,
+      initialPrompt: BASELINE,
+    });
+    const result = await optimizer.optimize(toyInput(toyTaskModel(), optimizerModel));
+    expect(result.history).toEqual([
+      { iteration: 0, prompt: BASELINE, score: 0 },
+      { iteration: 1, prompt: `${BASELINE} Be polite.`, score: 0, rejectionReason: 'no improvement for "tone"' },
+      { iteration: 1, prompt: `${BASELINE} ALPHA`, score: 0.25 },
+      { iteration: 1, prompt: `${BASELINE} ALPHA BETA`, score: 0.5 },
+    ]);
+    expect(result.bestPrompt).toBe(`${BASELINE} ALPHA BETA`);
+    expect(result.score).toBe(0.5);
+    // Two analyses (4 failures in batches of 2), one synthesis, three edits.
+    expect(optimizerModel.calls).toHaveLength(6);
+    const synthesis = optimizerModel.calls[2]?.messages[0]?.content ?? '';
+    expect(synthesis).toContain('- the instruction never names alpha\n- the instruction never names beta\n');
+    expect(synthesis).toContain('at most 3 distinct failure modes');
+    expect(result.usage.calls).toBe(4 * 4 + 6);
+  });
+
+  it('stops when the prompt has no failures left', async () => {
+    const result = await new HierarchicalReflectiveOptimizer({
+      initialPrompt: `${BASELINE} ALPHA BETA GAMMA DELTA`,
+    }).optimize(toyInput(toyTaskModel(), reflectiveModel(1)));
+    expect(result.stopReason).toBe('early_stopping');
+    expect(result.score).toBe(1);
+  });
+
+  it('parses root causes and failure modes', () => {
+    expect(parseRootCauses('x\n- ROOT CAUSE: a\nroot cause: b\n')).toEqual(['a', 'b']);
+    expect(
+      parseFailureModes('1. FAILURE MODE: A | one\nFAILURE MODE: a | dup\nFAILURE MODE: B\nFAILURE MODE: C | c', 2),
+    ).toEqual([
+      { name: 'A', description: 'one' },
+      { name: 'B', description: 'B' },
+    ]);
+  });
+});

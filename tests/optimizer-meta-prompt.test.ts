@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+import { MetaPromptOptimizer, extractPromptBlock } from '../ts/optimizers/meta-prompt/index.js';
+import { RunDirectory } from '../ts/run/run-directory.js';
+import { BASELINE, WORDS, keywordsIn, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
+
+/** Adds the slot-th missing keyword to the current prompt; slot 2 repeats slot 0 (a duplicate). */
+function critiqueModel(): ScriptedLanguageModel {
+  return new ScriptedLanguageModel({
+    modelId: 'toy-optimizer',
+    respond: (request) => {
+      const content = request.messages[0]?.content ?? '';
+      const current = tagged(content, 'current');
+      const missing = WORDS.map((word) => word.toUpperCase()).filter((word) => !current.includes(word));
+      const slot = (request.sampleIndex ?? 0) % 2;
+      return `Critique: it never names the words.\n<prompt>${current} Remember ${missing[slot]}.</prompt>`;
+    },
+  });
+}
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+describe('meta_prompt optimizer', () => {
+  it('keeps the best rewrite of each round (rounds × candidates) and shows the scored failures', async () => {
+    const optimizerModel = critiqueModel();
+    const model = toyTaskModel();
+    const optimizer = new MetaPromptOptimizer({ rounds: 3, candidatesPerRound: 3, initialPrompt: BASELINE });
+    const result = await optimizer.optimize(toyInput(model, optimizerModel));
+
+    expect(result.bestPrompt).toBe(`${BASELINE} Remember ALPHA. Remember BETA. Remember GAMMA.`);
+    expect(result.score).toBe(0.75);
+    expect(result.stopReason).toBe('completed');
+    // Baseline, then per round: two new candidates and one duplicate.
+    expect(result.history.map((entry) => entry.score)).toEqual([0, 0.25, 0.25, null, 0.5, 0.5, null, 0.75, 0.75, null]);
+    expect(result.history.filter((entry) => entry.rejectionReason === 'duplicate')).toHaveLength(3);
+    // The tie (BETA after ALPHA in round 1) does not replace the first best.
+    expect(keywordsIn(result.history[4]?.prompt ?? '')).toEqual(['ALPHA', 'BETA']);
+
+    const secondRoundCritique = optimizerModel.calls[3]?.messages[0]?.content ?? '';
+    expect(secondRoundCritique).toContain('scores 0.250');
+    expect(secondRoundCritique).toContain('Input: What is the code of beta?\nExpected: 2\nModel answer: 0');
+    expect(secondRoundCritique).not.toContain('code of alpha');
+    // 7 evaluations of 4 examples + 9 optimizer calls; whitespace tokens are counted.
+    expect(result.usage.calls).toBe(7 * 4 + 9);
+    expect(model.calls).toHaveLength(28);
+    expect(result.usage.promptTokens).toBeGreaterThan(0);
+    expect(Object.isFrozen(result.history)).toBe(true);
+  });
+
+  it('stops early when no failure is left, and after rounds without improvement', async () => {
+    const perfect = `${BASELINE} ALPHA BETA GAMMA DELTA`;
+    const done = await new MetaPromptOptimizer({ rounds: 5, initialPrompt: perfect }).optimize(
+      toyInput(toyTaskModel(), critiqueModel()),
+    );
+    expect(done.stopReason).toBe('early_stopping');
+    expect(done.history).toHaveLength(1);
+
+    const stuck = new ScriptedLanguageModel({ respond: () => '<prompt>Say zero.</prompt>' });
+    const stale = await new MetaPromptOptimizer({ rounds: 5, earlyStopping: 2, initialPrompt: BASELINE }).optimize(
+      toyInput(toyTaskModel(), stuck),
+    );
+    expect(stale.stopReason).toBe('early_stopping');
+    expect(stale.bestPrompt).toBe(BASELINE);
+    expect(stuck.calls).toHaveLength(2 * 3);
+  });
+
+  it('replays a finished run from its run directory without calling a model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meta-prompt-'));
+    dirs.push(dir);
+    const config = { rounds: 2, candidatesPerRound: 2, initialPrompt: BASELINE };
+    const first = RunDirectory.create(dir);
+    const original = await new MetaPromptOptimizer(config).optimize({
+      ...toyInput(toyTaskModel(), critiqueModel()),
+      runDir: first,
+    });
+    first.close();
+    const model = toyTaskModel();
+    const optimizerModel = critiqueModel();
+    const reopened = RunDirectory.open(dir);
+    const replayed = await new MetaPromptOptimizer(config).optimize({
+      ...toyInput(model, optimizerModel),
+      runDir: reopened,
+    });
+    reopened.close();
+    expect(model.calls).toHaveLength(0);
+    expect(optimizerModel.calls).toHaveLength(0);
+    expect(replayed).toEqual(original);
+  });
+
+  it('reads tagged prompts and strips code fences', () => {
+    expect(extractPromptBlock('x <prompt>\n Do it. \n</prompt> y')).toBe('Do it.');
+    expect(extractPromptBlock('```\nPlain.\n```')).toBe('Plain.');
+  });
+});

@@ -1,0 +1,9 @@
+export {
+  FewShotOptimizer,
+  INSTRUCTION_VARIANT_PROMPT,
+  bestMeanTrial,
+  fewShotConfigSchema,
+  renderFewShotPrompt,
+  type FewShotConfig,
+} from './optimizer.js';
+export { CategoricalTpe, type CategoricalSpace, type Observation, type TpeOptions, type Trial } from './tpe.js';

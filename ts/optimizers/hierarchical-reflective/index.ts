@@ -1,0 +1,11 @@
+export {
+  BATCH_ANALYSIS_PROMPT,
+  HierarchicalReflectiveOptimizer,
+  SYNTHESIS_PROMPT,
+  TARGETED_EDIT_PROMPT,
+  hierarchicalReflectiveConfigSchema,
+  parseFailureModes,
+  parseRootCauses,
+  type FailureMode,
+  type HierarchicalReflectiveConfig,
+} from './optimizer.js';

@@ -1,0 +1,240 @@
+/**
+ * The bookkeeping shared by the meta_prompt, few_shot, evolutionary and hierarchical_reflective optimizers: recorded
+ * model steps (replayed on resume through the run directory), usage and wall time, candidate history, the best
+ * prompt so far, progress events and the stop reason. Each optimizer keeps only its search logic.
+ */
+import { OptNativeError } from '../../errors.js';
+import type { Example } from '../../datasets/types.js';
+import type { GenerateRequest, LanguageModel } from '../../llm/types.js';
+import { evaluateTextPrompt } from '../../tasks/evaluate.js';
+import type { TextTask } from '../../tasks/types.js';
+import {
+  addUsage,
+  EMPTY_USAGE,
+  freezeDeep,
+  type OptimizationHistoryEntry,
+  type OptimizationProgress,
+  type OptimizationResult,
+  type OptimizationUsage,
+  type OptimizeInput,
+  type StopReason,
+} from '../contract.js';
+import { ConsecutiveFailureBreaker } from '../opro/breaker.js';
+import type { PromptEvaluator, PromptScore } from '../opro/evaluator.js';
+import { UsageMeter } from '../opro/meter.js';
+import { StepRunner, isStopError, promptDigest } from '../opro/steps.js';
+
+export type TextOptimizeInput = OptimizeInput<TextTask>;
+
+/** One wrong answer of the prompted model, as an optimizer model reads it. */
+export interface ScoredFailure {
+  readonly id: string;
+  readonly input: string;
+  readonly target: string;
+  readonly answer: string | null;
+  /** The model's reply, cut to keep meta-prompts small. */
+  readonly reply: string;
+}
+
+export interface PromptEvaluation {
+  readonly score: number;
+  readonly failures: readonly ScoredFailure[];
+}
+
+const MAX_REPLY_CHARS = 400;
+
+/** Scores a prompt on fixed examples and keeps the failures (the text evaluator of OPRO keeps only aggregates). */
+export function failureKeepingEvaluator(
+  input: TextOptimizeInput,
+  examples: readonly Example[],
+  model: LanguageModel = input.model,
+): PromptEvaluator {
+  const task = { ...input.task, metric: input.metric };
+  const inputs = new Map(examples.map((example) => [example.id, example.input]));
+  return {
+    async evaluate(prompt, signal): Promise<PromptScore> {
+      const report = await evaluateTextPrompt({ task, examples, model, instruction: prompt, signal });
+      const failures: ScoredFailure[] = report.predictions
+        .filter((prediction) => !prediction.correct)
+        .map((prediction) => ({
+          id: prediction.id,
+          input: inputs.get(prediction.id) ?? '',
+          target: prediction.target,
+          answer: prediction.answer,
+          reply: prediction.raw.slice(0, MAX_REPLY_CHARS),
+        }));
+      return { primary: report.score, conditions: null, metrics: { examples: report.examples, failures } };
+    },
+  };
+}
+
+export interface SessionOptions {
+  readonly optimizer: string;
+  readonly totalIterations: number;
+  /** Consecutive failed evaluations or generations that stop the run. */
+  readonly maxConsecutiveFailures?: number;
+  readonly now?: () => number;
+}
+
+export class OptimizerSession {
+  readonly history: OptimizationHistoryEntry[] = [];
+  stopReason: StopReason | null = null;
+  bestPrompt: string | null = null;
+  bestScore = -Infinity;
+  private usageTotal: OptimizationUsage = EMPTY_USAGE;
+  private wallTotalMs = 0;
+  private readonly breaker: ConsecutiveFailureBreaker;
+
+  constructor(
+    readonly input: TextOptimizeInput,
+    private readonly options: SessionOptions,
+  ) {
+    this.breaker = new ConsecutiveFailureBreaker(options.maxConsecutiveFailures ?? 3);
+  }
+
+  get usage(): OptimizationUsage {
+    return this.usageTotal;
+  }
+
+  get breakerOpen(): boolean {
+    return this.breaker.open;
+  }
+
+  /** A fresh meter per step keeps usage right when steps run in parallel. */
+  private runner(): { meter: UsageMeter; steps: StepRunner } {
+    const meter = new UsageMeter(this.input.budget);
+    return { meter, steps: new StepRunner(meter, this.input.runDir, this.options.now) };
+  }
+
+  private account(usage: OptimizationUsage, wallMs: number): void {
+    this.usageTotal = addUsage(this.usageTotal, usage);
+    this.wallTotalMs += wallMs;
+  }
+
+  /** One optimizer-model call as a recorded step; null when it failed (counted by the breaker). */
+  async generate(key: string, request: Omit<GenerateRequest, 'signal'>): Promise<string | null> {
+    const [text] = await this.generateParallel([{ key, request }]);
+    return text ?? null;
+  }
+
+  /** Optimizer-model calls at once; wall time counts the slowest, usage counts all. */
+  async generateParallel(
+    calls: readonly { key: string; request: Omit<GenerateRequest, 'signal'> }[],
+  ): Promise<(string | null)[]> {
+    const steps = await Promise.all(
+      calls.map(({ key, request }) => {
+        const { meter, steps } = this.runner();
+        const model = meter.wrap(this.input.optimizerModel);
+        return steps.generate(`${this.options.optimizer}/${key}`, model, { ...request, signal: this.input.signal });
+      }),
+    );
+    for (const step of steps) this.account(step.usage, 0);
+    this.wallTotalMs += Math.max(0, ...steps.map((step) => step.wallMs));
+    return steps.map((step) => {
+      if (step.ok) this.breaker.recordSuccess();
+      else this.breaker.recordFailure(step.error);
+      return step.ok ? step.text : null;
+    });
+  }
+
+  /** Evaluates a prompt on `examples` as a recorded step; null when the evaluation failed. */
+  async evaluate(key: string, prompt: string, examples: readonly Example[]): Promise<PromptEvaluation | null> {
+    const { meter, steps } = this.runner();
+    const evaluator = failureKeepingEvaluator(this.input, examples, meter.wrap(this.input.model));
+    const stepKey = `${this.options.optimizer}/${key}/${promptDigest(prompt)}`;
+    const step = await steps.evaluate(stepKey, evaluator, prompt, this.input.signal);
+    this.account(step.usage, step.wallMs);
+    if (!step.ok) {
+      this.breaker.recordFailure(step.error);
+      return null;
+    }
+    this.breaker.recordSuccess();
+    const failures = (step.score.metrics.failures ?? []) as ScoredFailure[];
+    return { score: step.score.primary, failures };
+  }
+
+  /** Records a candidate; a strictly better score on the full valset makes it the best prompt. */
+  record(iteration: number, prompt: string, score: number | null, rejectionReason?: string): void {
+    this.history.push({ iteration, prompt, score, ...(rejectionReason === undefined ? {} : { rejectionReason }) });
+    if (score !== null && rejectionReason === undefined && score > this.bestScore) {
+      this.bestScore = score;
+      this.bestPrompt = prompt;
+    }
+  }
+
+  /** Records a candidate scored on a sample only (a minibatch): history, never the best. */
+  note(iteration: number, prompt: string, score: number | null, reason: string): void {
+    this.history.push({ iteration, prompt, score, rejectionReason: reason });
+  }
+
+  progress(iteration: number, message: string, kind: OptimizationProgress['kind'] = 'step'): void {
+    this.input.runDir?.appendEvent({ type: `${this.options.optimizer}_progress`, kind, iteration, message });
+    this.input.onProgress?.({
+      optimizer: this.options.optimizer,
+      kind,
+      iteration,
+      totalIterations: this.options.totalIterations,
+      bestScore: this.bestPrompt === null ? Number.NaN : this.bestScore,
+      message,
+    });
+  }
+
+  throwIfAborted(): void {
+    if (this.input.signal?.aborted) throw new OptNativeError('E_ABORTED', 'the optimization was aborted');
+  }
+
+  /**
+   * Runs the search loop: budget and abort stops keep the best so far, an open breaker reports circuit_open. A run
+   * that never scored a prompt fails with E_CIRCUIT_OPEN.
+   */
+  async run(loop: () => Promise<StopReason | void>): Promise<OptimizationResult> {
+    const started = (this.options.now ?? Date.now)();
+    try {
+      const reason = await loop();
+      this.stopReason = this.breaker.open ? 'circuit_open' : (reason ?? 'completed');
+    } catch (error) {
+      if (!isStopError(error)) throw error;
+      this.stopReason = error.code === 'E_BUDGET' ? 'budget' : 'aborted';
+      this.progress(this.history.length, `stopped: ${error.message}`, 'stop');
+    }
+    if (this.bestPrompt === null) {
+      throw new OptNativeError(
+        'E_CIRCUIT_OPEN',
+        `${this.options.optimizer}: no prompt could be evaluated (${this.stopReason}): ${this.breaker.reason}`,
+      );
+    }
+    // Replayed steps carry their recorded wall time; a fresh session adds its own time outside the steps.
+    const elapsed = (this.options.now ?? Date.now)() - started;
+    return freezeDeep({
+      bestPrompt: this.bestPrompt,
+      score: this.bestScore,
+      history: this.history,
+      usage: this.usageTotal,
+      wallTime: Math.max(this.wallTotalMs, this.input.runDir ? this.wallTotalMs : elapsed),
+      stopReason: this.stopReason,
+    });
+  }
+}
+
+/** The first `<prompt>…</prompt>` block of a reply, else the whole reply; trimmed, code fences removed. */
+export function extractPromptBlock(reply: string): string {
+  const tagged = /<prompt>([\s\S]*?)<\/prompt>/i.exec(reply);
+  const text = (tagged?.[1] ?? reply).trim();
+  return text
+    .replace(/^```[a-z]*\n?/i, '')
+    .replace(/\n?```$/, '')
+    .trim();
+}
+
+/** Failures as the optimizer model reads them, at most `limit`. */
+export function formatFailures(failures: readonly ScoredFailure[], limit: number): string {
+  if (failures.length === 0) return '(no failures)';
+  return failures
+    .slice(0, limit)
+    .map(
+      (failure, index) =>
+        `Failure ${index + 1}:\nInput: ${failure.input}\nExpected: ${failure.target}\n` +
+        `Model answer: ${failure.answer ?? '(none extracted)'}\nModel reply: ${failure.reply}`,
+    )
+    .join('\n\n');
+}

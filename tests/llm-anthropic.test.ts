@@ -89,6 +89,17 @@ describe('anthropic provider against a server speaking Anthropic wire format', (
     expect(server.requests).toHaveLength(3);
   });
 
+  it('retries a dropped connection and a malformed body', async () => {
+    server = await AnthropicWireServer.start();
+    server.failNext.push('drop', 'malformed');
+    const model = new ResilientLanguageModel(
+      new AnthropicLanguageModel({ model: 'claude-test', baseURL: server.baseURL, apiKey: 'k' }),
+      { clock: new FakeClock(), retry: { random: () => 0 } },
+    );
+    expect((await model.generate({ messages: conversation })).text).toBe('claude says: What is 2+2?');
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('reports an authentication failure as a non-retried E_PROVIDER error', async () => {
     server = await AnthropicWireServer.start();
     server.failNext.push({ status: 401 });

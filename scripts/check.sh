@@ -5,6 +5,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# @napi-rs/cli always passes `--target <host>`, which puts the addon's artifacts in target/<host>/release.
+# Point every cargo command at the same explicit target so tests, clippy and the addon share one build.
+CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
+export CARGO_BUILD_TARGET
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -1,21 +1,25 @@
 import type { Command } from 'commander';
 import { registerBalanced } from './balanced.js';
+import { registerBench } from './bench.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExperiments } from './experiments.js';
 import { registerModels } from './models.js';
 import { registerOpro } from './opro.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
+import { registerWorker } from './worker.js';
 
 /** Each CLI command lives in its own file and registers itself on the program. */
 export type CommandRegistration = (program: Command) => void;
 
 export const commandRegistrations: CommandRegistration[] = [
   registerBalanced,
+  registerBench,
   registerEvaluate,
   registerExperiments,
   registerModels,
   registerOpro,
   registerReport,
   registerServe,
+  registerWorker,
 ];

@@ -1,0 +1,123 @@
+/**
+ * Runs one benchmark task from its spec: data, models (behind a response cache in the task's checkpoint folder),
+ * the optimizer with a resumable run directory, and a final evaluation of the best prompt on the test split (the
+ * valset when there is none). The same function serves the local engine and BullMQ workers, so a task killed on
+ * one machine resumes from its recorded steps wherever it runs next.
+ */
+import { join } from 'node:path';
+import { LanguageModelResolver } from '../cli/language-model-option.js';
+import { withRunControls } from '../llm/run-controls.js';
+import type { LanguageModel } from '../llm/types.js';
+import { addUsage, type OptimizationUsage } from '../optimizers/contract.js';
+import { UsageMeter } from '../optimizers/opro/meter.js';
+import { promptDigest } from '../optimizers/opro/steps.js';
+import { Budget } from '../run/budget.js';
+import { ResponseCache } from '../run/cache.js';
+import { RunDirectory } from '../run/run-directory.js';
+import { evaluateTextPrompt } from '../tasks/evaluate.js';
+import { loadBenchTaskData, metricByName, type BenchTaskData } from './data.js';
+import { withModelParameters } from './model-parameters.js';
+import { createOptimizer, initialInstruction, optimizerConfigOf } from './optimizers.js';
+import type { BenchTaskResult, BenchTaskSpec, FinalEvaluation } from './types.js';
+
+export interface ExecuteOptions {
+  /** Root of checkpoints: the task's run directory is `<checkpointDir>/<runId>/<taskId>`. */
+  readonly checkpointDir: string;
+  readonly runId: string;
+  readonly signal?: AbortSignal;
+  /** Shared by the tasks of one process, so that a native model loads once. */
+  readonly resolver?: LanguageModelResolver;
+}
+
+export function taskCheckpointDir(checkpointDir: string, runId: string, taskId: string): string {
+  return join(checkpointDir, runId, taskId);
+}
+
+async function finalEvaluation(
+  spec: BenchTaskSpec,
+  data: BenchTaskData,
+  model: LanguageModel,
+  prompt: string,
+  runDir: RunDirectory,
+): Promise<{ final: FinalEvaluation; usage: OptimizationUsage }> {
+  const split = data.testset.length > 0 ? 'test' : 'validation';
+  const examples = split === 'test' ? data.testset : data.valset;
+  const meter = new UsageMeter(new Budget());
+  return runDir.runStep(`bench/final/${split}/${promptDigest(prompt)}`, async () => {
+    const report = await evaluateTextPrompt({
+      task: data.task,
+      examples,
+      model: meter.wrap(model),
+      instruction: prompt,
+    });
+    const names = spec.metrics.length > 0 ? spec.metrics : [data.task.metricName];
+    const metrics: Record<string, number> = {};
+    for (const name of names) {
+      const metric = metricByName(name);
+      const total = report.predictions.reduce(
+        (sum, prediction, index) => sum + metric(prediction.answer, examples[index]!).score,
+        0,
+      );
+      metrics[name] = total / report.predictions.length;
+    }
+    return { final: { split, examples: report.examples, score: report.score, metrics }, usage: meter.snapshot() };
+  });
+}
+
+function openCache(runDir: RunDirectory): ResponseCache | undefined {
+  try {
+    return new ResponseCache(runDir.cachePath);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOptions): Promise<BenchTaskResult> {
+  const { config, runner } = optimizerConfigOf(spec.optimizer, spec.optimizerParams, spec.optimizerPromptParams);
+  const data = await loadBenchTaskData(spec, runner.nSamples);
+  const runDir = RunDirectory.openOrCreate(taskCheckpointDir(options.checkpointDir, options.runId, spec.taskId));
+  const cache = openCache(runDir);
+  const resolver = options.resolver ?? new LanguageModelResolver();
+  try {
+    const base = await resolver.resolve(spec.model);
+    const model = withModelParameters(withRunControls(base, { cache }), spec.modelParameters);
+    const optimizerModel = withRunControls(await resolver.resolve(spec.optimizerModel), { cache });
+    const optimizer = createOptimizer(spec.optimizer, config, {
+      initialPrompt: initialInstruction(spec.prompt),
+      labels: data.task.labels,
+    });
+    runDir.appendEvent({ type: 'bench_task_started', taskId: spec.taskId, pid: process.pid });
+    const result = await optimizer.optimize({
+      task: data.task,
+      trainset: data.trainset,
+      valset: data.valset,
+      model,
+      optimizerModel,
+      metric: data.task.metric,
+      budget: new Budget(),
+      runDir,
+      seed: spec.seed,
+      signal: options.signal,
+    });
+    const { final, usage } = await finalEvaluation(spec, data, model, result.bestPrompt, runDir);
+    const firstScored = result.history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
+    return {
+      taskId: spec.taskId,
+      optimizer: spec.optimizer,
+      dataset: spec.datasetName,
+      model: spec.model,
+      bestPrompt: result.bestPrompt,
+      initialScore: firstScored?.score ?? null,
+      score: result.score,
+      final,
+      usage: addUsage(result.usage, usage),
+      wallTimeMs: result.wallTime,
+      stopReason: result.stopReason,
+      candidates: result.history.length,
+    };
+  } finally {
+    runDir.close();
+    cache?.close();
+    if (!options.resolver) await resolver.disposeAll();
+  }
+}

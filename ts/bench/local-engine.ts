@@ -1,0 +1,73 @@
+/**
+ * The embedded engine: a pool of `maxConcurrent` tasks in this process, state in the run's SQLite store. A task
+ * that fails is retried with exponential backoff up to `maxAttempts` (permanent errors are not); a run killed
+ * mid-way resumes with its finished tasks kept and its interrupted ones continued from their recorded steps.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import { LanguageModelResolver } from '../cli/language-model-option.js';
+import { OptNativeError } from '../errors.js';
+import { executeBenchTask } from './execute.js';
+import { backoffDelayMs, errorText, isRetryable } from './retry.js';
+import type { BenchStore, TaskRecord } from './store.js';
+import type { BenchTaskResult } from './types.js';
+
+export interface EngineEvents {
+  onTaskStart?(task: TaskRecord, attempt: number): void;
+  onTaskDone?(task: TaskRecord, result: BenchTaskResult): void;
+  onTaskFailed?(task: TaskRecord, error: string, willRetry: boolean): void;
+}
+
+export interface LocalEngineOptions extends EngineEvents {
+  readonly store: BenchStore;
+  readonly runId: string;
+  readonly checkpointDir: string;
+  readonly maxConcurrent: number;
+  readonly maxAttempts: number;
+  readonly backoffMs: number;
+  readonly signal?: AbortSignal;
+}
+
+async function runTask(task: TaskRecord, options: LocalEngineOptions, resolver: LanguageModelResolver): Promise<void> {
+  const { store, runId } = options;
+  for (let attempt = task.attempts + 1; ; attempt += 1) {
+    if (options.signal?.aborted) return;
+    store.markRunning(runId, task.taskId, `local:${process.pid}`, attempt);
+    options.onTaskStart?.(task, attempt);
+    try {
+      const result = await executeBenchTask(task.spec, {
+        checkpointDir: options.checkpointDir,
+        runId,
+        signal: options.signal,
+        resolver,
+      });
+      store.markSucceeded(runId, task.taskId, result);
+      options.onTaskDone?.(task, result);
+      return;
+    } catch (error) {
+      // An abort leaves the task running: a resume continues it.
+      if (error instanceof OptNativeError && error.code === 'E_ABORTED' && options.signal?.aborted) return;
+      const willRetry = isRetryable(error) && attempt < options.maxAttempts;
+      options.onTaskFailed?.(task, errorText(error), willRetry);
+      if (!willRetry) {
+        store.markFailed(runId, task.taskId, errorText(error));
+        return;
+      }
+      await sleep(backoffDelayMs(options.backoffMs, attempt), undefined, { signal: options.signal }).catch(() => {});
+    }
+  }
+}
+
+/** Runs the run's pending and interrupted tasks; failed ones stay failed unless reset first (retry-failed). */
+export async function runLocalEngine(options: LocalEngineOptions): Promise<void> {
+  const open = options.store
+    .tasks(options.runId)
+    .filter((task) => task.status === 'pending' || task.status === 'running');
+  const limit = pLimit(Math.max(1, options.maxConcurrent));
+  const resolver = new LanguageModelResolver();
+  try {
+    await Promise.all(open.map((task) => limit(() => runTask(task, options, resolver))));
+  } finally {
+    await resolver.disposeAll();
+  }
+}

@@ -1,0 +1,76 @@
+/** Text views of benchmark runs for `bench results`: the run list, the per-task table, details. */
+import type { RunSummary, TaskRecord } from './store.js';
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function alignedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const numeric = header.map(
+    (_, column) => rows.length > 0 && rows.every((row) => /^[-\d.,%$s ]*$/.test(row[column] ?? '')),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (numeric[column] ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+const score = (value: number | null | undefined) => (value === null || value === undefined ? '-' : value.toFixed(3));
+
+export function formatRunList(runs: readonly RunSummary[]): string {
+  if (runs.length === 0) return 'no benchmark runs';
+  return alignedTable(
+    ['run', 'created', 'engine', 'status', 'done', 'failed', 'open'],
+    runs.map((run) => [
+      run.runId,
+      new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+      run.engine,
+      run.status,
+      `${run.counts.succeeded}/${run.total}`,
+      String(run.counts.failed),
+      String(run.counts.pending + run.counts.running),
+    ]),
+  );
+}
+
+/** One row per task: status, scores, tokens, cost and time. */
+export function formatRunTable(summary: RunSummary, tasks: readonly TaskRecord[]): string {
+  const rows = tasks.map((task) => {
+    const result = task.result;
+    return [
+      task.taskId,
+      task.status,
+      score(result?.initialScore),
+      score(result?.score),
+      score(result?.final?.score),
+      result ? String(result.usage.calls) : '-',
+      result ? String(result.usage.promptTokens + result.usage.completionTokens) : '-',
+      result ? `$${result.usage.cost.toFixed(4)}` : '-',
+      result ? `${(result.wallTimeMs / 1000).toFixed(1)}s` : '-',
+    ];
+  });
+  const head = `run ${summary.runId} (${summary.engine}): ${summary.status}, ${summary.counts.succeeded}/${summary.total} done, ${summary.counts.failed} failed`;
+  return `${head}\n${alignedTable(['task', 'status', 'initial', 'best', 'final', 'calls', 'tokens', 'cost', 'time'], rows)}`;
+}
+
+/** The table plus, per task, the attempts, stop reason, error and best prompt. */
+export function formatRunDetails(summary: RunSummary, tasks: readonly TaskRecord[]): string {
+  const details = tasks.map((task) => {
+    const lines = [`## ${task.taskId}`, `status: ${task.status} after ${task.attempts} attempt(s)`];
+    if (task.worker) lines.push(`worker: ${task.worker}`);
+    if (task.error) lines.push(`error: ${task.error}`);
+    if (task.result) {
+      const { result } = task;
+      lines.push(`stop reason: ${result.stopReason}; ${result.candidates} candidates`);
+      if (result.final) {
+        const metrics = Object.entries(result.final.metrics).map(([name, value]) => `${name} ${value.toFixed(3)}`);
+        lines.push(`final (${result.final.split}, ${result.final.examples} examples): ${metrics.join(', ')}`);
+      }
+      lines.push('best prompt:', result.bestPrompt);
+    }
+    return lines.join('\n');
+  });
+  return [formatRunTable(summary, tasks), ...details].join('\n\n');
+}

@@ -1,0 +1,83 @@
+import type { OptimizationUsage, StopReason } from '../optimizers/contract.js';
+
+/** A dataset slice of a manifest: a loader spec, optionally one split of it and a seeded count. */
+export interface LoaderRef {
+  readonly loader: string;
+  readonly split?: 'train' | 'validation' | 'test';
+  readonly count?: number;
+  readonly dataset_name?: string;
+}
+
+export type DatasetRef = string | LoaderRef;
+
+export interface SplitRefs {
+  readonly train: LoaderRef;
+  readonly validation?: LoaderRef;
+  readonly test?: LoaderRef;
+}
+
+export interface ModelParameters {
+  readonly temperature?: number;
+  readonly max_tokens?: number;
+  readonly top_p?: number;
+  readonly top_k?: number;
+  readonly seed?: number;
+}
+
+export type MetricName = 'exact_match' | 'numeric_match';
+
+export type OptimizerName =
+  'opro' | 'balanced' | 'meta_prompt' | 'few_shot' | 'evolutionary' | 'hierarchical_reflective';
+
+export interface PromptMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** One benchmark task after manifest expansion: everything a worker needs, JSON-serializable. */
+export interface BenchTaskSpec {
+  /** Unique in the run; stable for a given manifest (position + names). */
+  readonly taskId: string;
+  readonly datasetName: string;
+  readonly dataset: DatasetRef;
+  readonly datasets?: SplitRefs;
+  readonly optimizer: OptimizerName;
+  readonly model: string;
+  readonly optimizerModel: string;
+  readonly modelParameters: ModelParameters;
+  readonly optimizerParams: Readonly<Record<string, unknown>>;
+  readonly optimizerPromptParams: Readonly<Record<string, unknown>>;
+  /** The first one is optimized; all are reported on the final evaluation. Empty: the dataset's own metric. */
+  readonly metrics: readonly MetricName[];
+  readonly prompt?: readonly PromptMessage[];
+  readonly testMode: boolean;
+  readonly seed: number;
+}
+
+export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+export interface FinalEvaluation {
+  readonly split: 'test' | 'validation';
+  readonly examples: number;
+  readonly score: number;
+  /** Per reported metric: the mean over the examples. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** What a finished task hands back (stored in SQLite, or as the BullMQ job's return value). */
+export interface BenchTaskResult {
+  readonly taskId: string;
+  readonly optimizer: OptimizerName;
+  readonly dataset: string;
+  readonly model: string;
+  readonly bestPrompt: string;
+  /** The first scored candidate (usually the initial prompt), on the valset. */
+  readonly initialScore: number | null;
+  /** The best prompt's score on the valset. */
+  readonly score: number;
+  readonly final: FinalEvaluation | null;
+  readonly usage: OptimizationUsage;
+  readonly wallTimeMs: number;
+  readonly stopReason: StopReason;
+  readonly candidates: number;
+}

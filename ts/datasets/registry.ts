@@ -1,4 +1,5 @@
 import { OptNativeError } from '../errors.js';
+import { loadAudioManifest, loadSpeechConditions } from './audio-manifest.js';
 import { loadBbh } from './bbh.js';
 import { loadGsm8k } from './gsm8k.js';
 import { loadJsonl } from './jsonl.js';
@@ -8,6 +9,8 @@ const loaders = new Map<string, DatasetLoader>([
   ['gsm8k', loadGsm8k],
   ['bbh', loadBbh],
   ['jsonl', loadJsonl],
+  ['speech_conditions', loadSpeechConditions],
+  ['audio_manifest', loadAudioManifest],
 ]);
 
 /**

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBalanced } from './balanced.js';
+import { registerData } from './data.js';
 import { registerBench } from './bench.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExperiments } from './experiments.js';
@@ -14,6 +15,7 @@ export type CommandRegistration = (program: Command) => void;
 
 export const commandRegistrations: CommandRegistration[] = [
   registerBalanced,
+  registerData,
   registerBench,
   registerEvaluate,
   registerExperiments,

@@ -5,7 +5,13 @@ import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { SeededRandom, deriveSeed } from '../datasets/random.js';
 import { OptNativeError } from '../errors.js';
-import { BAND_EFFECTS, REVERB_EFFECTS, drawConditions, type ClipConditions } from './conditions.js';
+import {
+  BAND_EFFECTS,
+  REVERB_EFFECTS,
+  drawConditions,
+  type ClipConditions,
+  type ConditionFamily,
+} from './conditions.js';
 import {
   MANIFEST_FILE,
   NONSPEECH_LABEL,
@@ -15,18 +21,7 @@ import {
   type ManifestSplit,
   type SpeechLabel,
 } from './manifest.js';
-import {
-  babble,
-  mixAtSnr,
-  peak,
-  pickLoudStart,
-  pinkNoise,
-  rms,
-  scaleToLevel,
-  segment,
-  toDb,
-  whiteNoise,
-} from './signal.js';
+import { babble, fromDb, mixAtSnr, peak, pickLoudStart, pinkNoise, rms, segment, toDb, whiteNoise } from './signal.js';
 import { SAMPLE_RATE, applySoxEffects, decodeToMono16k, writeWav16, type SoxOptions } from './sox.js';
 import { defaultSourceDirs, discoverSources, requireBothClasses, type SourceRecording } from './sources.js';
 import { speechRecordings, splitSources, type SourceSplits, type SplitPools } from './split.js';
@@ -37,6 +32,8 @@ export interface BuildSpeechConditionsOptions extends SoxOptions {
   clips?: number;
   /** Folders to take recordings from (default: the standard install paths that exist). */
   sourceDirs?: readonly string[];
+  /** Condition families clips may vary (default: all). */
+  families?: readonly ConditionFamily[];
   /** Parallel sox pipelines (default 2). */
   concurrency?: number;
   onClip?: (row: ManifestRow) => void;
@@ -117,11 +114,13 @@ async function noiseFor(
   }
 }
 
-/** Level gain, turned down when it would push peaks past full scale. */
-function applyLevel(samples: Float32Array, levelDbfs: number): Float32Array {
-  const scaled = scaleToLevel(samples, levelDbfs);
-  const top = peak(scaled);
-  return top > PEAK_CEILING ? scaled.map((sample) => (sample * PEAK_CEILING) / top) : scaled;
+/** Level gain (linear), turned down when it would push peaks past full scale; 1 for silence. */
+function levelGain(samples: Float32Array, levelDbfs: number): number {
+  const level = rms(samples);
+  if (level === 0) return 1;
+  const gain = fromDb(levelDbfs) / level;
+  const top = peak(samples) * gain;
+  return top > PEAK_CEILING ? (gain * PEAK_CEILING) / top : gain;
 }
 
 /**
@@ -140,6 +139,7 @@ interface RenderContext {
   splits: SourceSplits;
   audio: SourceAudio;
   sox: SoxOptions;
+  families?: readonly ConditionFamily[];
 }
 
 async function renderClip(index: number, context: RenderContext): Promise<ManifestRow> {
@@ -148,7 +148,7 @@ async function renderClip(index: number, context: RenderContext): Promise<Manife
   const pools = context.splits[split];
   const source = pickSource(pools, label, random);
   const silence = source.kind === 'silence';
-  const conditions = drawConditions(random, { silence });
+  const conditions = drawConditions(random, { silence, families: context.families });
   const length = Math.round((conditions.durationMs * SAMPLE_RATE) / 1000);
   const samples = await context.audio.get(source);
   const start = pickLoudStart(samples, length, random);
@@ -162,7 +162,8 @@ async function renderClip(index: number, context: RenderContext): Promise<Manife
     );
     clip = mixAtSnr(clip, noise, conditions.snrDb);
   }
-  if (!silence) clip = applyLevel(clip, conditions.levelDbfs);
+  const gain = silence ? 1 : levelGain(clip, conditions.levelDbfs);
+  clip = clip.map((sample) => sample * gain);
   const clipId = `clip_${String(index).padStart(5, '0')}`;
   const audioPath = `audio/${clipId}.wav`;
   await writeWav16(join(context.outDir, audioPath), clip, context.sox);
@@ -177,6 +178,7 @@ async function renderClip(index: number, context: RenderContext): Promise<Manife
     sourceKind: source.kind,
     sourcePath: source.path,
     sourceStartS: start / SAMPLE_RATE,
+    gainDb: toDb(gain),
     rmsDbfs: Math.max(-120, toDb(rms(clip))),
   };
 }
@@ -201,7 +203,14 @@ export async function buildSpeechConditions(options: BuildSpeechConditionsOption
   const outDir = resolve(options.outDir);
   await mkdir(join(outDir, 'audio'), { recursive: true });
   const sox = { soxPath: options.soxPath };
-  const context: RenderContext = { seed, outDir, splits, audio: new SourceAudio(sox), sox };
+  const context: RenderContext = {
+    seed,
+    outDir,
+    splits,
+    audio: new SourceAudio(sox),
+    sox,
+    families: options.families,
+  };
   const limit = pLimit(Math.max(1, options.concurrency ?? 2));
   const rows = await Promise.all(
     Array.from({ length: clipCount }, (_, index) =>

@@ -28,6 +28,8 @@ export const BANDS: readonly BandName[] = ['full', 'telephone', 'lowpass_1k'];
 export const REVERBS: readonly ReverbName[] = ['none', 'room', 'hall'];
 export const LEVEL_VALUES_DBFS = [-40, -30, -20] as const;
 export const CONDITION_FAMILIES: readonly ConditionFamily[] = ['snr', 'duration', 'band', 'reverb', 'level'];
+/** SNR has the most values (6 SNRs × 3 noises), so it is drawn twice as often as each other family. */
+const DRAWN_FAMILIES: readonly ConditionFamily[] = ['snr', ...CONDITION_FAMILIES];
 
 export const NOMINAL_CONDITIONS: Omit<ClipConditions, 'varied'> = Object.freeze({
   snrDb: null,
@@ -64,7 +66,7 @@ export function drawConditions(
   random: SeededRandom,
   options: { silence: boolean; families?: readonly ConditionFamily[] },
 ): ClipConditions {
-  const families = options.silence ? (['duration'] as const) : (options.families ?? CONDITION_FAMILIES);
+  const families = options.silence ? (['duration'] as const) : (options.families ?? DRAWN_FAMILIES);
   const varied = pick(families, random);
   const base = { ...NOMINAL_CONDITIONS, varied };
   switch (varied) {

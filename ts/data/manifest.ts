@@ -27,6 +27,8 @@ export interface ManifestRow {
   readonly sourceKind: SourceKind;
   readonly sourcePath: string;
   readonly sourceStartS: number;
+  /** Gain applied after mixing to reach the level (turned down where peaks would clip); 0 dB for silence. */
+  readonly gainDb: number;
   /** Measured RMS of the written clip. */
   readonly rmsDbfs: number;
 }
@@ -54,6 +56,7 @@ export function manifestTable(rows: readonly ManifestRow[]): Table {
     source_kind: strings((row) => row.sourceKind),
     source_path: strings((row) => row.sourcePath),
     source_start_s: numbers((row) => row.sourceStartS),
+    gain_db: numbers((row) => row.gainDb),
     rms_dbfs: numbers((row) => row.rmsDbfs),
   });
 }

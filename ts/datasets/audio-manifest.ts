@@ -43,7 +43,7 @@ const AUDIO_COLUMNS = ['audio_path', 'path', 'audio', 'file'];
 const LABEL_COLUMNS = ['label', 'target'];
 const SPLIT_COLUMN = 'split';
 /** Provenance and measurements the builder writes that are not conditions. */
-const NON_CONDITION = /^(source_.*|rms_dbfs|varied|transcript|notes?)$/;
+const NON_CONDITION = /^(source_.*|rms_dbfs|gain_db|varied|transcript|notes?)$/;
 /** Null condition cells (clean clips have no SNR) are grouped as this value. */
 export const MISSING_CONDITION_VALUE = 'none';
 

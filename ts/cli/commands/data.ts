@@ -1,7 +1,9 @@
 // `opt-native data`: datasets built from recordings on this machine, and a look at audio manifests.
 import type { Command } from 'commander';
 import { buildSpeechConditions, DEFAULT_CLIPS, DEFAULT_SEED } from '../../data/build.js';
+import { CONDITION_FAMILIES, type ConditionFamily } from '../../data/conditions.js';
 import { loadAudioManifestFile, type AudioExample } from '../../datasets/audio-manifest.js';
+import { OptNativeError } from '../../errors.js';
 import { integerOption } from '../task-options.js';
 
 interface SpeechConditionsOptionValues {
@@ -9,6 +11,7 @@ interface SpeechConditionsOptionValues {
   seed: number;
   clips: number;
   sources?: string[];
+  conditions?: string;
   concurrency: number;
   quiet?: boolean;
 }
@@ -22,6 +25,19 @@ function countBy(examples: readonly AudioExample[], key: (example: AudioExample)
     .join(', ');
 }
 
+function parseFamilies(list: string | undefined): ConditionFamily[] | undefined {
+  if (list === undefined) return undefined;
+  const families = list.split(',').map((family) => family.trim());
+  const unknown = families.filter((family) => !CONDITION_FAMILIES.includes(family as ConditionFamily));
+  if (unknown.length > 0 || families.length === 0) {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `--conditions takes a comma-separated list of ${CONDITION_FAMILIES.join(', ')}; got "${list}"`,
+    );
+  }
+  return families as ConditionFamily[];
+}
+
 async function runSpeechConditions(values: SpeechConditionsOptionValues): Promise<void> {
   let done = 0;
   const summary = await buildSpeechConditions({
@@ -29,6 +45,7 @@ async function runSpeechConditions(values: SpeechConditionsOptionValues): Promis
     seed: values.seed,
     clips: values.clips,
     sourceDirs: values.sources,
+    families: parseFamilies(values.conditions),
     concurrency: values.concurrency,
     onClip: () => {
       done += 1;
@@ -69,6 +86,7 @@ export function registerData(program: Command): void {
     .option('--seed <n>', 'seed of every choice (same seed, same bytes)', integerOption('--seed'), DEFAULT_SEED)
     .option('--clips <n>', 'number of clips (half dev, half test)', integerOption('--clips'), DEFAULT_CLIPS)
     .option('--sources <dir...>', 'folders of recordings (default: the Debian/npm install paths)')
+    .option('--conditions <list>', `condition families to vary (default: all of ${CONDITION_FAMILIES.join(',')})`)
     .option('--concurrency <n>', 'parallel sox pipelines', integerOption('--concurrency'), 2)
     .option('--quiet', 'no progress on stderr')
     .action(runSpeechConditions);

@@ -4,6 +4,7 @@
  * valset when there is none). The same function serves the local engine and BullMQ workers, so a task killed on
  * one machine resumes from its recorded steps wherever it runs next.
  */
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { LanguageModelResolver } from '../cli/language-model-option.js';
 import { withRunControls } from '../llm/run-controls.js';
@@ -31,6 +32,15 @@ export interface ExecuteOptions {
 
 export function taskCheckpointDir(checkpointDir: string, runId: string, taskId: string): string {
   return join(checkpointDir, runId, taskId);
+}
+
+/**
+ * Moves a failed attempt's checkpoint aside (`<task>.failed-<time>`), so that the next attempt starts afresh instead
+ * of replaying recorded failures. Interrupted attempts (a killed process) keep theirs and resume from it.
+ */
+export function discardFailedAttempt(checkpointDir: string, runId: string, taskId: string): void {
+  const dir = taskCheckpointDir(checkpointDir, runId, taskId);
+  if (existsSync(dir)) renameSync(dir, `${dir}.failed-${Date.now()}`);
 }
 
 async function finalEvaluation(

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { LanguageModelResolver } from '../cli/language-model-option.js';
 import { OptNativeError } from '../errors.js';
-import { executeBenchTask } from './execute.js';
+import { discardFailedAttempt, executeBenchTask } from './execute.js';
 import { backoffDelayMs, errorText, isRetryable } from './retry.js';
 import type { BenchStore, TaskRecord } from './store.js';
 import type { BenchTaskResult } from './types.js';
@@ -48,6 +48,7 @@ async function runTask(task: TaskRecord, options: LocalEngineOptions, resolver: 
       // An abort leaves the task running: a resume continues it.
       if (error instanceof OptNativeError && error.code === 'E_ABORTED' && options.signal?.aborted) return;
       const willRetry = isRetryable(error) && attempt < options.maxAttempts;
+      discardFailedAttempt(options.checkpointDir, runId, task.taskId);
       options.onTaskFailed?.(task, errorText(error), willRetry);
       if (!willRetry) {
         store.markFailed(runId, task.taskId, errorText(error));

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { LanguageModelResolver } from '../cli/language-model-option.js';
 import { BENCH_QUEUE, redisConnection, type BenchJobData } from './bullmq-engine.js';
-import { executeBenchTask } from './execute.js';
+import { discardFailedAttempt, executeBenchTask } from './execute.js';
 import { errorText, isRetryable } from './retry.js';
 import type { BenchTaskResult } from './types.js';
 
@@ -30,16 +30,18 @@ export function startBenchWorker(options: BenchWorkerOptions): Worker<BenchJobDa
   const log = options.log ?? (() => undefined);
   const processor = async (job: Job<BenchJobData, BenchTaskResult>): Promise<BenchTaskResult> => {
     const { runId, spec } = job.data;
+    const checkpointDir = options.checkpointDir ?? job.data.checkpointDir;
     log({ event: 'start', jobId: job.id, taskId: spec.taskId, attempt: job.attemptsMade + 1, worker: name });
     try {
       const result = await executeBenchTask(spec, {
-        checkpointDir: options.checkpointDir ?? job.data.checkpointDir,
+        checkpointDir,
         runId,
         resolver,
       });
       log({ event: 'done', jobId: job.id, taskId: spec.taskId, worker: name });
       return result;
     } catch (error) {
+      discardFailedAttempt(checkpointDir, runId, spec.taskId);
       log({ event: 'error', jobId: job.id, taskId: spec.taskId, worker: name, error: errorText(error) });
       // Permanent errors skip the remaining attempts.
       throw isRetryable(error) ? error : new UnrecoverableError(errorText(error));

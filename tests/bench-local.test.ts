@@ -1,0 +1,195 @@
+/**
+ * The local engine end to end: example manifests run on a scripted model; a run killed with SIGKILL resumes with its
+ * finished tasks kept and its interrupted task continued from its recorded steps (same result as an uninterrupted
+ * run); a failing task is retried with backoff, stays failed on resume, and runs again only with
+ * --retry-failed-run-id; results and the HTML report read the store.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadManifestFile } from '../ts/bench/manifest.js';
+import { runBenchmark } from '../ts/bench/run.js';
+import type { BenchTaskResult } from '../ts/bench/types.js';
+import { repoRoot, cli, runIdOf, spawnCli, storedTasks, writeBenchScript, type StoredTask } from './bench-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-local-'));
+afterAll(() => undefined);
+
+/** A copy of an example manifest with every model replaced by `model`. */
+function withModel(example: string, model: string): string {
+  const text = readFileSync(join(repoRoot, 'examples/manifests', example), 'utf8').replaceAll('native:default', model);
+  const path = join(dir, example);
+  writeFileSync(path, text);
+  return path;
+}
+
+const resultOf = (task: StoredTask | undefined) => JSON.parse(task?.result_json ?? 'null') as BenchTaskResult;
+
+describe('local engine', () => {
+  it('runs the example manifests (test mode) to completion on a scripted model', async () => {
+    const model = writeBenchScript(join(dir, 'examples-model.json'));
+    for (const example of ['tasks.example.json', 'generator.example.json']) {
+      const { manifest, tasks } = loadManifestFile(withModel(example, model));
+      const checkpointDir = join(dir, `ck-${example}`);
+      const summary = await runBenchmark({ checkpointDir, manifest, tasks, maxConcurrent: 2, backoffMs: 10 });
+      expect(summary.status).toBe('completed');
+      expect(summary.counts.succeeded).toBe(tasks.length);
+      for (const stored of storedTasks(checkpointDir)) {
+        const result = resultOf(stored);
+        expect(result.bestPrompt).not.toBe('');
+        expect(result.usage.calls).toBeGreaterThan(0);
+        expect(result.final?.examples).toBeGreaterThan(0);
+      }
+    }
+    // A loader object is one slice for training and validation; a dataset string keeps its test split.
+    const generated = storedTasks(join(dir, 'ck-generator.example.json')).map(resultOf);
+    expect(generated.map((result) => result.final?.split)).toEqual(['test', 'test', 'validation', 'validation']);
+  });
+
+  it('resumes a killed run: finished tasks are kept, the interrupted one continues from its steps', async () => {
+    const model = writeBenchScript(join(dir, 'slow-model.json'), { delayMs: 10 });
+    const args = (checkpointDir: string) => [
+      'bench',
+      'run',
+      '--datasets',
+      'bbh:navigate',
+      '--optimizers',
+      'meta_prompt',
+      'hierarchical_reflective',
+      '--models',
+      model,
+      '--test-mode',
+      '--checkpoint-dir',
+      checkpointDir,
+      '--quiet',
+    ];
+    const reference = await cli(args(join(dir, 'ck-reference')));
+    expect(reference.code).toBe(0);
+
+    const checkpointDir = join(dir, 'ck-killed');
+    const child = spawnCli(args(checkpointDir));
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => (stderr += String(chunk)));
+    let tasks: StoredTask[] = [];
+    // Kill once the first task is done and the second has recorded a few steps.
+    for (;;) {
+      await sleep(50);
+      if (!stderr.includes('run ')) continue;
+      tasks = storedTasks(checkpointDir);
+      const second = tasks[1];
+      const log = second ? join(checkpointDir, runIdOf(stderr), second.task_id, 'events.jsonl') : '';
+      if (
+        tasks[0]?.status === 'succeeded' &&
+        existsSync(log) &&
+        readFileSync(log, 'utf8').split('"type":"step"').length > 4
+      )
+        break;
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const runId = runIdOf(stderr);
+    expect(storedTasks(checkpointDir).map((task) => task.status)).toEqual(['succeeded', 'running']);
+
+    const resumed = await cli(['bench', 'run', '--resume-run-id', runId, '--checkpoint-dir', checkpointDir, '--quiet']);
+    expect(resumed.code).toBe(0);
+    const after = storedTasks(checkpointDir);
+    expect(after.map((task) => task.status)).toEqual(['succeeded', 'succeeded']);
+    // The finished task was not run again.
+    expect(after[0]?.finished_at).toBe(tasks[0]?.finished_at);
+    expect(after[0]?.result_json).toBe(tasks[0]?.result_json);
+    // The interrupted task started twice, but every recorded step ran once.
+    const events = readFileSync(join(checkpointDir, runId, after[1]!.task_id, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; key?: string });
+    expect(events.filter((event) => event.type === 'bench_task_started')).toHaveLength(2);
+    const stepKeys = events.filter((event) => event.type === 'step').map((event) => event.key);
+    expect(new Set(stepKeys).size).toBe(stepKeys.length);
+    // Same outcome as the uninterrupted run.
+    const expected = storedTasks(join(dir, 'ck-reference')).map(resultOf);
+    for (const [index, stored] of after.entries()) {
+      const { wallTimeMs: _a, ...got } = resultOf(stored);
+      const { wallTimeMs: _b, ...want } = expected[index]!;
+      expect(got).toEqual(want);
+    }
+  });
+
+  it('retries a failing task with backoff, keeps it failed on resume, and reruns it only when asked', async () => {
+    const scriptPath = join(dir, 'flaky-model.json');
+    // Boolean expressions mention True/False everywhere: every call about them fails.
+    const failing = writeBenchScript(scriptPath, {
+      extraRules: [
+        { contains: 'True', error: 'backend down' },
+        { contains: '<current>', reply: '<prompt>Use <b>bold</b> & answer Yes or No.</prompt>' },
+      ],
+    });
+    const checkpointDir = join(dir, 'ck-retry');
+    const first = await cli([
+      'bench',
+      'run',
+      '--datasets',
+      'bbh:navigate,bbh:boolean_expressions',
+      '--optimizers',
+      'meta_prompt',
+      '--models',
+      failing,
+      '--test-mode',
+      '--checkpoint-dir',
+      checkpointDir,
+      '--max-attempts',
+      '2',
+      '--backoff-ms',
+      '10',
+    ]);
+    expect(first.code).toBe(1);
+    const runId = runIdOf(first.stderr);
+    expect(first.stderr).toContain(`--retry-failed-run-id ${runId}`);
+    expect(first.stderr).toContain('[bench] retrying t001-bbh_boolean_expressions-meta_prompt');
+    const failed = storedTasks(checkpointDir);
+    expect(failed.map((task) => [task.status, task.attempts])).toEqual([
+      ['succeeded', 1],
+      ['failed', 2],
+    ]);
+    expect(failed[1]?.error).toContain('E_CIRCUIT_OPEN');
+    // Each failed attempt's checkpoint was set aside, so a retry starts afresh.
+    const asides = readdirSync(join(checkpointDir, runId)).filter((name) => name.includes('.failed-'));
+    expect(asides).toHaveLength(2);
+
+    const resumed = await cli(['bench', 'run', '--resume-run-id', runId, '--checkpoint-dir', checkpointDir, '--quiet']);
+    expect(resumed.code).toBe(1);
+    expect(storedTasks(checkpointDir)).toEqual(failed);
+
+    writeBenchScript(scriptPath, {
+      extraRules: [{ contains: '<current>', reply: '<prompt>Use <b>bold</b> & answer Yes or No.</prompt>' }],
+    });
+    const retried = await cli(['bench', 'run', '--retry-failed-run-id', runId, '--checkpoint-dir', checkpointDir]);
+    expect(retried.code).toBe(0);
+    const after = storedTasks(checkpointDir);
+    expect(after.map((task) => [task.status, task.attempts])).toEqual([
+      ['succeeded', 1],
+      ['succeeded', 1],
+    ]);
+    expect(after[0]?.finished_at).toBe(failed[0]?.finished_at);
+
+    const raw = await cli(['bench', 'results', '--run-id', runId, '--raw', '--checkpoint-dir', checkpointDir]);
+    const parsed = JSON.parse(raw.stdout) as { run: { status: string }; tasks: { result: BenchTaskResult }[] };
+    expect(parsed.run.status).toBe('completed');
+    expect(parsed.tasks[1]?.result.optimizer).toBe('meta_prompt');
+    const list = await cli(['bench', 'results', '--list-runs', '--checkpoint-dir', checkpointDir]);
+    expect(list.stdout).toMatch(new RegExp(`${runId}\\s+\\S+ \\S+\\s+local\\s+completed\\s+2/2`));
+    const table = await cli(['bench', 'results', '--run-id', runId, '--detailed', '--checkpoint-dir', checkpointDir]);
+    expect(table.stdout).toContain('t001-bbh_boolean_expressions-meta_prompt-scripted_flaky_model_json  succeeded');
+
+    const report = await cli(['bench', 'report', '--run-id', runId, '--checkpoint-dir', checkpointDir]);
+    expect(report.code).toBe(0);
+    const html = readFileSync(join(checkpointDir, runId, 'report.html'), 'utf8');
+    const prompts = parsed.tasks.map((task) => task.result.bestPrompt);
+    if (prompts.some((prompt) => prompt.includes('<b>'))) {
+      expect(html).toContain('Use &lt;b&gt;bold&lt;/b&gt; &amp; answer Yes or No.');
+    }
+    expect(html).not.toContain('<b>');
+    expect(html).toContain('<td class="text">meta_prompt</td>');
+  });
+});

@@ -148,7 +148,11 @@ async function renderClip(index: number, context: RenderContext): Promise<Manife
   const pools = context.splits[split];
   const source = pickSource(pools, label, random);
   const silence = source.kind === 'silence';
-  const conditions = drawConditions(random, { silence, families: context.families });
+  const conditions = drawConditions(random, {
+    silence,
+    speech: label === SPEECH_LABEL,
+    families: context.families,
+  });
   const length = Math.round((conditions.durationMs * SAMPLE_RATE) / 1000);
   const samples = await context.audio.get(source);
   const start = pickLoudStart(samples, length, random);

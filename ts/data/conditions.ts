@@ -60,18 +60,23 @@ function pick<T>(items: readonly T[], random: SeededRandom): T {
 
 /**
  * Draws the conditions of one clip. Silence only varies in duration: noise, filters and gain on digital silence
- * would describe nothing.
+ * would describe nothing. Babble noise only goes over speech.
  */
 export function drawConditions(
   random: SeededRandom,
-  options: { silence: boolean; families?: readonly ConditionFamily[] },
+  options: { silence: boolean; speech: boolean; families?: readonly ConditionFamily[] },
 ): ClipConditions {
   const families = options.silence ? (['duration'] as const) : (options.families ?? DRAWN_FAMILIES);
   const varied = pick(families, random);
   const base = { ...NOMINAL_CONDITIONS, varied };
   switch (varied) {
     case 'snr':
-      return { ...base, snrDb: pick(SNR_VALUES_DB, random), noiseType: pick(NOISE_TYPES, random) };
+      // Babble is speech: over a NON-SPEECH clip it would make the label wrong.
+      return {
+        ...base,
+        snrDb: pick(SNR_VALUES_DB, random),
+        noiseType: pick(options.speech ? NOISE_TYPES : NOISE_TYPES.filter((type) => type !== 'babble'), random),
+      };
     case 'duration':
       return { ...base, durationMs: pick(DURATION_VALUES_MS, random) };
     case 'band':

@@ -88,14 +88,6 @@ export function mixAtSnr(signal: Float32Array, noise: Float32Array, snrDb: numbe
   return mixed;
 }
 
-/** Scales to an RMS of `levelDbfs` (0 dBFS = full-scale square wave); silence stays silence. */
-export function scaleToLevel(samples: Float32Array, levelDbfs: number): Float32Array {
-  const level = rms(samples);
-  if (level === 0) return samples.slice();
-  const gain = fromDb(levelDbfs) / level;
-  return samples.map((sample) => sample * gain);
-}
-
 /** Peak magnitude. */
 export function peak(samples: Float32Array): number {
   let max = 0;

@@ -203,14 +203,14 @@ export class OptimizerSession {
         `${this.options.optimizer}: no prompt could be evaluated (${this.stopReason}): ${this.breaker.reason}`,
       );
     }
-    // Replayed steps carry their recorded wall time; a fresh session adds its own time outside the steps.
+    // With a run directory the wall time is that of the recorded steps, summed over resumed sessions (as OPRO).
     const elapsed = (this.options.now ?? Date.now)() - started;
     return freezeDeep({
       bestPrompt: this.bestPrompt,
       score: this.bestScore,
       history: this.history,
       usage: this.usageTotal,
-      wallTime: Math.max(this.wallTotalMs, this.input.runDir ? this.wallTotalMs : elapsed),
+      wallTime: this.input.runDir ? this.wallTotalMs : elapsed,
       stopReason: this.stopReason,
     });
   }

@@ -1,72 +1,33 @@
-export { OptNativeError, fromNativeError, type ErrorCode } from "./errors.js";
-export { nativeBinding } from "./native/binding.js";
-export * from "./llm/types.js";
-export {
-  ScriptedLanguageModel,
-  type ScriptedLanguageModelOptions,
-  type ScriptedReply,
-} from "./llm/scripted.js";
-export { parseModelString, type ModelSpec } from "./llm/model-string.js";
+export { OptNativeError, fromNativeError, type ErrorCode } from './errors.js';
+export { nativeBinding } from './native/binding.js';
+export * from './llm/types.js';
+export { ScriptedLanguageModel, type ScriptedLanguageModelOptions, type ScriptedReply } from './llm/scripted.js';
+export { parseModelString, type ModelSpec } from './llm/model-string.js';
 export {
   createLanguageModel,
   registerNativeLoader,
   type CreateLanguageModelOptions,
   type NativeLoader,
-} from "./llm/registry.js";
-export {
-  OpenAICompatibleLanguageModel,
-  type OpenAICompatibleOptions,
-} from "./llm/openai-compatible.js";
-export {
-  AnthropicLanguageModel,
-  type AnthropicOptions,
-} from "./llm/anthropic.js";
-export {
-  ProviderError,
-  type ProviderFailureKind,
-} from "./llm/provider-error.js";
-export {
-  ResilientLanguageModel,
-  sharedLimiter,
-  type ResilienceOptions,
-} from "./llm/resilient-model.js";
-export { CachedLanguageModel } from "./llm/cached-model.js";
-export { BudgetedLanguageModel } from "./llm/budgeted-model.js";
-export { withRunControls } from "./llm/run-controls.js";
-export {
-  createModelStream,
-  collectStream,
-  type ModelStream,
-} from "./llm/stream-result.js";
-export {
-  Budget,
-  BudgetExceeded,
-  type BudgetLimits,
-  type BudgetOptions,
-  type BudgetSpent,
-} from "./run/budget.js";
-export { DEFAULT_PRICES, costOfCall, type ModelPrice } from "./run/prices.js";
-export { ResponseCache, type CacheStats } from "./run/cache.js";
-export { AdaptiveLimiter, type AdaptiveLimiterOptions } from "./run/limiter.js";
-export {
-  retryWithBackoff,
-  backoffDelayMs,
-  type RetryOptions,
-} from "./run/retry.js";
-export {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  type BreakerState,
-} from "./run/breaker.js";
-export { RunDirectory, type RunEvent } from "./run/run-directory.js";
-export { createProgress, type ProgressReporter } from "./run/progress.js";
-export { createLogger, type LogLevel } from "./run/logger.js";
-export { systemClock, seededRandom, type Clock } from "./run/clock.js";
-export {
-  startServer,
-  type ServeOptions,
-  type RunningServer,
-} from "./serve/server.js";
+} from './llm/registry.js';
+export { OpenAICompatibleLanguageModel, type OpenAICompatibleOptions } from './llm/openai-compatible.js';
+export { AnthropicLanguageModel, type AnthropicOptions } from './llm/anthropic.js';
+export { ProviderError, type ProviderFailureKind } from './llm/provider-error.js';
+export { ResilientLanguageModel, sharedLimiter, type ResilienceOptions } from './llm/resilient-model.js';
+export { CachedLanguageModel } from './llm/cached-model.js';
+export { BudgetedLanguageModel } from './llm/budgeted-model.js';
+export { withRunControls } from './llm/run-controls.js';
+export { createModelStream, collectStream, type ModelStream } from './llm/stream-result.js';
+export { Budget, BudgetExceeded, type BudgetLimits, type BudgetOptions, type BudgetSpent } from './run/budget.js';
+export { DEFAULT_PRICES, costOfCall, type ModelPrice } from './run/prices.js';
+export { ResponseCache, type CacheStats } from './run/cache.js';
+export { AdaptiveLimiter, type AdaptiveLimiterOptions } from './run/limiter.js';
+export { retryWithBackoff, backoffDelayMs, type RetryOptions } from './run/retry.js';
+export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState } from './run/breaker.js';
+export { RunDirectory, type RunEvent } from './run/run-directory.js';
+export { createProgress, type ProgressReporter } from './run/progress.js';
+export { createLogger, type LogLevel } from './run/logger.js';
+export { systemClock, seededRandom, type Clock } from './run/clock.js';
+export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';
 export {
   loadDataset,
   registerDatasetLoader,
@@ -78,7 +39,7 @@ export {
   type DatasetSplits,
   type Example,
   type SplitName,
-} from "./datasets/index.js";
+} from './datasets/index.js';
 export {
   loadTextTask,
   createTextTask,
@@ -89,7 +50,7 @@ export {
   type MetricResult,
   type Prediction,
   type TextTask,
-} from "./tasks/index.js";
+} from './tasks/index.js';
 export type {
   Optimizer,
   OptimizeInput,
@@ -98,7 +59,7 @@ export type {
   OptimizationUsage,
   OptimizationHistoryEntry,
   StopReason,
-} from "./optimizers/contract.js";
+} from './optimizers/contract.js';
 export {
   OproOptimizer,
   resolveOproConfig,
@@ -108,7 +69,7 @@ export {
   type OproResult,
   type PromptEvaluator,
   type PromptScore,
-} from "./optimizers/opro/index.js";
+} from './optimizers/opro/index.js';
 export {
   BalancedOptimizer,
   optimizeBalanced,
@@ -123,30 +84,15 @@ export {
   type BalancedRunResult,
   type BalancedTask,
   type FocusWeights,
-} from "./optimizers/balanced/index.js";
-export {
-  writeReport,
-  renderReportHtml,
-  buildReportData,
-  loadResultsFolder,
-} from "./report/index.js";
-export {
-  MetaPromptOptimizer,
-  type MetaPromptConfig,
-} from "./optimizers/meta-prompt/index.js";
-export {
-  FewShotOptimizer,
-  CategoricalTpe,
-  type FewShotConfig,
-} from "./optimizers/few-shot/index.js";
-export {
-  EvolutionaryOptimizer,
-  type EvolutionaryConfig,
-} from "./optimizers/evolutionary/index.js";
+} from './optimizers/balanced/index.js';
+export { writeReport, renderReportHtml, buildReportData, loadResultsFolder } from './report/index.js';
+export { MetaPromptOptimizer, type MetaPromptConfig } from './optimizers/meta-prompt/index.js';
+export { FewShotOptimizer, CategoricalTpe, type FewShotConfig } from './optimizers/few-shot/index.js';
+export { EvolutionaryOptimizer, type EvolutionaryConfig } from './optimizers/evolutionary/index.js';
 export {
   HierarchicalReflectiveOptimizer,
   type HierarchicalReflectiveConfig,
-} from "./optimizers/hierarchical-reflective/index.js";
+} from './optimizers/hierarchical-reflective/index.js';
 export {
   expandManifest,
   loadManifestFile,
@@ -157,4 +103,4 @@ export {
   type BenchRunOptions,
   type BenchTaskSpec,
   type BenchTaskResult,
-} from "./bench/index.js";
+} from './bench/index.js';

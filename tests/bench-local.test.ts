@@ -188,4 +188,25 @@ describe('local engine', () => {
     expect(html).toContain(`<title>Benchmark ${runId}</title>`);
     expect(html).toContain('<td class="text">meta_prompt</td>');
   });
+
+  it('leaves tasks open when the run is aborted (SIGINT), and a resume finishes them', async () => {
+    const model = writeBenchScript(join(dir, 'abort-model.json'), { delayMs: 5 });
+    const { manifest, tasks } = loadManifestFile(withModel('generator.example.json', model));
+    const checkpointDir = join(dir, 'ck-abort');
+    const abort = new AbortController();
+    let runId = '';
+    const summary = await runBenchmark({
+      checkpointDir,
+      manifest,
+      tasks,
+      signal: abort.signal,
+      onRunId: (id) => (runId = id),
+      onTaskStart: () => setTimeout(() => abort.abort(), 100),
+    });
+    expect(summary.status).toBe('running');
+    expect(storedTasks(checkpointDir).map((task) => task.status)).toEqual(['running', 'pending', 'pending', 'pending']);
+    const resumed = await runBenchmark({ checkpointDir, resumeRunId: runId, maxConcurrent: 2 });
+    expect(resumed.status).toBe('completed');
+    expect(resumed.counts.succeeded).toBe(4);
+  });
 });

@@ -7,6 +7,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { LanguageModelResolver } from '../cli/language-model-option.js';
+import { OptNativeError } from '../errors.js';
 import { withRunControls } from '../llm/run-controls.js';
 import type { LanguageModel } from '../llm/types.js';
 import { addUsage, type OptimizationUsage } from '../optimizers/contract.js';
@@ -109,6 +110,10 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
       seed: spec.seed,
       signal: options.signal,
     });
+    // A stopped optimizer returns its best so far; a benchmark task is not done until it ran to its end.
+    if (result.stopReason === 'aborted' || options.signal?.aborted) {
+      throw new OptNativeError('E_ABORTED', `${spec.taskId} was interrupted; resume the run to finish it`);
+    }
     const { final, usage } = await finalEvaluation(spec, data, model, result.bestPrompt, runDir);
     const firstScored = result.history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
     return {

@@ -6,7 +6,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { LanguageModelResolver } from '../cli/language-model-option.js';
-import { OptNativeError } from '../errors.js';
 import { discardFailedAttempt, executeBenchTask } from './execute.js';
 import { backoffDelayMs, errorText, isRetryable } from './retry.js';
 import type { BenchStore, TaskRecord } from './store.js';
@@ -45,8 +44,8 @@ async function runTask(task: TaskRecord, options: LocalEngineOptions, resolver: 
       options.onTaskDone?.(task, result);
       return;
     } catch (error) {
-      // An abort leaves the task running: a resume continues it.
-      if (error instanceof OptNativeError && error.code === 'E_ABORTED' && options.signal?.aborted) return;
+      // An abort leaves the task running, whatever error it surfaced as: a resume continues it.
+      if (options.signal?.aborted) return;
       const willRetry = isRetryable(error) && attempt < options.maxAttempts;
       discardFailedAttempt(options.checkpointDir, runId, task.taskId);
       options.onTaskFailed?.(task, errorText(error), willRetry);

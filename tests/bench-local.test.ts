@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadManifestFile } from '../ts/bench/manifest.js';
+import { expandManifest, loadManifestFile, manifestFromFlags } from '../ts/bench/manifest.js';
 import { runBenchmark } from '../ts/bench/run.js';
 import type { BenchTaskResult } from '../ts/bench/types.js';
 import { repoRoot, cli, runIdOf, spawnCli, storedTasks, writeBenchScript, type StoredTask } from './bench-fixtures.js';
@@ -208,5 +208,21 @@ describe('local engine', () => {
     const resumed = await runBenchmark({ checkpointDir, resumeRunId: runId, maxConcurrent: 2 });
     expect(resumed.status).toBe('completed');
     expect(resumed.counts.succeeded).toBe(4);
+  });
+
+  it('does not retry permanent errors (a missing dataset file)', async () => {
+    const model = writeBenchScript(join(dir, 'plain-model.json'));
+    const manifest = manifestFromFlags({
+      datasets: [`jsonl:${join(dir, 'missing.jsonl')}`],
+      optimizers: ['meta_prompt'],
+      models: [model],
+      testMode: true,
+    });
+    const checkpointDir = join(dir, 'ck-permanent');
+    const summary = await runBenchmark({ checkpointDir, manifest, tasks: expandManifest(manifest), maxAttempts: 3 });
+    expect(summary.status).toBe('failed');
+    const [task] = storedTasks(checkpointDir);
+    expect(task?.attempts).toBe(1);
+    expect(task?.error).toMatch(/^\[E_FILE_NOT_FOUND\]/);
   });
 });

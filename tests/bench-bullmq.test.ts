@@ -6,7 +6,7 @@
  * keeps failing uses up its attempts (with backoff) and runs again only with --retry-failed-run-id.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,7 @@ afterAll(async () => {
       await exitOf(child);
     }
   }
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('bullmq engine', () => {
@@ -149,7 +150,9 @@ describe('bullmq engine', () => {
     const started = await waitForLine(victim.child, (line) => line.includes('"event":"start"'));
     const killedTask = (JSON.parse(started) as WorkerEvent).taskId;
     const log = () => join(checkpointDir, runIdOf(stderr), killedTask!, 'events.jsonl');
-    while (!existsSync(log()) || readFileSync(log(), 'utf8').split('"type":"step"').length < 4) await sleep(20);
+    const recordedSteps = () =>
+      /^run /m.test(stderr) && existsSync(log()) ? readFileSync(log(), 'utf8').split('"type":"step"').length - 1 : 0;
+    while (recordedSteps() < 3) await sleep(20);
     victim.child.kill('SIGKILL');
     await exitOf(victim.child);
     expect(victim.events.some((event) => event.event === 'done' && event.taskId === killedTask)).toBe(false);

@@ -4,7 +4,7 @@
  * run); a failing task is retried with backoff, stays failed on resume, and runs again only with
  * --retry-failed-run-id; results and the HTML report read the store.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,7 @@ import type { BenchTaskResult } from '../ts/bench/types.js';
 import { repoRoot, cli, runIdOf, spawnCli, storedTasks, writeBenchScript, type StoredTask } from './bench-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-local-'));
-afterAll(() => undefined);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A copy of an example manifest with every model replaced by `model`. */
 function withModel(example: string, model: string): string {
@@ -190,7 +190,7 @@ describe('local engine', () => {
   });
 
   it('leaves tasks open when the run is aborted (SIGINT), and a resume finishes them', async () => {
-    const model = writeBenchScript(join(dir, 'abort-model.json'), { delayMs: 5 });
+    const model = writeBenchScript(join(dir, 'abort-model.json'), { delayMs: 50 });
     const { manifest, tasks } = loadManifestFile(withModel('generator.example.json', model));
     const checkpointDir = join(dir, 'ck-abort');
     const abort = new AbortController();

@@ -1,0 +1,290 @@
+//! A small var-builder over two weight sources: HF safetensors (dense tensors) and GGUF (quantized
+//! `QTensor`s). Model code names weights the HF way (`model.layers.0.self_attn.q_proj`); the GGUF
+//! source maps those names to llama.cpp's (`blk.0.attn_q`).
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::BufReader;
+use std::sync::Arc;
+
+use candle_core::quantized::{gguf_file, QMatMul, QTensor};
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::VarBuilder;
+
+use crate::error::{InferenceError, Result};
+
+/// Where the weights come from; built by the loader.
+pub enum WeightSource {
+    Dense(VarBuilder<'static>),
+    Gguf(GgufSource),
+}
+
+/// An open GGUF file and its parsed header.
+pub struct GgufSource {
+    pub content: gguf_file::Content,
+    pub reader: RefCell<BufReader<File>>,
+    pub device: Device,
+}
+
+/// A prefix into a [`WeightSource`], like candle's `VarBuilder::pp`.
+#[derive(Clone)]
+pub struct Weights<'a> {
+    source: &'a WeightSource,
+    prefix: String,
+    dtype: DType,
+}
+
+/// A linear layer over dense or quantized weights. `(…, in) -> (…, out)`.
+#[derive(Debug, Clone)]
+pub enum Linear {
+    Dense(candle_nn::Linear),
+    Quantized {
+        weight: QMatMul,
+        bias: Option<Tensor>,
+    },
+}
+
+/// Token embeddings: a dense table, or quantized rows looked up without dequantizing the table.
+#[derive(Debug, Clone)]
+pub enum Embedding {
+    Dense(Tensor),
+    Quantized(Arc<QTensor>),
+}
+
+impl<'a> Weights<'a> {
+    /// Root builder; `dtype` is the activation dtype of dense weights and all vectors.
+    pub fn new(source: &'a WeightSource, dtype: DType) -> Self {
+        Self {
+            source,
+            prefix: String::new(),
+            dtype,
+        }
+    }
+
+    /// Child builder: `pp("layers").pp(3)` names `layers.3.*`.
+    pub fn pp(&self, name: impl ToString) -> Self {
+        let name = name.to_string();
+        let prefix = if self.prefix.is_empty() {
+            name
+        } else {
+            format!("{}.{name}", self.prefix)
+        };
+        Self {
+            source: self.source,
+            prefix,
+            dtype: self.dtype,
+        }
+    }
+
+    fn path(&self, leaf: &str) -> String {
+        format!("{}.{leaf}", self.prefix)
+    }
+
+    /// Whether `<prefix>.<leaf>` exists (e.g. an untied `lm_head.weight`).
+    pub fn contains(&self, leaf: &str) -> bool {
+        match self.source {
+            WeightSource::Dense(vb) => vb.contains_tensor(&self.path(leaf)),
+            WeightSource::Gguf(g) => {
+                gguf_name(&self.path(leaf)).is_some_and(|n| g.content.tensor_infos.contains_key(&n))
+            }
+        }
+    }
+
+    /// A 1-D vector (norm weight, bias) of length `len`, in the activation dtype.
+    pub fn vector(&self, leaf: &str, len: usize) -> Result<Tensor> {
+        match self.source {
+            WeightSource::Dense(vb) => Ok(vb.get_with_hints_dtype(
+                len,
+                &self.path(leaf),
+                Default::default(),
+                self.dtype,
+            )?),
+            WeightSource::Gguf(g) => {
+                let q = g.tensor(&self.path(leaf), &[len])?;
+                Ok(q.dequantize(&g.device)?.to_dtype(self.dtype)?)
+            }
+        }
+    }
+
+    /// `weight` of shape (out, in) plus an optional `bias` (out).
+    pub fn linear(&self, in_dim: usize, out_dim: usize, bias: bool) -> Result<Linear> {
+        let bias = if bias {
+            Some(self.vector("bias", out_dim)?)
+        } else {
+            None
+        };
+        match self.source {
+            WeightSource::Dense(vb) => {
+                let w = vb.get_with_hints_dtype(
+                    (out_dim, in_dim),
+                    &self.path("weight"),
+                    Default::default(),
+                    self.dtype,
+                )?;
+                Ok(Linear::Dense(candle_nn::Linear::new(w, bias)))
+            }
+            WeightSource::Gguf(g) => {
+                let q = g.tensor(&self.path("weight"), &[out_dim, in_dim])?;
+                Ok(Linear::Quantized {
+                    weight: QMatMul::from_arc(Arc::new(q))?,
+                    bias,
+                })
+            }
+        }
+    }
+
+    /// Embedding table `weight` of shape (vocab, hidden).
+    pub fn embedding(&self, vocab: usize, hidden: usize) -> Result<Embedding> {
+        match self.source {
+            WeightSource::Dense(vb) => {
+                let w = vb.get_with_hints_dtype(
+                    (vocab, hidden),
+                    &self.path("weight"),
+                    Default::default(),
+                    self.dtype,
+                )?;
+                Ok(Embedding::Dense(w))
+            }
+            WeightSource::Gguf(g) => Ok(Embedding::Quantized(Arc::new(
+                g.tensor(&self.path("weight"), &[vocab, hidden])?,
+            ))),
+        }
+    }
+}
+
+impl GgufSource {
+    /// Reads one tensor after checking its shape, so a corrupt header cannot ask for huge buffers.
+    fn tensor(&self, hf_name: &str, dims: &[usize]) -> Result<QTensor> {
+        let name = gguf_name(hf_name).ok_or_else(|| {
+            InferenceError::format(format!("no GGUF name for weight '{hf_name}'"))
+        })?;
+        let info = self
+            .content
+            .tensor_infos
+            .get(&name)
+            .ok_or_else(|| InferenceError::format(format!("GGUF tensor '{name}' missing")))?;
+        if info.shape.dims() != dims {
+            return Err(InferenceError::format(format!(
+                "GGUF tensor '{name}' has shape {:?}, expected {dims:?}",
+                info.shape.dims()
+            )));
+        }
+        let mut reader = self.reader.borrow_mut();
+        self.content
+            .tensor(&mut *reader, &name, &self.device)
+            .map_err(|e| InferenceError::format(format!("GGUF tensor '{name}': {e}")))
+    }
+}
+
+impl Linear {
+    /// Number of weight elements (for the parameter count in `ModelInfo`).
+    pub fn param_count(&self) -> usize {
+        match self {
+            Self::Dense(l) => l.weight().elem_count() + l.bias().map_or(0, |b| b.elem_count()),
+            Self::Quantized { weight, bias } => {
+                let w = match weight {
+                    QMatMul::QTensor(q) => q.shape().elem_count(),
+                    QMatMul::Tensor(t) | QMatMul::TensorF16(t) => t.elem_count(),
+                };
+                w + bias.as_ref().map_or(0, |b| b.elem_count())
+            }
+        }
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Dense(l) => l.forward(xs),
+            Self::Quantized { weight, bias } => {
+                // Quantized kernels take f32 activations.
+                let ys = weight
+                    .forward(&xs.to_dtype(DType::F32)?)?
+                    .to_dtype(xs.dtype())?;
+                match bias {
+                    Some(b) => ys.broadcast_add(b),
+                    None => Ok(ys),
+                }
+            }
+        }
+    }
+}
+
+impl Embedding {
+    /// `(b, seq)` u32 ids -> `(b, seq, hidden)` in `dtype`.
+    pub fn forward(&self, ids: &Tensor, dtype: DType) -> candle_core::Result<Tensor> {
+        let (b, seq) = ids.dims2()?;
+        let flat = ids.flatten_all()?;
+        let rows = match self {
+            Self::Dense(w) => w.index_select(&flat, 0)?,
+            Self::Quantized(q) => q.embedding(&flat)?,
+        };
+        rows.to_dtype(dtype)?.reshape((b, seq, ()))
+    }
+
+    /// The tied output projection: a linear layer sharing these weights.
+    pub fn as_linear(&self) -> candle_core::Result<Linear> {
+        Ok(match self {
+            Self::Dense(w) => Linear::Dense(candle_nn::Linear::new(w.clone(), None)),
+            Self::Quantized(q) => Linear::Quantized {
+                weight: QMatMul::from_arc(q.clone())?,
+                bias: None,
+            },
+        })
+    }
+
+    pub fn param_count(&self) -> usize {
+        match self {
+            Self::Dense(w) => w.elem_count(),
+            Self::Quantized(q) => q.shape().elem_count(),
+        }
+    }
+}
+
+/// HF weight name -> llama.cpp GGUF name for the Qwen2 tensors.
+pub fn gguf_name(hf: &str) -> Option<String> {
+    match hf {
+        "model.embed_tokens.weight" => return Some("token_embd.weight".into()),
+        "model.norm.weight" => return Some("output_norm.weight".into()),
+        "lm_head.weight" => return Some("output.weight".into()),
+        _ => {}
+    }
+    let rest = hf.strip_prefix("model.layers.")?;
+    let (layer, rest) = rest.split_once('.')?;
+    let (module, kind) = rest.rsplit_once('.')?;
+    let short = match module {
+        "self_attn.q_proj" => "attn_q",
+        "self_attn.k_proj" => "attn_k",
+        "self_attn.v_proj" => "attn_v",
+        "self_attn.o_proj" => "attn_output",
+        "mlp.gate_proj" => "ffn_gate",
+        "mlp.up_proj" => "ffn_up",
+        "mlp.down_proj" => "ffn_down",
+        "input_layernorm" => "attn_norm",
+        "post_attention_layernorm" => "ffn_norm",
+        _ => return None,
+    };
+    Some(format!("blk.{layer}.{short}.{kind}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gguf_name;
+
+    #[test]
+    fn hf_names_map_to_llama_cpp_names() {
+        assert_eq!(
+            gguf_name("model.layers.12.self_attn.k_proj.bias").as_deref(),
+            Some("blk.12.attn_k.bias")
+        );
+        assert_eq!(
+            gguf_name("model.layers.0.mlp.down_proj.weight").as_deref(),
+            Some("blk.0.ffn_down.weight")
+        );
+        assert_eq!(
+            gguf_name("model.embed_tokens.weight").as_deref(),
+            Some("token_embd.weight")
+        );
+        assert_eq!(gguf_name("model.layers.0.unknown.weight"), None);
+    }
+}

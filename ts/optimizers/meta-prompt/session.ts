@@ -200,7 +200,9 @@ export class OptimizerSession {
     if (this.bestPrompt === null) {
       throw new OptNativeError(
         'E_CIRCUIT_OPEN',
-        `${this.options.optimizer}: no prompt could be evaluated (${this.stopReason}): ${this.breaker.reason}`,
+        `${this.options.optimizer}: no prompt could be evaluated` +
+          `${this.stopReason === 'budget' || this.stopReason === 'aborted' ? ` (${this.stopReason})` : ''}: ` +
+          this.breaker.reason,
       );
     }
     // With a run directory the wall time is that of the recorded steps, summed over resumed sessions (as OPRO).

@@ -48,7 +48,7 @@ export interface BuildSummary {
 
 export const DEFAULT_CLIPS = 240;
 export const DEFAULT_SEED = 0;
-/** Talkers in a babble mix (the clip's own recording is never one of them). */
+/** Talkers in a babble mix, drawn from the other speech recordings of the clip's split. */
 const BABBLE_TALKERS = 4;
 /** Clips peaking above this after the level gain are turned down instead of clipped. */
 const PEAK_CEILING = 0.99;

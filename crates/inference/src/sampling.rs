@@ -147,7 +147,8 @@ pub fn top_k_on_device(logits: &Tensor, k: usize) -> Result<Vec<(u32, f32)>> {
             .enumerate()
             .map(move |(j, v)| (c as usize * CHUNK + j, v))
     });
-    Ok(largest(values, k)
+    let real = values.filter(|&(i, _)| i < vocab); // drop the -inf padding
+    Ok(largest(real, k)
         .into_iter()
         .map(|(i, v)| (i as u32, v))
         .collect())

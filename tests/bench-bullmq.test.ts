@@ -109,7 +109,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('bullmq engine', () => {
+/** Child processes on a busy 2-core machine: generous, since nothing here is a timing assertion. */
+const SLOW_TEST_MS = 180_000;
+
+describe('bullmq engine', { timeout: SLOW_TEST_MS }, () => {
   it('completes every task exactly once when a worker is killed mid-task', async () => {
     const queue = 'bench-kill';
     const model = writeBenchScript(join(dir, 'model.json'), { delayMs: 40 });
@@ -231,5 +234,39 @@ describe('bullmq engine', () => {
     expect(fixed.events.filter((event) => event.event === 'done').map((event) => event.taskId)).toEqual([
       failed[1]?.task_id,
     ]);
+  });
+
+  it('--detach only enqueues; bench results --redis --watch collects until the run is done', async () => {
+    const queue = 'bench-detach';
+    const model = writeBenchScript(join(dir, 'detach.json'));
+    const checkpointDir = join(dir, 'ck-detach');
+    const worker = startWorker(queue);
+    await worker.ready;
+    const common = ['--redis', redisUrl, '--queue', queue, '--checkpoint-dir', checkpointDir];
+    const enqueued = await cli([
+      'bench',
+      'run',
+      '--engine',
+      'bullmq',
+      ...common,
+      '--datasets',
+      'bbh:navigate',
+      '--optimizers',
+      'meta_prompt',
+      'few_shot',
+      '--models',
+      model,
+      '--test-mode',
+      '--detach',
+    ]);
+    expect(enqueued.code).toBe(0);
+    expect(enqueued.stdout).toContain('enqueued; follow with');
+    const runId = runIdOf(enqueued.stderr);
+    const watched = await cli(['bench', 'results', '--run-id', runId, '--watch', '--interval-ms', '200', ...common]);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout.trimEnd().split('\n').slice(-5)[0]).toBe(
+      `run ${runId} (bullmq): completed, 2/2 done, 0 failed`,
+    );
+    expect(storedTasks(checkpointDir, runId).map((task) => task.status)).toEqual(['succeeded', 'succeeded']);
   });
 });

@@ -27,7 +27,10 @@ function withModel(example: string, model: string): string {
 
 const resultOf = (task: StoredTask | undefined) => JSON.parse(task?.result_json ?? 'null') as BenchTaskResult;
 
-describe('local engine', () => {
+/** Child processes on a busy 2-core machine: generous, since nothing here is a timing assertion. */
+const SLOW_TEST_MS = 180_000;
+
+describe('local engine', { timeout: SLOW_TEST_MS }, () => {
   it('runs the example manifests (test mode) to completion on a scripted model', async () => {
     const model = writeBenchScript(join(dir, 'examples-model.json'));
     for (const example of ['tasks.example.json', 'generator.example.json']) {

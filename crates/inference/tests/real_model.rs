@@ -56,8 +56,8 @@ fn real_gguf_answers_simple_questions() {
         ),
         ("What is 12 + 30? Reply with the number only.", "42"),
         (
-            "Name the largest planet in the solar system in one word.",
-            "Jupiter",
+            "What color is the sky on a clear day? Answer in one word.",
+            "blue",
         ),
     ];
     for (question, expected) in cases {
@@ -71,7 +71,7 @@ fn real_gguf_answers_simple_questions() {
             out.text, out.usage.prompt_tokens, out.usage.completion_tokens, secs, out.finish_reason
         );
         assert!(
-            out.text.contains(expected),
+            out.text.to_lowercase().contains(&expected.to_lowercase()),
             "{:?} lacks {expected}",
             out.text
         );

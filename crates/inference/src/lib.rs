@@ -7,6 +7,7 @@
 //!   passed in), shared with Qwen2-Audio.
 //! - Every error is an [`InferenceError`] with a stable [`InferenceError::code`].
 
+pub mod audio;
 pub mod config;
 pub mod error;
 mod generate;
@@ -14,6 +15,7 @@ pub mod kv_cache;
 pub mod loader;
 pub mod mask;
 pub mod qwen2;
+pub mod qwen2_audio;
 pub mod sampling;
 mod score;
 pub mod stop;

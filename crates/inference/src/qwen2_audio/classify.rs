@@ -1,0 +1,160 @@
+//! Audio classification two ways: greedy generation of a few tokens, and label scoring
+//! (log-probability of each label continuation after one prompt prefill, all labels batched).
+
+use candle_core::{Tensor, D};
+
+use super::error::{Qwen2AudioError, Result};
+use super::model::Qwen2AudioModel;
+use crate::mask::BatchLayout;
+use crate::qwen2::DecoderInput;
+
+/// Qwen2-Audio's default system prompt (the processor's chat template adds it).
+pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful assistant.";
+
+/// ChatML prompt as `Qwen2AudioProcessor`'s template renders one user turn holding `n_clips`
+/// clips then `user_text`, followed by the assistant header. Each clip is one `<|AUDIO|>`
+/// placeholder, to be expanded with `expand_audio_tokens` after tokenizing.
+pub fn render_audio_prompt(system: Option<&str>, user_text: &str, n_clips: usize) -> String {
+    let system = system.unwrap_or(DEFAULT_SYSTEM_PROMPT);
+    let mut prompt = format!("<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n");
+    for clip in 1..=n_clips {
+        prompt.push_str(&format!(
+            "Audio {clip}: <|audio_bos|><|AUDIO|><|audio_eos|>\n"
+        ));
+    }
+    prompt.push_str(user_text);
+    prompt.push_str("<|im_end|>\n<|im_start|>assistant\n");
+    prompt
+}
+
+/// Log-probability of one label continuation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelScore {
+    pub token_logprobs: Vec<f32>,
+    pub logprob: f32,
+}
+
+impl Qwen2AudioModel {
+    /// Greedy decoding of at most `max_new_tokens` after the (expanded) prompt; stops after any
+    /// id in `stop_ids` (included in the output).
+    pub fn generate_greedy(
+        &self,
+        ids: &[u32],
+        audio: &[Tensor],
+        max_new_tokens: usize,
+        stop_ids: &[u32],
+    ) -> Result<Vec<u32>> {
+        let mut cache = self.decoder().new_cache();
+        let hidden = self.forward_hidden(ids, audio, &mut cache)?;
+        let mut next = self.argmax_last(&hidden)?;
+        let mut out = Vec::with_capacity(max_new_tokens);
+        let layout = BatchLayout::unpadded(1);
+        while out.len() < max_new_tokens {
+            out.push(next);
+            if stop_ids.contains(&next) || out.len() == max_new_tokens {
+                break;
+            }
+            let input = Tensor::new(&[next], self.decoder().device())?.unsqueeze(0)?;
+            let hidden =
+                self.decoder()
+                    .forward_hidden(DecoderInput::Tokens(&input), &layout, &mut cache)?;
+            next = self.argmax_last(&hidden)?;
+        }
+        Ok(out)
+    }
+
+    fn argmax_last(&self, hidden: &Tensor) -> Result<u32> {
+        let seq = hidden.dim(1)?;
+        let last = hidden.narrow(1, seq - 1, 1)?.squeeze(1)?; // (1, hidden)
+        let logits = self.decoder().logits(&last)?.squeeze(0)?; // (vocab,)
+        Ok(logits.argmax(D::Minus1)?.to_scalar::<u32>()?)
+    }
+
+    /// Scores each label (token ids) as a continuation of the prompt: one prefill of the prompt,
+    /// then one batched forward of all labels over copies of its cache.
+    pub fn score_labels(
+        &self,
+        ids: &[u32],
+        audio: &[Tensor],
+        labels: &[Vec<u32>],
+    ) -> Result<Vec<LabelScore>> {
+        if labels.is_empty() || labels.iter().any(Vec::is_empty) {
+            return Err(Qwen2AudioError::bad_input(
+                "score_labels needs non-empty labels",
+            ));
+        }
+        let mut cache = self.decoder().new_cache();
+        let hidden = self.forward_hidden(ids, audio, &mut cache)?;
+        let seq = hidden.dim(1)?;
+        let first = self
+            .decoder()
+            .logits(&hidden.narrow(1, seq - 1, 1)?.squeeze(1)?)?; // (1, vocab)
+        let first: Vec<f32> = candle_nn::ops::log_softmax(&first, D::Minus1)?
+            .squeeze(0)?
+            .to_vec1()?;
+        let rest = self.continuation_logprobs(&cache, labels)?;
+        Ok(labels
+            .iter()
+            .zip(rest)
+            .map(|(label, tail)| {
+                let mut token_logprobs = vec![first[label[0] as usize]];
+                token_logprobs.extend(tail);
+                LabelScore {
+                    logprob: token_logprobs.iter().sum(),
+                    token_logprobs,
+                }
+            })
+            .collect())
+    }
+
+    /// Log-probs of label tokens 1.. (token 0 is scored by the prompt). Labels are right-padded
+    /// with their own first token; causal masking keeps padding out of every real position.
+    fn continuation_logprobs(
+        &self,
+        cache: &crate::kv_cache::KvCache,
+        labels: &[Vec<u32>],
+    ) -> Result<Vec<Vec<f32>>> {
+        let width = labels.iter().map(Vec::len).max().unwrap_or(0);
+        if width < 2 {
+            return Ok(vec![Vec::new(); labels.len()]);
+        }
+        let n = labels.len();
+        let device = self.decoder().device();
+        let padded: Vec<u32> = labels
+            .iter()
+            .flat_map(|l| l.iter().copied().chain(std::iter::repeat(l[0])).take(width))
+            .collect();
+        let input = Tensor::from_vec(padded.clone(), (n, width), device)?;
+        let mut batch_cache = cache.broadcast_row0(n, device)?;
+        let hidden = self.decoder().forward_hidden(
+            DecoderInput::Tokens(&input),
+            &BatchLayout::unpadded(n),
+            &mut batch_cache,
+        )?;
+        let logits = self.decoder().logits(&hidden.narrow(1, 0, width - 1)?)?; // position j predicts j + 1
+        let logprobs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
+        let targets = input.narrow(1, 1, width - 1)?.contiguous()?.unsqueeze(2)?;
+        let picked: Vec<Vec<f32>> = logprobs.gather(&targets, 2)?.squeeze(2)?.to_vec2()?;
+        Ok(picked
+            .into_iter()
+            .zip(labels)
+            .map(|(row, l)| row[..l.len() - 1].to_vec())
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_matches_the_processor_chat_template() {
+        let expected = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n\
+                        Audio 1: <|audio_bos|><|AUDIO|><|audio_eos|>\nWhat is the emotion?<|im_end|>\n\
+                        <|im_start|>assistant\n";
+        assert_eq!(
+            render_audio_prompt(None, "What is the emotion?", 1),
+            expected
+        );
+    }
+}

@@ -15,6 +15,7 @@ pub mod kv_cache;
 pub mod loader;
 pub mod mask;
 pub mod qwen2;
+pub mod qwen2_audio;
 pub mod sampling;
 mod score;
 pub mod stop;

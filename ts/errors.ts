@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'E_MODEL_NOT_FOUND'
   | 'E_MODEL_FORMAT'
   | 'E_MODEL_LOAD'
+  | 'E_MODEL_DISPOSED'
+  | 'E_INFERENCE'
   | 'E_TOKENIZER'
   | 'E_OOM'
   | 'E_ABORTED'

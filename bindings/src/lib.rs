@@ -3,6 +3,8 @@
 
 use napi_derive::napi;
 
+mod model;
+
 /// Version of the native core, for diagnostics.
 #[napi]
 pub fn native_version() -> String {

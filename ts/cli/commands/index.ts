@@ -4,6 +4,7 @@ import { registerData } from './data.js';
 import { registerBench } from './bench.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExperiments } from './experiments.js';
+import { registerGenerate } from './generate.js';
 import { registerModels } from './models.js';
 import { registerOpro } from './opro.js';
 import { registerReport } from './report.js';
@@ -19,6 +20,7 @@ export const commandRegistrations: CommandRegistration[] = [
   registerBench,
   registerEvaluate,
   registerExperiments,
+  registerGenerate,
   registerModels,
   registerOpro,
   registerReport,

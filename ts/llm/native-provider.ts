@@ -1,0 +1,135 @@
+// The `native:` provider: a LanguageModel over the addon's Qwen model (ts/native/text-model.ts).
+import { OptNativeError } from '../errors.js';
+import { resolveModel, type ResolveOptions } from '../models/resolve.js';
+import { NativeModel, type NativeGenerateOptions, type NativeGenerateResult } from '../native/text-model.js';
+import { registerNativeLoader } from './registry.js';
+import { createModelStream, type ModelStream } from './stream-result.js';
+import {
+  LANGUAGE_MODEL_SPEC_VERSION,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type ScoreChoicesRequest,
+  type ScoreChoicesResult,
+} from './types.js';
+
+/** Default completion length when a request sets no `maxTokens`. */
+export const NATIVE_DEFAULT_MAX_TOKENS = 512;
+
+/** A LanguageModel request → the addon's options. `sampleIndex` shifts the seed so repeated samples differ. */
+export function toNativeGenerateOptions(request: GenerateRequest): NativeGenerateOptions {
+  const seed = request.seed === undefined && request.sampleIndex === undefined ? undefined : (request.seed ?? 0);
+  return {
+    messages: request.messages.map(({ role, content }) => ({ role, content })),
+    maxTokens: request.maxTokens ?? NATIVE_DEFAULT_MAX_TOKENS,
+    temperature: request.temperature,
+    topK: request.topK,
+    topP: request.topP,
+    repetitionPenalty: request.repetitionPenalty,
+    seed: seed === undefined ? undefined : seed + (request.sampleIndex ?? 0),
+    stop: request.stop,
+  };
+}
+
+function toFinishReason(reason: string): FinishReason {
+  return reason === 'stop' || reason === 'length' ? reason : 'other';
+}
+
+export function fromNativeGenerateResult(result: NativeGenerateResult, modelId: string): GenerateResult {
+  return {
+    text: result.text,
+    usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
+    finishReason: toFinishReason(result.finishReason),
+    modelId,
+  };
+}
+
+/** One signal that aborts when any of the requests' signals does. */
+function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
+export class NativeLanguageModel implements LanguageModel {
+  readonly specificationVersion = LANGUAGE_MODEL_SPEC_VERSION;
+  readonly provider = 'native';
+
+  constructor(
+    readonly model: NativeModel,
+    readonly modelId: string,
+  ) {}
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const result = await this.model.generate(toNativeGenerateOptions(request), { signal: request.signal });
+    return fromNativeGenerateResult(result, this.modelId);
+  }
+
+  stream(request: GenerateRequest): ModelStream {
+    return createModelStream(async (emit) => {
+      const tokens = this.model.stream(toNativeGenerateOptions(request), { signal: request.signal });
+      for await (const piece of tokens) emit(piece);
+      return fromNativeGenerateResult(await tokens.result, this.modelId);
+    });
+  }
+
+  async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
+    if (requests.length === 0) return [];
+    const results = await this.model.generateBatch(requests.map(toNativeGenerateOptions), {
+      signal: anySignal(requests.map((request) => request.signal)),
+    });
+    return results.map((result) => fromNativeGenerateResult(result, this.modelId));
+  }
+
+  async scoreChoices(request: ScoreChoicesRequest): Promise<ScoreChoicesResult> {
+    const scored = await this.model.scoreChoices(
+      { messages: request.messages.map(({ role, content }) => ({ role, content })), choices: request.choices },
+      { signal: request.signal },
+    );
+    const best = request.choices[scored.best];
+    if (best === undefined) throw new OptNativeError('E_INTERNAL', 'the native scorer returned no best choice');
+    return {
+      scores: scored.choices.map((choice, index) => ({
+        choice: request.choices[index] ?? choice.text,
+        logprob: choice.logprob,
+        probability: choice.probability,
+        tokenCount: choice.tokenIds.length,
+      })),
+      best,
+      usage: { promptTokens: scored.usage.promptTokens, completionTokens: scored.usage.completionTokens },
+      modelId: this.modelId,
+    };
+  }
+
+  dispose(): Promise<void> {
+    return this.model.dispose();
+  }
+}
+
+export interface NativeProviderOptions extends ResolveOptions {
+  device?: 'cpu' | 'cuda';
+  deviceIndex?: number;
+  dtype?: 'f32' | 'f16' | 'bf16';
+  /** tokenizer.json; default: next to the weights, else the bundled Qwen2.5 tokenizer for GGUF files. */
+  tokenizerPath?: string;
+}
+
+/** Resolves `spec` (`default`, a path, `Org/Name`) and loads it as a LanguageModel named `native:<spec>`. */
+export async function loadNativeLanguageModel(
+  spec: string,
+  options: NativeProviderOptions = {},
+): Promise<NativeLanguageModel> {
+  const resolved = await resolveModel(spec, options);
+  const model = await NativeModel.load(resolved.path, {
+    device: options.device,
+    deviceIndex: options.deviceIndex,
+    dtype: options.dtype,
+    tokenizerPath: options.tokenizerPath ?? resolved.tokenizerPath,
+    signal: options.signal,
+  });
+  return new NativeLanguageModel(model, `native:${spec}`);
+}
+
+registerNativeLoader((spec, options) =>
+  loadNativeLanguageModel('path' in spec ? spec.path : spec.name, options as NativeProviderOptions),
+);

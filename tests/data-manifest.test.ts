@@ -7,10 +7,14 @@ import { Command } from 'commander';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerData } from '../ts/cli/commands/data.js';
 import { answerLabel, audioPromptEvaluator, type AudioClassifier } from '../ts/data/audio-evaluator.js';
+import { Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { scoreByCondition } from '../ts/data/condition-scores.js';
+import { tableToParquet } from '../ts/data/parquet.js';
 import { writeWav16 } from '../ts/data/sox.js';
 import type { AudioExample, AudioManifestDataset } from '../ts/datasets/audio-manifest.js';
 import { loadDataset } from '../ts/datasets/index.js';
+import { metricsFromFile } from '../ts/metrics/index.js';
+import { nativeBinding } from '../ts/native/binding.js';
 import { DEFAULT_REWARD_WEIGHTS } from '../ts/optimizers/opro/config.js';
 import { computeReward } from '../ts/optimizers/opro/reward.js';
 
@@ -41,6 +45,15 @@ const PREDICTIONS: Record<string, string> = {
 const BA_CONDITIONS = 29 / 48;
 
 let dir: string;
+
+/** Whether the native addon (with the Rust metrics crate) is built here; `npm test` builds it first. */
+function nativeMetricsAvailable(): boolean {
+  try {
+    return typeof nativeBinding().metricsFromFile === 'function';
+  } catch {
+    return false;
+  }
+}
 
 function writeManifest(name: string, lines: readonly string[]): string {
   const path = join(dir, name);
@@ -156,6 +169,31 @@ describe('BA_clip and BA_conditions', () => {
     expect(scores.baConditions).toBeCloseTo(BA_CONDITIONS, 12);
     expect(scoreByCondition(validation, predictions, []).baConditions).toBeNull();
   });
+
+  it.skipIf(!nativeMetricsAvailable())(
+    'agrees with the Rust metrics crate on a predictions Parquet written with parquet-wasm',
+    async () => {
+      const validation = await clips();
+      const strings = (values: string[]) => vectorFromArray(values, new Utf8());
+      const table = new Table({
+        label: strings(validation.map((clip) => clip.target)),
+        pred: strings(
+          validation.map((clip) => answerLabel(PREDICTIONS[clip.id] as string, ['SPEECH', 'NON-SPEECH']) ?? 'UNKNOWN'),
+        ),
+        snr_db: strings(validation.map((clip) => clip.conditions.snr_db as string)),
+        band: strings(validation.map((clip) => clip.conditions.band as string)),
+      });
+      const path = join(dir, 'predictions.parquet');
+      writeFileSync(path, await tableToParquet(table));
+      const report = await metricsFromFile(path, {
+        labelCol: 'label',
+        predCol: 'pred',
+        conditionCols: ['snr_db', 'band'],
+      });
+      expect(report.balanced_accuracy).toBeCloseTo(0.5, 12);
+      expect(report.ba_conditions_macro).toBeCloseTo(BA_CONDITIONS, 12);
+    },
+  );
 
   it('the audio evaluator classifies the decoded clips and feeds the reward', async () => {
     const validation: readonly AudioExample[] = await clips();

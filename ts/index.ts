@@ -104,3 +104,23 @@ export {
   type BenchTaskSpec,
   type BenchTaskResult,
 } from './bench/index.js';
+export { NativeModel, type NativeLoadOptions, type NativeTokenStream } from './native/text-model.js';
+export {
+  NativeLanguageModel,
+  loadNativeLanguageModel,
+  toNativeGenerateOptions,
+  type NativeProviderOptions,
+} from './llm/native-provider.js';
+export {
+  DEFAULT_MODEL,
+  resolveModel,
+  pullMirroredModel,
+  listModels,
+  modelFileInfo,
+  readGgufHeader,
+  downloadFile,
+  type ResolvedModel,
+  type ResolveOptions,
+  type ListedModel,
+  type ModelFileInfo,
+} from './models/index.js';

@@ -86,6 +86,27 @@ export {
   type FocusWeights,
 } from './optimizers/balanced/index.js';
 export { writeReport, renderReportHtml, buildReportData, loadResultsFolder } from './report/index.js';
+export {
+  metricsFromFile,
+  metricsFromIpc,
+  metricsFromArrowTable,
+  metricsFromColumns,
+  metricsFromCodes,
+  balancedAccuracy,
+  confusionMatrix,
+  normalizeLabels,
+  encodeLabels,
+  formatMetricsReport,
+  type MetricsReport,
+  type ClassReport,
+  type ConditionValueReport,
+  type BootstrapInterval,
+  type LabelSetOptions,
+  type ScoreOptions,
+  type TableMetricsOptions,
+  type TableFormat,
+  type CodedRows,
+} from './metrics/index.js';
 export { MetaPromptOptimizer, type MetaPromptConfig } from './optimizers/meta-prompt/index.js';
 export { FewShotOptimizer, CategoricalTpe, type FewShotConfig } from './optimizers/few-shot/index.js';
 export { EvolutionaryOptimizer, type EvolutionaryConfig } from './optimizers/evolutionary/index.js';

@@ -3,6 +3,8 @@
 
 use napi_derive::napi;
 
+mod metrics;
+
 mod model;
 
 /// Version of the native core, for diagnostics.

@@ -4,6 +4,7 @@ import { registerData } from './data.js';
 import { registerBench } from './bench.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExperiments } from './experiments.js';
+import { registerMetrics } from './metrics.js';
 import { registerGenerate } from './generate.js';
 import { registerModels } from './models.js';
 import { registerOpro } from './opro.js';
@@ -20,6 +21,7 @@ export const commandRegistrations: CommandRegistration[] = [
   registerBench,
   registerEvaluate,
   registerExperiments,
+  registerMetrics,
   registerGenerate,
   registerModels,
   registerOpro,

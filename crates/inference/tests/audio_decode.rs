@@ -55,15 +55,18 @@ fn wav_is_mixed_to_mono_and_resampled_to_16k_with_delay_trimmed() {
         (amplitude - MONO_AMPLITUDE).abs() < 2e-3,
         "amplitude {amplitude}"
     );
-    // A delay left in would show as a phase shift: 1 sample at 16 kHz is 0.17 rad at 440 Hz.
+    // An untrimmed resampler delay (tens of samples) would show as a phase shift: one output
+    // sample is 0.17 rad at 440 Hz. rubato's FFT resampler leaves a sub-sample offset
+    // (~0.06 rad, about a third of a sample), which is harmless for features.
     let phase = tone_phase(&samples);
-    assert!(phase.abs() < 0.02, "phase {phase} rad");
+    assert!(phase.abs() < 0.1, "phase {phase} rad");
     let worst = samples[2000..6000]
         .iter()
         .enumerate()
         .map(|(i, &x)| {
             let t = (i + 2000) as f64 / 16_000.0;
-            (f64::from(x) - MONO_AMPLITUDE * (2.0 * std::f64::consts::PI * TONE_HZ * t).sin()).abs()
+            let ideal = MONO_AMPLITUDE * (2.0 * std::f64::consts::PI * TONE_HZ * t + phase).sin();
+            (f64::from(x) - ideal).abs()
         })
         .fold(0.0, f64::max);
     assert!(worst < 5e-3, "max deviation from the ideal tone {worst}");

@@ -178,7 +178,7 @@ fn bad_inputs_have_codes() {
     );
 
     let header_only = dir.path().join("h.csv");
-    std::fs::write(&header_only, "label,pred\n").unwrap();
+    std::fs::write(&header_only, "label,pred,snr\n").unwrap();
     assert_eq!(code(&header_only, &options()), "E_EMPTY_TABLE");
     let zero_bytes = dir.path().join("z.parquet");
     std::fs::write(&zero_bytes, "").unwrap();

@@ -1,7 +1,7 @@
 // Text generation speed on CPU: the native addon (candle) vs llama.cpp (npm node-llama-cpp), same GGUF, same prompt
 // token ids, 2 threads each, side by side in one run. Prefill = a 1-token generation after a long prompt;
 // decode = the extra time of DECODE_TOKENS more greedy tokens.
-//   RAYON_NUM_THREADS=2 npx tsx benches/generate.bench.ts [model.gguf]
+//   RAYON_NUM_THREADS=2 npx tsx benches/generate.bench.ts [model.gguf]   (BENCH_ITERATIONS, BENCH_DECODE_TOKENS)
 // (defaults to the cached default model; `opt-native models pull default` first)
 import { getLlama, type LlamaModel } from 'node-llama-cpp';
 import { Bench } from 'tinybench';
@@ -10,7 +10,8 @@ import { mirroredModelPath } from '../ts/models/pypi-mirror.js';
 import { NativeModel } from '../ts/native/text-model.js';
 
 const THREADS = 2;
-const DECODE_TOKENS = 64;
+const DECODE_TOKENS = Number(process.env.BENCH_DECODE_TOKENS ?? 64);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3);
 const PROMPT =
   'You are reviewing a pull request. Summarize the change, list risks, and suggest tests. '.repeat(6) +
   'The change adds a resumable downloader with Range requests, a sha256 check and an atomic rename.';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   const native = await nativeEngine(modelPath, PROMPT);
   const llama = await llamaEngine(modelPath);
   const promptIds = Array.from(llama.model.tokenize(PROMPT, true));
-  const bench = new Bench({ iterations: 5, warmupIterations: 1, time: 0, warmupTime: 0 });
+  const bench = new Bench({ iterations: ITERATIONS, warmupIterations: ITERATIONS > 1 ? 1 : 0, time: 0, warmupTime: 0 });
   for (const engine of [native, llama]) {
     bench.add(`${engine.name} prefill`, async () => void (await engine.run(promptIds, 1)));
     bench.add(`${engine.name} prefill+decode`, async () => {

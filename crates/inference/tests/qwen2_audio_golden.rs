@@ -106,7 +106,12 @@ fn greedy_generation_matches_transformers() {
         .unwrap();
     let expected = ids(&g["greedy_ids"]);
     let generated = model
-        .generate_greedy(&ids(&g["input_ids"]), &[audio.clone()], expected.len(), &[])
+        .generate_greedy(
+            &ids(&g["input_ids"]),
+            std::slice::from_ref(&audio),
+            expected.len(),
+            &[],
+        )
         .unwrap();
     assert_eq!(generated, expected);
     // A stop id ends generation right after it is produced.

@@ -1,5 +1,6 @@
-// Real weights (opt-in): the default Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF. Runs when OPT_NATIVE_REAL_MODEL names a
-// GGUF file or the default model is cached (`opt-native models pull default`). The peer is llama.cpp through npm
+// Real weights (opt-in, minutes on 2 cores): the default Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF. Runs only when
+// OPT_NATIVE_REAL_MODEL names a GGUF file, or is `default` and the default model is cached
+// (`opt-native models pull default`). The peer is llama.cpp through npm
 // node-llama-cpp: the same prompt token ids go to both, and the first 32 greedy tokens must agree on >= 9 of 10.
 import { existsSync, statSync } from 'node:fs';
 import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
@@ -10,7 +11,8 @@ import { NativeModel } from '../ts/native/text-model.js';
 
 function realModelPath(): string | undefined {
   const configured = process.env.OPT_NATIVE_REAL_MODEL;
-  if (configured) return configured;
+  if (!configured) return undefined;
+  if (configured !== 'default') return configured;
   const cached = mirroredModelPath();
   return existsSync(cached) && statSync(cached).size === 491_400_064 ? cached : undefined;
 }

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'target/', 'node_modules/', 'bindings/index.cjs', 'bindings/index.d.ts', 'runs/'] },
+  { ignores: ['dist/', 'target/', 'node_modules/', 'bindings/index.cjs', 'bindings/index.d.cts', 'runs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -19,10 +19,10 @@ cargo clippy --release --workspace --all-targets -- -D warnings
 step "cargo test (release profile, shared with the addon build)"
 cargo test --release --workspace
 
-step "native addon build + index.d.ts drift"
+step "native addon build + index.d.cts drift"
 npm run --silent build:native
-git diff --exit-code -- bindings/index.d.ts bindings/index.cjs || {
-  echo "bindings/index.d.ts or index.cjs changed after the build: commit the regenerated files" >&2
+git diff --exit-code -- bindings/index.d.cts bindings/index.cjs || {
+  echo "bindings/index.d.cts or index.cjs changed after the build: commit the regenerated files" >&2
   exit 1
 }
 

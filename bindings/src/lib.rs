@@ -4,7 +4,6 @@
 use napi_derive::napi;
 
 mod metrics;
-
 mod model;
 
 /// Version of the native core, for diagnostics.

@@ -4,8 +4,8 @@ import { registerData } from './data.js';
 import { registerBench } from './bench.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExperiments } from './experiments.js';
-import { registerMetrics } from './metrics.js';
 import { registerGenerate } from './generate.js';
+import { registerMetrics } from './metrics.js';
 import { registerModels } from './models.js';
 import { registerOpro } from './opro.js';
 import { registerReport } from './report.js';
@@ -21,8 +21,8 @@ export const commandRegistrations: CommandRegistration[] = [
   registerBench,
   registerEvaluate,
   registerExperiments,
-  registerMetrics,
   registerGenerate,
+  registerMetrics,
   registerModels,
   registerOpro,
   registerReport,

@@ -51,7 +51,8 @@ function handle(routes: Map<string, Route>, request: IncomingMessage, response: 
     const cut = route.cutAfterBytes;
     route.cutAfterBytes = undefined;
     response.writeHead(200, { 'content-length': route.body.length });
-    response.write(route.body.subarray(0, cut), () => response.destroy());
+    // Drop the connection only after the client has had time to read and store the bytes sent so far.
+    response.write(route.body.subarray(0, cut), () => setTimeout(() => response.destroy(), 250));
     return;
   }
   const range = request.headers.range;

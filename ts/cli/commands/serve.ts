@@ -56,7 +56,7 @@ export function registerServe(program: Command): void {
         maxConcurrency: options.maxConcurrency === undefined ? undefined : parseConcurrency(options.maxConcurrency),
         logger,
       });
-      process.stdout.write(`opt-native serve: ${model.provider}:${model.modelId} at ${server.url}\n`);
+      process.stdout.write(`opt-native serve: ${options.model} at ${server.url}\n`);
       await waitForShutdown();
       await server.close();
       await model.dispose?.();

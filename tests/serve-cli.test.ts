@@ -60,7 +60,7 @@ describe('opt-native serve (CLI)', () => {
     ]);
     const line = await firstLine(child);
     const url = /(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(line)?.[1];
-    expect(line).toContain('openai-compatible:scripted');
+    expect(line).toContain(`opt-native serve: openai-compatible:${upstream.url}#scripted at `);
     expect(url).toBeDefined();
     const client = new OpenAI({ baseURL: url, apiKey: 'unused', maxRetries: 0 });
     const completion = await client.chat.completions.create({

@@ -1,49 +1,30 @@
 //! Tiny random Qwen2-Audio vs transformers/PEFT on the same weights, audio and prompt
 //! (fixture made by `scripts/make_qwen2_audio_fixture.py`).
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
+use common::{ids, max_abs_diff};
 use opt_native_inference::qwen2_audio::{audio_token_count, expand_audio_tokens, Qwen2AudioModel};
 
 const TOLERANCE: f32 = 1e-4;
 const AUDIO_TOKEN: u32 = 500;
 
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-qwen2-audio")
+    common::fixture("tiny-qwen2-audio")
 }
 
 fn golden() -> HashMap<String, Tensor> {
     candle_core::safetensors::load(fixture_dir().join("golden.safetensors"), &Device::Cpu).unwrap()
 }
 
-fn ids(t: &Tensor) -> Vec<u32> {
-    t.to_vec1::<i64>()
-        .unwrap()
-        .into_iter()
-        .map(|x| x as u32)
-        .collect()
-}
-
 fn load(with_lora: bool) -> Qwen2AudioModel {
     let adapter = fixture_dir().join("lora");
     let adapter = with_lora.then_some(adapter.as_path());
     Qwen2AudioModel::load(&fixture_dir(), adapter, &Device::Cpu, DType::F32).unwrap()
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    assert_eq!(a.dims(), b.dims());
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap()
 }
 
 fn labels(g: &HashMap<String, Tensor>) -> Vec<Vec<u32>> {

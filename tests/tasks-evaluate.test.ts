@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DatasetSplits, Example } from '../ts/datasets/types.js';
 import { OptNativeError } from '../ts/errors.js';
-import { loadScriptedModelFile } from '../ts/llm/scripted-file.js';
+import { loadScriptedModelFile, scriptedChoiceLogprobs } from '../ts/llm/scripted-file.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
 import { createTextTask, formatQuestion, loadTextTask } from '../ts/tasks/text-task.js';
@@ -164,6 +164,24 @@ describe('scripted:<json> model scripts', () => {
     expect(await ask('red')).toBe('red only');
     expect(await ask('green')).toBe('neither');
     await expect(ask('boom')).rejects.toMatchObject({ code: 'E_PROVIDER', message: 'scripted failure' });
+  });
+
+  it('scores choices by the reply the script gives: the first choice it names wins', async () => {
+    const path = join(dir, 'scoring.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ rules: [{ contains: 'walk', reply: 'No, wait: the answer is Yes.' }], default: 'no idea' }),
+    );
+    const model = loadScriptedModelFile(path);
+    const score = (content: string, choices: string[]) =>
+      model.scoreChoices!({ messages: [{ role: 'user', content }], choices });
+    const walk = await score('a walk', ['Yes', 'No']);
+    expect(walk.best).toBe('No');
+    expect(walk.scores.map((entry) => entry.logprob)).toEqual([-5, 0]);
+    // Whole words only ("no idea" names No, not "Nope"); nothing named: all equal, the first wins.
+    expect((await score('other', ['Nope', 'No'])).best).toBe('No');
+    expect((await score('other', ['True', 'False'])).scores.map((entry) => entry.logprob)).toEqual([-5, -5]);
+    expect(scriptedChoiceLogprobs('(B) it is', ['(A)', '(B)'])).toEqual([-5, 0]);
   });
 
   it('refuses malformed scripts with E_BAD_INPUT', () => {

@@ -16,7 +16,7 @@ import { promptDigest } from '../optimizers/opro/steps.js';
 import { Budget } from '../run/budget.js';
 import { ResponseCache } from '../run/cache.js';
 import { RunDirectory } from '../run/run-directory.js';
-import { evaluateTextPrompt } from '../tasks/evaluate.js';
+import { evaluateTextPrompt, type EvalMode } from '../tasks/evaluate.js';
 import { loadBenchTaskData, metricByName, type BenchTaskData } from './data.js';
 import { withModelParameters } from './model-parameters.js';
 import { createOptimizer, initialInstruction, optimizerConfigOf } from './optimizers.js';
@@ -50,16 +50,18 @@ async function finalEvaluation(
   model: LanguageModel,
   prompt: string,
   runDir: RunDirectory,
+  mode: EvalMode,
 ): Promise<{ final: FinalEvaluation; usage: OptimizationUsage }> {
   const split = data.testset.length > 0 ? 'test' : 'validation';
   const examples = split === 'test' ? data.testset : data.valset;
   const meter = new UsageMeter(new Budget());
-  return runDir.runStep(`bench/final/${split}/${promptDigest(prompt)}`, async () => {
+  return runDir.runStep(`bench/final/${split}/${mode}/${promptDigest(prompt)}`, async () => {
     const report = await evaluateTextPrompt({
       task: data.task,
       examples,
       model: meter.wrap(model),
       instruction: prompt,
+      mode,
     });
     const names = spec.metrics.length > 0 ? spec.metrics : [data.task.metricName];
     const metrics: Record<string, number> = {};
@@ -114,7 +116,9 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
     if (result.stopReason === 'aborted' || options.signal?.aborted) {
       throw new OptNativeError('E_ABORTED', `${spec.taskId} was interrupted; resume the run to finish it`);
     }
-    const { final, usage } = await finalEvaluation(spec, data, model, result.bestPrompt, runDir);
+    // The held-out split is scored the way the optimizer scored its candidates.
+    const mode: EvalMode = config.evalMode === 'score' ? 'score' : 'generate';
+    const { final, usage } = await finalEvaluation(spec, data, model, result.bestPrompt, runDir, mode);
     const firstScored = result.history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
     return {
       taskId: spec.taskId,

@@ -8,6 +8,8 @@ import type { GenerateRequest } from './types.js';
  * Test-only model string `scripted:<path-to-json>`: a stateless script, so that CLI tests (and resumed runs) get the
  * same reply for the same request. Each rule matches when the last user message contains all of its strings; the
  * first matching rule replies, else `default`. `delayMs` slows every call (to kill a run mid-way in tests).
+ * Choices are scored from the same reply: the choice it names first scores 0, the others -5 (so `score` evaluation
+ * picks what the script would have answered).
  */
 const scriptSchema = z
   .object({
@@ -41,6 +43,17 @@ function replyFor(script: ModelScript, request: GenerateRequest): string {
   return script.default;
 }
 
+/** Log-probabilities of the choices: 0 for the one the reply names first (as a whole word), -5 for the rest. */
+export function scriptedChoiceLogprobs(reply: string, choices: readonly string[]): number[] {
+  const positions = choices.map((choice) => {
+    const escaped = choice.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const match = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu').exec(reply);
+    return match ? match.index : Infinity;
+  });
+  const first = Math.min(...positions);
+  return positions.map((position) => (position === first && first !== Infinity ? 0 : -5));
+}
+
 /** Builds the scripted model a JSON script file describes. */
 export function loadScriptedModelFile(path: string): ScriptedLanguageModel {
   let script: ModelScript;
@@ -55,5 +68,6 @@ export function loadScriptedModelFile(path: string): ScriptedLanguageModel {
       if (script.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, script.delayMs));
       return replyFor(script, request);
     },
+    scoreChoices: (request) => scriptedChoiceLogprobs(replyFor(script, request), request.choices),
   });
 }

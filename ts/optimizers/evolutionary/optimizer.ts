@@ -43,6 +43,8 @@ export const evolutionaryConfigSchema = z
     /** The rate is divided by this after a generation that improved the best score, multiplied otherwise. */
     mutationAdaptation: z.number().min(1).default(1.5),
     initialPrompt: z.string().min(1).optional(),
+    /** How candidates are scored: `score` picks the best-scored label (classification tasks, native models). */
+    evalMode: z.enum(['generate', 'score']).default('generate'),
     optimizerTemperature: z.number().min(0).max(2).default(1.0),
     optimizerMaxTokens: z.number().int().positive().default(1024),
     maxPromptChars: z.number().int().positive().default(1500),
@@ -84,7 +86,11 @@ export class EvolutionaryOptimizer implements Optimizer<EvolutionaryConfig, Text
 
   async optimize(input: TextOptimizeInput): Promise<OptimizationResult> {
     const config = this.config;
-    const session = new OptimizerSession(input, { optimizer: this.name, totalIterations: config.generations });
+    const session = new OptimizerSession(input, {
+      optimizer: this.name,
+      totalIterations: config.generations,
+      evalMode: config.evalMode,
+    });
     const random = new SeededRandom(deriveSeed(input.seed, 'evolutionary'));
     this.mutationRates = [];
     return session.run(async () => {

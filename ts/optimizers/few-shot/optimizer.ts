@@ -36,6 +36,8 @@ export const fewShotConfigSchema = z
     fullEvalEvery: z.number().int().positive().default(4),
     startupTrials: z.number().int().nonnegative().default(3),
     initialPrompt: z.string().min(1).optional(),
+    /** How candidates are scored: `score` picks the best-scored label (classification tasks, native models). */
+    evalMode: z.enum(['generate', 'score']).default('generate'),
     optimizerTemperature: z.number().min(0).max(2).default(0.9),
     optimizerMaxTokens: z.number().int().positive().default(512),
   })
@@ -78,7 +80,11 @@ export class FewShotOptimizer implements Optimizer<FewShotConfig, TextTask> {
   }
 
   async optimize(input: TextOptimizeInput): Promise<OptimizationResult> {
-    const session = new OptimizerSession(input, { optimizer: this.name, totalIterations: this.config.trials });
+    const session = new OptimizerSession(input, {
+      optimizer: this.name,
+      totalIterations: this.config.trials,
+      evalMode: this.config.evalMode,
+    });
     return session.run(async () => {
       const initial = this.config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
       const baseline = await session.evaluate('full/baseline', initial, input.valset);

@@ -56,6 +56,8 @@ export const hierarchicalReflectiveConfigSchema = z
     maxBatches: z.number().int().positive().default(4),
     maxFailureModes: z.number().int().positive().default(3),
     initialPrompt: z.string().min(1).optional(),
+    /** How candidates are scored: `score` picks the best-scored label (classification tasks, native models). */
+    evalMode: z.enum(['generate', 'score']).default('generate'),
     optimizerTemperature: z.number().min(0).max(2).default(0.7),
     optimizerMaxTokens: z.number().int().positive().default(1024),
     maxPromptChars: z.number().int().positive().default(2000),
@@ -106,7 +108,11 @@ export class HierarchicalReflectiveOptimizer implements Optimizer<HierarchicalRe
 
   async optimize(input: TextOptimizeInput): Promise<OptimizationResult> {
     const config = this.config;
-    const session = new OptimizerSession(input, { optimizer: this.name, totalIterations: config.rounds });
+    const session = new OptimizerSession(input, {
+      optimizer: this.name,
+      totalIterations: config.rounds,
+      evalMode: config.evalMode,
+    });
     return session.run(async () => {
       const initial = config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
       const baseline = await session.evaluate('evaluate/0/baseline', initial, input.valset);

@@ -34,6 +34,8 @@ export const metaPromptConfigSchema = z
     /** Failures shown to the optimizer model per round. */
     failuresShown: z.number().int().positive().default(5),
     initialPrompt: z.string().min(1).optional(),
+    /** How candidates are scored: `score` picks the best-scored label (classification tasks, native models). */
+    evalMode: z.enum(['generate', 'score']).default('generate'),
     optimizerTemperature: z.number().min(0).max(2).default(0.9),
     optimizerMaxTokens: z.number().int().positive().default(1024),
     maxPromptChars: z.number().int().positive().default(1500),
@@ -74,7 +76,11 @@ export class MetaPromptOptimizer implements Optimizer<MetaPromptConfig, TextTask
 
   async optimize(input: TextOptimizeInput): Promise<OptimizationResult> {
     const config = this.config;
-    const session = new OptimizerSession(input, { optimizer: this.name, totalIterations: config.rounds });
+    const session = new OptimizerSession(input, {
+      optimizer: this.name,
+      totalIterations: config.rounds,
+      evalMode: config.evalMode,
+    });
     return session.run(async () => {
       const initial = config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
       let bestEvaluation = await session.evaluate('evaluate/0/0', initial, input.valset);

@@ -6,7 +6,7 @@
 import { OptNativeError } from '../../errors.js';
 import type { Example } from '../../datasets/types.js';
 import type { GenerateRequest, LanguageModel } from '../../llm/types.js';
-import { evaluateTextPrompt } from '../../tasks/evaluate.js';
+import { evaluateTextPrompt, type EvalMode } from '../../tasks/evaluate.js';
 import type { TextTask } from '../../tasks/types.js';
 import {
   addUsage,
@@ -48,12 +48,13 @@ export function failureKeepingEvaluator(
   input: TextOptimizeInput,
   examples: readonly Example[],
   model: LanguageModel = input.model,
+  mode: EvalMode = 'generate',
 ): PromptEvaluator {
   const task = { ...input.task, metric: input.metric };
   const inputs = new Map(examples.map((example) => [example.id, example.input]));
   return {
     async evaluate(prompt, signal): Promise<PromptScore> {
-      const report = await evaluateTextPrompt({ task, examples, model, instruction: prompt, signal });
+      const report = await evaluateTextPrompt({ task, examples, model, instruction: prompt, mode, signal });
       const failures: ScoredFailure[] = report.predictions
         .filter((prediction) => !prediction.correct)
         .map((prediction) => ({
@@ -73,7 +74,26 @@ export interface SessionOptions {
   readonly totalIterations: number;
   /** Consecutive failed evaluations or generations that stop the run. */
   readonly maxConsecutiveFailures?: number;
+  /** `score`: each answer is the best-scored label (one prefill per example) instead of a generation. */
+  readonly evalMode?: EvalMode;
   readonly now?: () => number;
+}
+
+/** Refuses score mode up front where it cannot work (no label set, or a model that cannot score choices). */
+export function checkEvalMode(optimizer: string, mode: EvalMode | undefined, input: TextOptimizeInput): void {
+  if (mode !== 'score') return;
+  if (!input.task.labels || input.task.labels.length === 0) {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `${optimizer}: evalMode "score" needs a classification task; ${input.task.name} has no label set`,
+    );
+  }
+  if (!input.model.scoreChoices) {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `${optimizer}: evalMode "score" needs a model that scores choices; ${input.model.provider} does not`,
+    );
+  }
 }
 
 export class OptimizerSession {
@@ -89,6 +109,7 @@ export class OptimizerSession {
     readonly input: TextOptimizeInput,
     private readonly options: SessionOptions,
   ) {
+    checkEvalMode(options.optimizer, options.evalMode, input);
     this.breaker = new ConsecutiveFailureBreaker(options.maxConsecutiveFailures ?? 3);
   }
 
@@ -140,7 +161,12 @@ export class OptimizerSession {
   /** Evaluates a prompt on `examples` as a recorded step; null when the evaluation failed. */
   async evaluate(key: string, prompt: string, examples: readonly Example[]): Promise<PromptEvaluation | null> {
     const { meter, steps } = this.runner();
-    const evaluator = failureKeepingEvaluator(this.input, examples, meter.wrap(this.input.model));
+    const evaluator = failureKeepingEvaluator(
+      this.input,
+      examples,
+      meter.wrap(this.input.model),
+      this.options.evalMode,
+    );
     const stepKey = `${this.options.optimizer}/${key}/${promptDigest(prompt)}`;
     const step = await steps.evaluate(stepKey, evaluator, prompt, this.input.signal);
     this.account(step.usage, step.wallMs);

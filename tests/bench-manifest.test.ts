@@ -134,6 +134,31 @@ describe('manifest validation', () => {
     expect(issues[0]?.message).toContain('populationSize');
   });
 
+  it("checks eval_mode against each optimizer's parameters", () => {
+    const issues = issuesOf({
+      generators: [
+        {
+          datasets: [{ dataset: 'bbh:navigate' }],
+          models: ['native:default'],
+          optimizers: [
+            { name: 'meta_prompt', optimizer_params: { eval_mode: 'scored' } },
+            { name: 'balanced', optimizer_params: { eval_mode: 'score' } },
+            { name: 'opro', optimizer_params: { eval_mode: 'score' } },
+            { name: 'hierarchical_reflective', optimizer_prompt_params: { eval_mode: 'score' } },
+          ],
+        },
+      ],
+    });
+    expect(issues).toEqual([
+      {
+        path: '$.generators[0].optimizers[0]',
+        message: expect.stringMatching(/^meta_prompt parameters: evalMode: .*"generate"\|"score"/),
+      },
+      // Balanced scores answer length too, so it always generates.
+      { path: '$.generators[0].optimizers[1]', message: 'balanced parameters: unknown parameter(s) evalMode' },
+    ]);
+  });
+
   it('needs tasks or generators, and refuses a manifest that is not an object', () => {
     expect(issuesOf({ seed: 1 })).toEqual([{ path: '$', message: 'needs "tasks" or "generators"' }]);
     expect(issuesOf([1])).toEqual([{ path: '$', message: 'must be object' }]);

@@ -35,6 +35,16 @@ function results(checkpointDir: string): BenchTaskResult[] {
   return storedTasks(checkpointDir).map((task) => JSON.parse(task.result_json ?? 'null') as BenchTaskResult);
 }
 
+/** The recorded values of a task's steps, in order. */
+function stepValues(checkpointDir: string, runId: string, taskId: string): { wallMs?: number }[] {
+  return readFileSync(join(checkpointDir, runId, taskId, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; value?: { wallMs?: number } })
+    .filter((event) => event.type === 'step')
+    .map((event) => event.value ?? {});
+}
+
 /** Keys of the final-evaluation steps a task recorded (`bench/final/<split>/<mode>/<digest>`). */
 function finalStepKeys(checkpointDir: string, runId: string, taskId: string): string[] {
   return readFileSync(join(checkpointDir, runId, taskId, 'events.jsonl'), 'utf8')
@@ -80,16 +90,30 @@ describe('example manifests', () => {
   });
 
   it('the README example runs in test mode on a scripted model', { timeout: 120_000 }, async () => {
-    const model = writeBenchScript(join(dir, 'readme-model.json'));
+    const delayMs = 20;
+    const model = writeBenchScript(join(dir, 'readme-model.json'), { delayMs });
     const { manifest, tasks } = loadManifestFile(withModel('manifest.example.json', model));
     const checkpointDir = join(dir, 'ck-readme');
-    const summary = await runBenchmark({ checkpointDir, manifest, tasks: inTestMode(tasks), backoffMs: 10 });
+    let runId = '';
+    const summary = await runBenchmark({
+      checkpointDir,
+      manifest,
+      tasks: inTestMode(tasks),
+      backoffMs: 10,
+      onRunId: (id) => (runId = id),
+    });
     expect(summary.status).toBe('completed');
     const [fewShot, evolutionary] = results(checkpointDir);
     // A dataset string keeps its test split; per-split loaders without one are scored on validation.
     expect([fewShot?.final?.split, fewShot?.final?.examples]).toEqual(['test', 5]);
     expect([evolutionary?.final?.split, evolutionary?.final?.examples]).toEqual(['validation', 5]);
-    expect(fewShot?.usage.calls).toBeGreaterThan(0);
+    // The task's time is the sum of its recorded steps, the final evaluation's included (it once counted the
+    // optimizer's steps only, unlike calls and tokens). few_shot runs its steps one after another.
+    const stepTimes = stepValues(join(dir, 'ck-readme'), runId, 't000-gsm8k-few_shot-scripted_readme_model_json').map(
+      (value) => value.wallMs ?? 0,
+    );
+    expect(stepTimes.at(-1)).toBeGreaterThanOrEqual(delayMs);
+    expect(fewShot!.wallTimeMs).toBe(stepTimes.reduce((a, b) => a + b, 0));
   });
 
   it('the smoke manifest runs every optimizer, label-scored where it says so', { timeout: 180_000 }, async () => {

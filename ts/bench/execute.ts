@@ -51,11 +51,12 @@ async function finalEvaluation(
   prompt: string,
   runDir: RunDirectory,
   mode: EvalMode,
-): Promise<{ final: FinalEvaluation; usage: OptimizationUsage }> {
+): Promise<{ final: FinalEvaluation; usage: OptimizationUsage; wallMs?: number }> {
   const split = data.testset.length > 0 ? 'test' : 'validation';
   const examples = split === 'test' ? data.testset : data.valset;
   const meter = new UsageMeter(new Budget());
   return runDir.runStep(`bench/final/${split}/${mode}/${promptDigest(prompt)}`, async () => {
+    const started = Date.now();
     const report = await evaluateTextPrompt({
       task: data.task,
       examples,
@@ -73,7 +74,9 @@ async function finalEvaluation(
       );
       metrics[name] = total / report.predictions.length;
     }
-    return { final: { split, examples: report.examples, score: report.score, metrics }, usage: meter.snapshot() };
+    const final: FinalEvaluation = { split, examples: report.examples, score: report.score, metrics };
+    // Recorded with the step, so a resumed task reports the time it took when it ran.
+    return { final, usage: meter.snapshot(), wallMs: Date.now() - started };
   });
 }
 
@@ -118,7 +121,7 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
     }
     // The held-out split is scored the way the optimizer scored its candidates.
     const mode: EvalMode = config.evalMode === 'score' ? 'score' : 'generate';
-    const { final, usage } = await finalEvaluation(spec, data, model, result.bestPrompt, runDir, mode);
+    const { final, usage, wallMs } = await finalEvaluation(spec, data, model, result.bestPrompt, runDir, mode);
     const firstScored = result.history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
     return {
       taskId: spec.taskId,
@@ -130,7 +133,8 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
       score: result.score,
       final,
       usage: addUsage(result.usage, usage),
-      wallTimeMs: result.wallTime,
+      // Like calls and tokens, the time includes the final evaluation (absent from steps recorded before it was kept).
+      wallTimeMs: result.wallTime + (wallMs ?? 0),
       stopReason: result.stopReason,
       candidates: result.history.length,
     };

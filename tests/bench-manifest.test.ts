@@ -8,7 +8,8 @@ import {
   manifestFromFlags,
   manifestSchema,
 } from '../ts/bench/manifest.js';
-import { canonicalOptimizerName, optimizerConfigOf } from '../ts/bench/optimizers.js';
+import { canonicalOptimizerName, evaluationTaskOf, optimizerConfigOf } from '../ts/bench/optimizers.js';
+import { createTextTask } from '../ts/tasks/text-task.js';
 
 const EXAMPLES = 'examples/manifests';
 
@@ -176,6 +177,29 @@ describe('optimizer parameters', () => {
     });
     expect(optimizerConfigOf('opro', { max_trials: 7 }, {}).config).toEqual({ numIterations: 7 });
     expect(canonicalOptimizerName('evolutionary_optimizer')).toBe('evolutionary');
+  });
+
+  it('scores a final prompt in the format it was optimized in (balanced: system prompt, its own max tokens)', () => {
+    const example = { id: 'e', input: 'Is it?', target: 'Yes' };
+    const task = createTextTask({
+      name: 'yn',
+      defaultMetric: 'exact_match',
+      train: [example],
+      validation: [],
+      test: [],
+    });
+    const balanced = evaluationTaskOf('balanced', { maxTokens: 32 }, task);
+    expect(balanced.formatMessages('Answer Yes or No.', example)).toEqual([
+      { role: 'system', content: 'Answer Yes or No.' },
+      { role: 'user', content: 'Is it?' },
+    ]);
+    expect(balanced.maxAnswerTokens).toBe(32);
+    expect(evaluationTaskOf('balanced', {}, task).maxAnswerTokens).toBe(task.maxAnswerTokens);
+    // The others evaluate candidates through the task itself.
+    expect(evaluationTaskOf('meta_prompt', { maxTokens: 32 }, task)).toBe(task);
+    expect(task.formatMessages('Answer Yes or No.', example)).toEqual([
+      { role: 'user', content: 'Answer Yes or No.\n\nQ: Is it?\nA:' },
+    ]);
   });
 
   it('builds the one-generator manifest of the command-line flags', () => {

@@ -19,7 +19,7 @@ import { RunDirectory } from '../run/run-directory.js';
 import { evaluateTextPrompt, type EvalMode } from '../tasks/evaluate.js';
 import { loadBenchTaskData, metricByName, type BenchTaskData } from './data.js';
 import { withModelParameters } from './model-parameters.js';
-import { createOptimizer, initialInstruction, optimizerConfigOf } from './optimizers.js';
+import { createOptimizer, evaluationTaskOf, initialInstruction, optimizerConfigOf } from './optimizers.js';
 import type { BenchTaskResult, BenchTaskSpec, FinalEvaluation } from './types.js';
 
 export interface ExecuteOptions {
@@ -121,7 +121,8 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
     }
     // The held-out split is scored the way the optimizer scored its candidates.
     const mode: EvalMode = config.evalMode === 'score' ? 'score' : 'generate';
-    const { final, usage, wallMs } = await finalEvaluation(spec, data, model, result.bestPrompt, runDir, mode);
+    const finalData = { ...data, task: evaluationTaskOf(spec.optimizer, config, data.task) };
+    const { final, usage, wallMs } = await finalEvaluation(spec, finalData, model, result.bestPrompt, runDir, mode);
     const firstScored = result.history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
     return {
       taskId: spec.taskId,

@@ -5,6 +5,7 @@
 import { ZodError } from 'zod';
 import { OptNativeError } from '../errors.js';
 import { BalancedOptimizer } from '../optimizers/balanced/balanced-optimizer.js';
+import { taskMessages } from '../optimizers/balanced/evaluate.js';
 import { normalizeWeights } from '../optimizers/balanced/focus.js';
 import type { Optimizer } from '../optimizers/contract.js';
 import { EvolutionaryOptimizer } from '../optimizers/evolutionary/optimizer.js';
@@ -157,4 +158,15 @@ export function createOptimizer(
     if (error instanceof ZodError) throw new OptNativeError('E_BAD_INPUT', zodMessage(error), { cause: error });
     throw error;
   }
+}
+
+/**
+ * The task as the optimizer prompts the evaluated model, so that the final evaluation scores the best prompt the way
+ * it was optimized: balanced puts the prompt in the system message (not before a Q/A question) and answers within
+ * its own `maxTokens`; the other optimizers use the task's own format.
+ */
+export function evaluationTaskOf(name: OptimizerName, config: Record<string, unknown>, task: TextTask): TextTask {
+  if (name !== 'balanced') return task;
+  const maxTokens = typeof config.maxTokens === 'number' ? config.maxTokens : task.maxAnswerTokens;
+  return { ...task, formatMessages: taskMessages, maxAnswerTokens: maxTokens };
 }

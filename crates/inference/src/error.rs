@@ -23,6 +23,9 @@ pub enum InferenceError {
     /// A request the model cannot serve (empty prompt, too long, bad sampling values).
     #[error("bad input: {0}")]
     BadInput(String),
+    /// Undecodable, empty or too-short audio (file or samples).
+    #[error("bad audio: {0}")]
+    BadAudio(String),
     /// A tensor operation failed at run time (should not happen for valid models and inputs).
     #[error("inference failed: {0}")]
     Runtime(String),
@@ -38,6 +41,7 @@ impl InferenceError {
             Self::OutOfMemory(_) => "E_OOM",
             Self::Aborted => "E_ABORTED",
             Self::BadInput(_) => "E_BAD_INPUT",
+            Self::BadAudio(_) => "E_BAD_AUDIO",
             Self::Runtime(_) => "E_INFERENCE",
         }
     }
@@ -48,6 +52,15 @@ impl InferenceError {
 
     pub(crate) fn bad_input(msg: impl std::fmt::Display) -> Self {
         Self::BadInput(msg.to_string())
+    }
+}
+
+/// The audio front end's errors keep their code `E_BAD_AUDIO`.
+impl From<crate::audio::AudioError> for InferenceError {
+    fn from(err: crate::audio::AudioError) -> Self {
+        match err {
+            crate::audio::AudioError::BadAudio(msg) => Self::BadAudio(msg),
+        }
     }
 }
 

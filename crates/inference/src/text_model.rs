@@ -134,14 +134,14 @@ impl TextModel {
 }
 
 /// Tensor failures while building the model mean the weights do not fit the config.
-fn as_format_error(err: InferenceError) -> InferenceError {
+pub(crate) fn as_format_error(err: InferenceError) -> InferenceError {
     match err {
         InferenceError::Runtime(msg) => InferenceError::ModelFormat(msg),
         other => other,
     }
 }
 
-fn make_device(request: DeviceRequest) -> Result<Device> {
+pub(crate) fn make_device(request: DeviceRequest) -> Result<Device> {
     match request {
         DeviceRequest::Cpu => Ok(Device::Cpu),
         DeviceRequest::Cuda(ordinal) => Device::new_cuda(ordinal).map_err(|e| {
@@ -150,7 +150,7 @@ fn make_device(request: DeviceRequest) -> Result<Device> {
     }
 }
 
-fn pick_dtype(request: Option<DTypeRequest>, device: &Device) -> DType {
+pub(crate) fn pick_dtype(request: Option<DTypeRequest>, device: &Device) -> DType {
     match request {
         Some(DTypeRequest::F32) => DType::F32,
         Some(DTypeRequest::F16) => DType::F16,
@@ -160,14 +160,14 @@ fn pick_dtype(request: Option<DTypeRequest>, device: &Device) -> DType {
     }
 }
 
-fn device_name(request: DeviceRequest) -> String {
+pub(crate) fn device_name(request: DeviceRequest) -> String {
     match request {
         DeviceRequest::Cpu => "cpu".to_string(),
         DeviceRequest::Cuda(i) => format!("cuda:{i}"),
     }
 }
 
-fn dtype_name(dtype: DType) -> &'static str {
+pub(crate) fn dtype_name(dtype: DType) -> &'static str {
     match dtype {
         DType::F16 => "f16",
         DType::BF16 => "bf16",

@@ -107,6 +107,11 @@ impl TextTokenizer {
         self.pad_id
     }
 
+    /// Id of a token string (special tokens included), if the vocabulary has it.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }

@@ -7,8 +7,8 @@ use candle_nn::{
 };
 
 use super::config::{encoder_output_lengths, AudioEncoderConfig};
-use super::error::{Qwen2AudioError, Result};
 use crate::audio::{AudioError, LogMelFeatures};
+use crate::error::{InferenceError, Result};
 
 const LAYER_NORM_EPS: f64 = 1e-5;
 
@@ -108,9 +108,9 @@ pub struct AudioEncoder {
 impl AudioEncoder {
     /// `vb` is the checkpoint root (holding `audio_tower.*` and `multi_modal_projector.*`).
     pub fn new(cfg: &AudioEncoderConfig, text_hidden_size: usize, vb: VarBuilder) -> Result<Self> {
-        cfg.validate().map_err(Qwen2AudioError::format)?;
+        cfg.validate().map_err(InferenceError::format)?;
         Self::load(cfg, text_hidden_size, vb)
-            .map_err(|e| Qwen2AudioError::format(format!("audio encoder weights: {e}")))
+            .map_err(|e| InferenceError::format(format!("audio encoder weights: {e}")))
     }
 
     fn load(
@@ -167,7 +167,7 @@ impl AudioEncoder {
     pub fn encode(&self, features: &LogMelFeatures) -> Result<Tensor> {
         let expected_frames = 2 * self.cfg.max_source_positions;
         if features.n_mels != self.cfg.num_mel_bins || features.n_frames != expected_frames {
-            return Err(Qwen2AudioError::bad_input(format!(
+            return Err(InferenceError::bad_input(format!(
                 "log-mel features are {}x{}, the encoder expects {}x{expected_frames}",
                 features.n_mels, features.n_frames, self.cfg.num_mel_bins
             )));

@@ -3,8 +3,8 @@
 
 use candle_core::{Tensor, D};
 
-use super::error::{Qwen2AudioError, Result};
 use super::model::Qwen2AudioModel;
+use crate::error::{InferenceError, Result};
 use crate::mask::BatchLayout;
 use crate::qwen2::DecoderInput;
 
@@ -79,7 +79,7 @@ impl Qwen2AudioModel {
         labels: &[Vec<u32>],
     ) -> Result<Vec<LabelScore>> {
         if labels.is_empty() || labels.iter().any(Vec::is_empty) {
-            return Err(Qwen2AudioError::bad_input(
+            return Err(InferenceError::bad_input(
                 "score_labels needs non-empty labels",
             ));
         }

@@ -7,7 +7,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
 
-use super::error::{Qwen2AudioError, Result};
+use crate::error::{InferenceError, Result};
 
 /// The subset of PEFT's `LoraConfig` that decides the merge; anything else that changes the
 /// math is refused.
@@ -36,7 +36,7 @@ pub struct LoraConfig {
 impl LoraConfig {
     fn validate(&self) -> Result<()> {
         let refuse = |what: &str| {
-            Err(Qwen2AudioError::format(format!(
+            Err(InferenceError::format(format!(
                 "LoRA adapter: {what} is not supported"
             )))
         };
@@ -94,13 +94,13 @@ impl LoraAdapter {
     pub fn load(dir: &Path) -> Result<Self> {
         let config_path = dir.join("adapter_config.json");
         let text = std::fs::read_to_string(&config_path)
-            .map_err(|e| Qwen2AudioError::format(format!("{}: {e}", config_path.display())))?;
+            .map_err(|e| InferenceError::format(format!("{}: {e}", config_path.display())))?;
         let config: LoraConfig = serde_json::from_str(&text)
-            .map_err(|e| Qwen2AudioError::format(format!("{}: {e}", config_path.display())))?;
+            .map_err(|e| InferenceError::format(format!("{}: {e}", config_path.display())))?;
         config.validate()?;
         let weights_path = dir.join("adapter_model.safetensors");
         let tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
-            .map_err(|e| Qwen2AudioError::format(format!("{}: {e}", weights_path.display())))?;
+            .map_err(|e| InferenceError::format(format!("{}: {e}", weights_path.display())))?;
         Ok(Self {
             deltas: pair_factors(tensors)?,
             config,
@@ -113,13 +113,13 @@ impl LoraAdapter {
         let scale = self.config.scale();
         for delta in &self.deltas {
             let base = tensors.get(&delta.weight_name).ok_or_else(|| {
-                Qwen2AudioError::format(format!(
+                InferenceError::format(format!(
                     "LoRA target {} is not in the model",
                     delta.weight_name
                 ))
             })?;
             let merged = merge_one(base, delta, scale).map_err(|e| {
-                Qwen2AudioError::format(format!("LoRA target {}: {e}", delta.weight_name))
+                InferenceError::format(format!("LoRA target {}: {e}", delta.weight_name))
             })?;
             tensors.insert(delta.weight_name.clone(), merged);
         }
@@ -153,7 +153,7 @@ fn pair_factors(tensors: HashMap<String, Tensor>) -> Result<Vec<LoraDelta>> {
         } else if let Some(module) = name.strip_suffix(".lora_B.weight") {
             b_factors.insert(checkpoint_module_name(module), tensor);
         } else {
-            return Err(Qwen2AudioError::format(format!(
+            return Err(InferenceError::format(format!(
                 "LoRA adapter: unexpected tensor {name}"
             )));
         }
@@ -161,7 +161,7 @@ fn pair_factors(tensors: HashMap<String, Tensor>) -> Result<Vec<LoraDelta>> {
     let mut deltas = Vec::with_capacity(a_factors.len());
     for (module, a) in a_factors {
         let b = b_factors.remove(&module).ok_or_else(|| {
-            Qwen2AudioError::format(format!("LoRA adapter: {module} has lora_A but no lora_B"))
+            InferenceError::format(format!("LoRA adapter: {module} has lora_A but no lora_B"))
         })?;
         deltas.push(LoraDelta {
             weight_name: format!("{module}.weight"),
@@ -170,12 +170,12 @@ fn pair_factors(tensors: HashMap<String, Tensor>) -> Result<Vec<LoraDelta>> {
         });
     }
     if let Some(module) = b_factors.keys().next() {
-        return Err(Qwen2AudioError::format(format!(
+        return Err(InferenceError::format(format!(
             "LoRA adapter: {module} has lora_B but no lora_A"
         )));
     }
     if deltas.is_empty() {
-        return Err(Qwen2AudioError::format(
+        return Err(InferenceError::format(
             "LoRA adapter holds no lora_A/lora_B tensors",
         ));
     }

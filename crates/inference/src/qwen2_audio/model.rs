@@ -10,10 +10,10 @@ use candle_nn::VarBuilder;
 use super::audio_encoder::AudioEncoder;
 use super::config::{encoder_output_lengths, Qwen2AudioConfig};
 use super::embedding_cache::{clip_hash, AudioEmbeddingCache};
-use super::error::{Qwen2AudioError, Result};
 use super::lora::LoraAdapter;
 use crate::audio::{decode_audio_file, LogMelExtractor};
 use crate::config::HfQwen2Config;
+use crate::error::{InferenceError, Result};
 use crate::kv_cache::KvCache;
 use crate::mask::BatchLayout;
 use crate::qwen2::{DecoderInput, Qwen2Decoder};
@@ -41,8 +41,8 @@ impl Qwen2AudioModel {
     ) -> Result<Self> {
         let config_path = dir.join("config.json");
         let text = std::fs::read_to_string(&config_path)
-            .map_err(|e| Qwen2AudioError::format(format!("{}: {e}", config_path.display())))?;
-        let cfg = Qwen2AudioConfig::from_json(&text).map_err(Qwen2AudioError::format)?;
+            .map_err(|e| InferenceError::format(format!("{}: {e}", config_path.display())))?;
+        let cfg = Qwen2AudioConfig::from_json(&text).map_err(InferenceError::format)?;
         let files = safetensors_files(dir)?;
         let vb = match adapter_dir {
             None => mmap_var_builder(&files, dtype, device)?,
@@ -65,15 +65,15 @@ impl Qwen2AudioModel {
     ) -> Result<Self> {
         let encoder = AudioEncoder::new(&cfg.audio_config, cfg.text_hidden_size(), vb.clone())?;
         let text_cfg: HfQwen2Config = serde_json::from_value(cfg.text_config.clone())
-            .map_err(|e| Qwen2AudioError::format(format!("config.json text_config: {e}")))?;
+            .map_err(|e| InferenceError::format(format!("config.json text_config: {e}")))?;
         let decoder_cfg = text_cfg.to_decoder_config()?;
         if decoder_cfg.hidden_size != cfg.text_hidden_size() {
-            return Err(Qwen2AudioError::format(
+            return Err(InferenceError::format(
                 "text_config.hidden_size is inconsistent",
             ));
         }
         if cfg.audio_token_index as usize >= decoder_cfg.vocab_size {
-            return Err(Qwen2AudioError::format(
+            return Err(InferenceError::format(
                 "audio_token_index is outside the vocabulary",
             ));
         }
@@ -130,7 +130,7 @@ impl Qwen2AudioModel {
             .sum::<candle_core::Result<usize>>()?;
         let placeholders = ids.iter().filter(|&&t| t == self.audio_token_id).count();
         if placeholders != expected {
-            return Err(Qwen2AudioError::bad_input(format!(
+            return Err(InferenceError::bad_input(format!(
                 "the prompt has {placeholders} <|AUDIO|> tokens but the audio gives {expected} embeddings; \
                  expand the placeholders with expand_audio_tokens"
             )));
@@ -166,16 +166,15 @@ impl Qwen2AudioModel {
     ) -> Result<Tensor> {
         let embeddings = self.input_embeddings(ids, audio)?;
         let layout = BatchLayout::unpadded(1);
-        Ok(self
-            .decoder
-            .forward_hidden(DecoderInput::Embeddings(&embeddings), &layout, cache)?)
+        self.decoder
+            .forward_hidden(DecoderInput::Embeddings(&embeddings), &layout, cache)
     }
 
     /// Logits of every prompt position, `(seq, vocab)` f32, from a fresh cache.
     pub fn logits(&self, ids: &[u32], audio: &[Tensor]) -> Result<Tensor> {
         let mut cache = self.decoder.new_cache();
         let hidden = self.forward_hidden(ids, audio, &mut cache)?;
-        Ok(self.decoder.logits(&hidden.squeeze(0)?)?)
+        self.decoder.logits(&hidden.squeeze(0)?)
     }
 }
 
@@ -192,7 +191,7 @@ pub fn expand_audio_tokens(
         return Ok(ids.to_vec());
     }
     if placeholders != tokens_per_clip.len() {
-        return Err(Qwen2AudioError::bad_input(format!(
+        return Err(InferenceError::bad_input(format!(
             "the prompt has {placeholders} <|AUDIO|> placeholders for {} clips",
             tokens_per_clip.len()
         )));
@@ -237,14 +236,14 @@ fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     let index_path = dir.join("model.safetensors.index.json");
     let index = std::fs::read_to_string(&index_path).map_err(|_| {
-        Qwen2AudioError::format(format!("{}: no model.safetensors or index", dir.display()))
+        InferenceError::format(format!("{}: no model.safetensors or index", dir.display()))
     })?;
     let index: serde_json::Value = serde_json::from_str(&index)
-        .map_err(|e| Qwen2AudioError::format(format!("{}: {e}", index_path.display())))?;
+        .map_err(|e| InferenceError::format(format!("{}: {e}", index_path.display())))?;
     let mut shards: Vec<String> = index
         .get("weight_map")
         .and_then(|m| m.as_object())
-        .ok_or_else(|| Qwen2AudioError::format("safetensors index has no weight_map"))?
+        .ok_or_else(|| InferenceError::format("safetensors index has no weight_map"))?
         .values()
         .filter_map(|v| v.as_str().map(str::to_string))
         .collect();
@@ -261,14 +260,14 @@ fn mmap_var_builder(
     // SAFETY: the files are memory-mapped read-only; like every candle loader we assume they are
     // not modified while the model is alive.
     unsafe { VarBuilder::from_mmaped_safetensors(files, dtype, device) }
-        .map_err(|e| Qwen2AudioError::format(format!("safetensors: {e}")))
+        .map_err(|e| InferenceError::format(format!("safetensors: {e}")))
 }
 
 fn load_tensors(files: &[PathBuf], device: &Device) -> Result<HashMap<String, Tensor>> {
     let mut tensors = HashMap::new();
     for file in files {
         let shard = candle_core::safetensors::load(file, device)
-            .map_err(|e| Qwen2AudioError::format(format!("{}: {e}", file.display())))?;
+            .map_err(|e| InferenceError::format(format!("{}: {e}", file.display())))?;
         tensors.extend(shard);
     }
     Ok(tensors)

@@ -70,18 +70,22 @@ function input(model: ScriptedLanguageModel, optimizerModel = carefulWriter()): 
 describe('evalMode score', () => {
   it('meta_prompt scores candidates by label scoring, one call per example, with no generation', async () => {
     const model = scoringModel();
+    const writer = carefulWriter();
     const result = await new MetaPromptOptimizer({
       rounds: 1,
       candidatesPerRound: 1,
       initialPrompt: 'Answer Yes or No.',
       evalMode: 'score',
-    }).optimize(input(model));
+    }).optimize(input(model, writer));
     // Baseline: always "No" → right on 1 of 4, balanced accuracy (0/3 + 1/1) / 2 = 0.5; the rewrite knows all.
     expect(result.history.map((entry) => entry.score)).toEqual([0.5, 1]);
     expect(result.bestPrompt).toBe('Be CAREFUL: answer Yes or No.');
     expect(model.calls).toHaveLength(0);
     expect(model.scored).toHaveLength(8);
     expect(model.scored[0]?.choices).toEqual(['No', 'Yes']);
+    // The critique names the score the task is judged by.
+    const critique = writer.calls[0]?.messages[0]?.content ?? '';
+    expect(critique).toContain('scores 0.500 (balanced accuracy; 0.5 = chance)');
     // 8 scorings (prompt tokens only) + 1 optimizer call.
     expect(result.usage.calls).toBe(9);
     expect(result.usage.completionTokens).toBe(6);

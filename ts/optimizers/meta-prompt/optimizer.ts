@@ -15,7 +15,7 @@ import {
 export const META_PROMPT_TEMPLATE = `You are an expert prompt engineer. A language model answers questions of this task:
 {task}
 
-The current best instruction scores {score} (fraction correct) on validation questions:
+The current best instruction scores {score} ({scoreKind}) on validation questions:
 <current>
 {prompt}
 </current>
@@ -55,6 +55,8 @@ export function buildCritiquePrompt(
   const fields: Record<string, string> = {
     task: task.description,
     score: evaluation.score.toFixed(3),
+    // Classification tasks are scored by balanced accuracy: 0.5 is what always giving one answer earns.
+    scoreKind: task.scoreKind === 'balanced_accuracy' ? 'balanced accuracy; 0.5 = chance' : 'fraction correct',
     prompt,
     failures: formatFailures(evaluation.failures, config.failuresShown),
     maxChars: String(config.maxPromptChars),

@@ -835,7 +835,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.AudioModel = nativeBinding.AudioModel
 module.exports.Model = nativeBinding.Model
+module.exports.AudioClassifyMode = nativeBinding.AudioClassifyMode
 module.exports.balancedAccuracy = nativeBinding.balancedAccuracy
 module.exports.confusionMatrix = nativeBinding.confusionMatrix
 module.exports.metricsFromArrow = nativeBinding.metricsFromArrow

@@ -10,6 +10,29 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A Qwen2-Audio model folder (weights, optional LoRA, its tokenizer), loaded once. Calls run one
+ * at a time on the libuv pool; encoder outputs are cached per clip across calls.
+ */
+export declare class AudioModel {
+  /**
+   * Loads an HF Qwen2-Audio folder. Rejects with `[E_MODEL_NOT_FOUND]`, `[E_MODEL_FORMAT]` or
+   * `[E_TOKENIZER]` (a tokenizer without the audio tokens).
+   */
+  static load(path: string, options?: LoadAudioModelOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<AudioModel>
+  /**
+   * Classifies each clip (16 kHz mono `Float32Array`, or an audio file path decoded natively)
+   * under `prompt`. Answers keep the clip order. Rejects with `[E_BAD_AUDIO]`, `[E_ABORTED]`, ...
+   */
+  classify(clips: Array<Float32Array | string>, prompt: string, options: NativeClassifyOptions, signal?: AbortSignal | undefined | null): Promise<NativeClipAnswer[]>
+  /** Greedy answer to `prompt` about one clip. */
+  generate(clip: Float32Array | string, prompt: string, options?: NativeAudioGenerateOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<NativeGenerateResult>
+  /** Encoder-cache hits and misses since load. */
+  cacheStats(): Promise<NativeAudioCacheStats>
+  /** Frees the weights once running calls finish; later calls reject with `[E_MODEL_DISPOSED]`. */
+  dispose(): Promise<void>
+}
+
+/**
  * A Qwen2 / Qwen2.5 text model (GGUF file or HF folder) with its tokenizer, loaded once.
  * Calls run one at a time on the libuv thread pool, so the event loop stays free.
  */
@@ -36,6 +59,9 @@ export declare class Model {
   /** Frees the weights once running calls finish; later calls reject with `[E_MODEL_DISPOSED]`. */
   dispose(): Promise<void>
 }
+
+/** `generate`: greedy answer normalized to a label. `score`: log-probability of each label. */
+export type AudioClassifyMode = 'generate' | 'score'
 
 /**
  * Balanced accuracy of class codes (scikit-learn semantics; `yPred[i] == numClasses` is
@@ -73,6 +99,22 @@ export interface LabelSetOptions {
   synonyms?: Record<string, Array<string>>
   /** What a negated mention of a label means. */
   negations?: Record<string, string>
+}
+
+/** Options of `AudioModel.load`. */
+export interface LoadAudioModelOptions {
+  /** `cpu` (default) or `cuda` (needs an addon built with CUDA). */
+  device?: ModelDevice
+  /** CUDA device ordinal (default 0). */
+  deviceIndex?: number
+  dtype?: ModelDtype
+  /** PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), merged at load. */
+  lora?: string
+  /**
+   * Default: the model folder's own tokenizer.json, which must have `<|AUDIO|>`,
+   * `<|audio_bos|>` and `<|audio_eos|>`.
+   */
+  tokenizerPath?: string
 }
 
 /** Options of `Model.load`. */
@@ -140,6 +182,20 @@ export type ModelDevice = 'cpu' | 'cuda'
 /** Activation / dense-weight dtype. Default: `f32` on CPU, `bf16` on CUDA. */
 export type ModelDtype = 'f32' | 'f16' | 'bf16'
 
+/** Hits and misses of the per-clip encoder cache (keyed by a hash of the samples). */
+export interface NativeAudioCacheStats {
+  /** Clips whose encoder output was reused. */
+  hits: number
+  /** Clips that ran the audio encoder. */
+  misses: number
+}
+
+/** Options of `generate`. */
+export interface NativeAudioGenerateOptions {
+  /** Maximum number of new tokens (default 8). */
+  maxNewTokens?: number
+}
+
 /** One chat turn. */
 export interface NativeChatMessage {
   /** `system`, `user` or `assistant`. */
@@ -157,6 +213,29 @@ export interface NativeChoiceScore {
   logprob: number
   /** `exp(logprob)` normalized over the choices. */
   probability: number
+}
+
+/** Options of `classify`. */
+export interface NativeClassifyOptions {
+  /** Label names, e.g. `['SPEECH', 'NON-SPEECH']`. */
+  labels: Array<string>
+  /** `score` (default) or `generate`. */
+  mode?: AudioClassifyMode
+  /** Tokens generated per clip in `generate` mode (default 8). */
+  maxNewTokens?: number
+}
+
+/** The answer for one clip. */
+export interface NativeClipAnswer {
+  /** The label the answer means; absent when the answer names none (or contradicts itself). */
+  label?: string
+  /** Generated text (`generate`) or the best label (`score`). */
+  text: string
+  /** `score` mode: natural-log probability of each label, in label order. */
+  logprobs?: Array<number>
+  /** `score` mode: softmax of `logprobs` over the labels. */
+  probabilities?: Array<number>
+  usage: NativeUsage
 }
 
 /** What to generate from: chat `messages` (rendered with the ChatML template) or a raw `prompt`; exactly one. */

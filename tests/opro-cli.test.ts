@@ -114,7 +114,7 @@ describe('opt-native opro', () => {
     expect(again.stderr).toMatch(/^error\[E_BAD_INPUT\]: .*already holds a run/);
     const audio = await cli(['opro', '--manifest', 'clips.parquet', '--output-dir', join(dir, 'audio')]);
     expect(audio.code).toBe(1);
-    expect(audio.stderr).toMatch(/^error\[E_NATIVE_UNAVAILABLE\]: audio evaluator not built yet/);
+    expect(audio.stderr).toMatch(/^error\[E_BAD_INPUT\]: audio manifests need --evaluator PATH/);
   });
 
   it('reads options from a YAML --config, command-line flags winning', async () => {

@@ -127,6 +127,23 @@ export {
 } from './bench/index.js';
 export { NativeModel, type NativeLoadOptions, type NativeTokenStream } from './native/text-model.js';
 export {
+  NativeAudioModel,
+  type AudioClip,
+  type AudioClassifyMode,
+  type AudioClassifyOptions,
+  type AudioClipResult,
+  type AudioGenerateOptions,
+  type AudioModelLoadOptions,
+} from './native/audio-model.js';
+export {
+  audioPromptEvaluator,
+  classifyAudio,
+  answerLabel,
+  type AudioAnswer,
+  type AudioClassifier,
+  type AudioPrediction,
+} from './data/audio-evaluator.js';
+export {
   NativeLanguageModel,
   loadNativeLanguageModel,
   toNativeGenerateOptions,

@@ -3,6 +3,7 @@
 
 use napi_derive::napi;
 
+mod audio_model;
 mod metrics;
 mod model;
 

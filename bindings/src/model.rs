@@ -19,19 +19,19 @@ pub use convert::*;
 type SharedModel = Arc<Mutex<Option<TextModel>>>;
 
 /// A per-call flag the core polls between tokens; an `AbortSignal` sets it.
-type CancelFlag = Arc<AtomicBool>;
+pub(crate) type CancelFlag = Arc<AtomicBool>;
 
 /// Called with each new piece of text as soon as it is final.
 pub type TokenCallback = ThreadsafeFunction<String, (), String, Status, false>;
 
-fn disposed_error() -> Error {
+pub(crate) fn disposed_error() -> Error {
     Error::new(
         Status::GenericFailure,
         "[E_MODEL_DISPOSED] the model was disposed; load it again",
     )
 }
 
-fn panic_error(payload: Box<dyn Any + Send>) -> Error {
+pub(crate) fn panic_error(payload: Box<dyn Any + Send>) -> Error {
     let detail = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -57,7 +57,7 @@ fn with_model<O>(
 }
 
 /// A fresh cancel flag, set when `signal` aborts (the signal also cancels a task that has not started).
-fn cancel_flag(signal: Option<&AbortSignal>) -> CancelFlag {
+pub(crate) fn cancel_flag(signal: Option<&AbortSignal>) -> CancelFlag {
     let flag = CancelFlag::default();
     if let Some(signal) = signal {
         let on_abort = flag.clone();

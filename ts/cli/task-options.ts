@@ -83,14 +83,10 @@ export function datasetLoadOptions(values: TaskOptionValues): DatasetLoadOptions
   };
 }
 
-/** Audio tasks arrive with the audio evaluator; until then `--manifest` is refused with a clear code. */
+/** The --task of a text run; `--manifest` (audio) runs take the audio path instead, and both at once is refused. */
 export function requireTextTask(values: TaskOptionValues): string {
   if (values.manifest !== undefined) {
-    throw new OptNativeError(
-      'E_NATIVE_UNAVAILABLE',
-      'audio evaluator not built yet: --manifest is accepted but audio tasks cannot be evaluated in this version; ' +
-        'use --task for text tasks',
-    );
+    throw new OptNativeError('E_BAD_INPUT', 'pass either --task (text) or --manifest (audio), not both');
   }
   if (values.task === undefined) throw new OptNativeError('E_BAD_INPUT', 'pass --task (bbh:<task>, gsm8k, jsonl:PATH)');
   return values.task;

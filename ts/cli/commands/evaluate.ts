@@ -3,6 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { evaluateTextPrompt, type EvaluationReport, type Prediction } from '../../tasks/evaluate.js';
+import {
+  AudioTarget,
+  addAudioEvaluatorOptions,
+  audioMetricsReport,
+  audioPredictionsCsv,
+  type AudioEvaluatorValues,
+} from '../audio-target.js';
 import { LanguageModelResolver } from '../language-model-option.js';
 import {
   addEvaluatorOptions,
@@ -15,7 +22,7 @@ import {
 } from '../task-options.js';
 import { DEFAULT_MODEL } from './opro.js';
 
-interface EvaluateOptionValues extends TaskOptionValues {
+interface EvaluateOptionValues extends TaskOptionValues, AudioEvaluatorValues {
   promptFile?: string;
   prompt?: string;
   evaluator: string;
@@ -64,7 +71,28 @@ function metricsReport(task: string, split: string, report: EvaluationReport): R
   };
 }
 
+/** Audio manifests: native Qwen2-Audio predictions per clip, metrics overall and per condition value. */
+async function runAudioEvaluate(values: EvaluateOptionValues): Promise<void> {
+  const prompt = readPrompt(values);
+  const split = splitName(values.split);
+  const audio = await AudioTarget.open(values);
+  try {
+    const clips = audio.clips(split);
+    const { predictions, scores } = await audio.predict(split, prompt);
+    if (values.outputCsv) {
+      writeFileSync(values.outputCsv, audioPredictionsCsv(clips, predictions, audio.dataset.conditionColumns));
+    }
+    const metrics = audioMetricsReport(values.manifest as string, split, clips, predictions, scores);
+    if (values.metricsJson) writeFileSync(values.metricsJson, `${JSON.stringify(metrics, null, 2)}\n`);
+    console.log(JSON.stringify(metrics, null, 2));
+    if (values.outputCsv) console.log(`predictions: ${values.outputCsv}`);
+  } finally {
+    await audio.dispose();
+  }
+}
+
 async function runEvaluate(values: EvaluateOptionValues): Promise<void> {
+  if (values.manifest !== undefined) return runAudioEvaluate(values);
   const taskSpec = requireTextTask(values);
   const instruction = readPrompt(values);
   const task = await loadTaskFromOptions(taskSpec, values);
@@ -89,7 +117,7 @@ async function runEvaluate(values: EvaluateOptionValues): Promise<void> {
 
 export function registerEvaluate(program: Command): void {
   const command = program.command('evaluate').description('score a prompt on a task split and write its predictions');
-  addEvaluatorOptions(addTaskOptions(command, 'test'), DEFAULT_MODEL)
+  addAudioEvaluatorOptions(addEvaluatorOptions(addTaskOptions(command, 'test'), DEFAULT_MODEL))
     .option('--prompt-file <file>', 'file holding the prompt (e.g. best_prompt.txt of an opro run)')
     .option('--prompt <text>', 'the prompt itself, instead of --prompt-file')
     .option('--output-csv <file>', 'predictions: id, raw_output, normalized_answer, target, correct')

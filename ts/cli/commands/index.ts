@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBalanced } from './balanced.js';
+import { registerClassifyAudio } from './classify-audio.js';
 import { registerData } from './data.js';
 import { registerBench } from './bench.js';
 import { registerEvaluate } from './evaluate.js';
@@ -17,6 +18,7 @@ export type CommandRegistration = (program: Command) => void;
 
 export const commandRegistrations: CommandRegistration[] = [
   registerBalanced,
+  registerClassifyAudio,
   registerData,
   registerBench,
   registerEvaluate,

@@ -15,6 +15,7 @@ import { ResponseCache } from '../../run/cache.js';
 import { RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
 import type { TextTask } from '../../tasks/types.js';
+import { AudioTarget, addAudioEvaluatorOptions, audioModelPath, type AudioEvaluatorValues } from '../audio-target.js';
 import { LanguageModelResolver } from '../language-model-option.js';
 import {
   addEvaluatorOptions,
@@ -30,7 +31,7 @@ import {
 
 export const DEFAULT_MODEL = 'native:default';
 
-interface OproOptionValues extends TaskOptionValues {
+interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues {
   outputDir?: string;
   resume?: boolean | string;
   config?: string;
@@ -183,6 +184,28 @@ async function evaluateHeldout(
   });
 }
 
+/** The audio twin of `evaluateHeldout`: BA_clip of the best prompt on the manifest's test clips. */
+async function evaluateAudioHeldout(
+  runDir: RunDirectory,
+  audio: AudioTarget,
+  prompt: string,
+): Promise<HeldoutSummary | undefined> {
+  if (audio.clips('test').length === 0) return undefined;
+  return runDir.runStep(`opro/heldout/${promptDigest(prompt)}`, async () => {
+    const { predictions, scores } = await audio.predict('test', prompt);
+    const clips = audio.clips('test');
+    const correct = clips.filter((clip, index) => predictions[index]?.label === clip.target).length;
+    return {
+      split: 'test' as const,
+      score: scores.baClip,
+      accuracy: correct / clips.length,
+      balanced_accuracy: scores.baClip,
+      n_samples: clips.length,
+      failures: predictions.filter((prediction) => prediction.label === null).length,
+    };
+  });
+}
+
 function resultState(result: OproResult) {
   return {
     records: result.records,
@@ -205,12 +228,17 @@ function openCache(runDir: RunDirectory): ResponseCache | undefined {
 
 async function runOpro(options: OproOptionValues): Promise<void> {
   // Check the task before creating the run folder; a resumed run takes its task from the folder.
-  if (!options.resume) requireTextTask(options);
+  if (!options.resume) {
+    if (options.manifest === undefined) requireTextTask(options);
+    else audioModelPath(options.evaluator);
+  }
   const { runDir, values } = openRun(options);
-  const taskSpec = requireTextTask(values);
   const resolver = new LanguageModelResolver();
+  let audio: AudioTarget | undefined;
   try {
-    const task = await loadTaskFromOptions(taskSpec, values);
+    // Audio manifests are evaluated by the native Qwen2-Audio model; text tasks by a language model.
+    audio = values.manifest === undefined ? undefined : await AudioTarget.open(values);
+    const task = audio ? audio.task : await loadTaskFromOptions(requireTextTask(values), values);
     const split = splitName(values.split);
     const valset = task.splits[split];
     if (split === 'test')
@@ -218,9 +246,13 @@ async function runOpro(options: OproOptionValues): Promise<void> {
     if (valset.length === 0)
       throw new OptNativeError('E_EMPTY_TABLE', `the ${values.split} split of ${task.name} is empty`);
     const cache = openCache(runDir);
-    const model = withRunControls(await resolver.resolve(values.evaluator), { cache });
     const optimizerModel = withRunControls(await resolver.resolve(values.optimizerLlm), { cache });
-    const optimizer = new OproOptimizer(oproConfigOf(values), { outputDir: runDir.dir });
+    // An audio run scores prompts through its evaluator; OPRO's `model` slot then only meters the optimizer.
+    const model = audio ? optimizerModel : withRunControls(await resolver.resolve(values.evaluator), { cache });
+    const optimizer = new OproOptimizer(oproConfigOf(values), {
+      outputDir: runDir.dir,
+      evaluator: audio?.evaluator(split),
+    });
     const progress = progressDisplay(values.quiet, optimizer.config.numIterations);
     // First Ctrl-C stops cleanly (best prompt saved, resumable); a second one exits at once.
     const interrupt = new AbortController();
@@ -229,7 +261,8 @@ async function runOpro(options: OproOptionValues): Promise<void> {
     const result = await optimizer
       .optimize({
         task,
-        trainset: task.splits.train,
+        // Audio exemplars would be file paths, which tell the optimizer nothing.
+        trainset: audio ? [] : task.splits.train,
         valset,
         model,
         optimizerModel,
@@ -249,11 +282,14 @@ async function runOpro(options: OproOptionValues): Promise<void> {
       return;
     }
     // The held-out score is the point of the run: it is measured even when the budget stopped the search.
-    const heldout = await evaluateHeldout(runDir, task, model, result.bestPrompt, values.evalMode);
+    const heldout = audio
+      ? await evaluateAudioHeldout(runDir, audio, result.bestPrompt)
+      : await evaluateHeldout(runDir, task, model, result.bestPrompt, values.evalMode);
     writeOproOutputs(runDir.dir, resultState(result), heldout ? { heldout } : {});
     printOutcome(result, heldout, runDir.dir);
   } finally {
     runDir.close();
+    await audio?.dispose();
     await resolver.disposeAll();
   }
 }
@@ -276,7 +312,7 @@ export function registerOpro(program: Command): void {
   const command = program
     .command('opro')
     .description('optimize a prompt with OPRO (Yang et al. 2023), as the OPRO Classic tool');
-  addEvaluatorOptions(addTaskOptions(command, 'validation'), DEFAULT_MODEL)
+  addAudioEvaluatorOptions(addEvaluatorOptions(addTaskOptions(command, 'validation'), DEFAULT_MODEL))
     .option('--output-dir <dir>', 'folder for best_prompt.txt, best_metrics.json, opro_*.json(l) and the event log')
     .option('--resume [dir]', 'resume the run in --output-dir (or DIR) after a crash or kill')
     .option('--optimizer-llm <model>', 'model writing prompts', DEFAULT_MODEL)

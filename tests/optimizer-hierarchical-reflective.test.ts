@@ -83,4 +83,26 @@ describe('hierarchical_reflective optimizer', () => {
       { name: 'B', description: 'B' },
     ]);
   });
+
+  it('reads labelled lines wrapped in quotes or markdown, as small models write them', () => {
+    // The synthesis reply of Qwen2.5-Coder-0.5B in the smoke benchmark: a quoted line gave no failure mode at all.
+    const real =
+      '"FAILURE MODE: Incorrect instruction taking 2 steps backward, not following instructions" | ' +
+      '"Failure MODE: Incorrect instruction taking 2 steps backward, not following instructions"';
+    expect(parseFailureModes(real, 1)).toEqual([
+      {
+        name: 'Incorrect instruction taking 2 steps backward, not following instructions',
+        description: 'Failure MODE: Incorrect instruction taking 2 steps backward, not following instructions',
+      },
+    ]);
+    expect(
+      parseFailureModes('**FAILURE MODE:** format | answers "yes" in lower case\n## FAILURE MODE: `tone`', 3),
+    ).toEqual([
+      { name: 'format', description: 'answers "yes" in lower case' },
+      { name: 'tone', description: 'tone' },
+    ]);
+    expect(parseRootCauses('1) **ROOT CAUSE**: the "answer" word is missing\n> ROOT CAUSE: ""')).toEqual([
+      'the "answer" word is missing',
+    ]);
+  });
 });

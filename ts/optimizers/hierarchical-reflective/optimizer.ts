@@ -75,17 +75,36 @@ function fill(template: string, fields: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => fields[name] ?? whole);
 }
 
+/** Quotes and markdown emphasis that small models wrap labels and values in. */
+const WRAPPERS = '["\'*_`]*';
+
+/** A labelled line (`ROOT CAUSE: …`): list marks, numbers, quotes and emphasis may come before and around it. */
+function labelledLines(reply: string, label: string): string[] {
+  const pattern = new RegExp(
+    String.raw`^\s*(?:[-*#>\d.)]+\s*)?${WRAPPERS}${label}${WRAPPERS}:${WRAPPERS}\s*(.+)$`,
+    'gim',
+  );
+  return [...reply.matchAll(pattern)].map((match) => match[1] ?? '');
+}
+
+/** Strips the quotes and emphasis around a value. */
+function unwrap(text: string): string {
+  return text.replace(/^["'*_`\s]+|["'*_`\s]+$/g, '');
+}
+
 /** `ROOT CAUSE: …` lines of an analysis reply. */
 export function parseRootCauses(reply: string): string[] {
-  return [...reply.matchAll(/^\s*(?:[-*]\s*)?ROOT CAUSE:\s*(.+)$/gim)].map((match) => (match[1] ?? '').trim());
+  return labelledLines(reply, 'ROOT CAUSE')
+    .map(unwrap)
+    .filter((cause) => cause !== '');
 }
 
 /** `FAILURE MODE: name | description` lines of a synthesis reply, deduplicated by name, at most `limit`. */
 export function parseFailureModes(reply: string, limit: number): FailureMode[] {
   const modes: FailureMode[] = [];
-  for (const match of reply.matchAll(/^\s*(?:[-*\d.]+\s*)?FAILURE MODE:\s*(.+)$/gim)) {
-    const [name = '', ...rest] = (match[1] ?? '').split('|');
-    const mode = { name: name.trim(), description: rest.join('|').trim() || name.trim() };
+  for (const line of labelledLines(reply, 'FAILURE MODE')) {
+    const [name = '', ...rest] = line.split('|');
+    const mode = { name: unwrap(name), description: unwrap(rest.join('|')) || unwrap(name) };
     if (mode.name !== '' && !modes.some((known) => known.name.toLowerCase() === mode.name.toLowerCase())) {
       modes.push(mode);
     }

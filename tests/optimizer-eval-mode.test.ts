@@ -145,3 +145,44 @@ describe('evalMode score', () => {
     }
   });
 });
+
+describe('candidates that drop an answer word', () => {
+  it('are recorded as rejected and never evaluated, by every session-based optimizer', async () => {
+    // The reply of the 0.5B model to an evolutionary seed request in the smoke benchmark: an answer, not a prompt.
+    const answering = () => new ScriptedLanguageModel({ respond: () => 'No' });
+    const optimizers = [
+      new MetaPromptOptimizer({ rounds: 1, candidatesPerRound: 1, evalMode: 'score' }),
+      new FewShotOptimizer({ trials: 1, instructionVariants: 1, minibatchSize: 2, evalMode: 'score' }),
+      new EvolutionaryOptimizer({ populationSize: 2, generations: 1, evalMode: 'score' }),
+    ];
+    for (const optimizer of optimizers) {
+      const model = scoringModel();
+      const result = await optimizer.optimize(input(model, answering()));
+      const rejected = result.history.filter((entry) => entry.prompt === 'No');
+      expect([optimizer.name, rejected.length > 0]).toEqual([optimizer.name, true]);
+      expect(
+        rejected.every(
+          (entry) => entry.score === null && entry.rejectionReason?.startsWith('missing label word(s): Yes'),
+        ),
+      ).toBe(true);
+      const instructions = model.scored.map((request) => request.messages.map((message) => message.content).join('\n'));
+      expect(instructions.some((text) => text.startsWith('No\n'))).toBe(false);
+      expect(result.bestPrompt).toBe('Answer the question with exactly one of: No, Yes.');
+    }
+    const hrpoWriter = new ScriptedLanguageModel({
+      respond: (request) => {
+        const content = request.messages[0]?.content ?? '';
+        if (content.includes('"ROOT CAUSE:')) return 'ROOT CAUSE: guesses';
+        if (content.includes('"FAILURE MODE:')) return 'FAILURE MODE: guessing | answers No';
+        return '<prompt>No</prompt>';
+      },
+    });
+    const hrpo = await new HierarchicalReflectiveOptimizer({ rounds: 1, evalMode: 'score' }).optimize(
+      input(scoringModel(), hrpoWriter),
+    );
+    expect(hrpo.history.map((entry) => [entry.prompt, entry.score, entry.rejectionReason])).toEqual([
+      ['Answer the question with exactly one of: No, Yes.', 0.5, undefined],
+      ['No', null, 'missing label word(s): Yes'],
+    ]);
+  });
+});

@@ -203,6 +203,11 @@ export class EvolutionaryOptimizer implements Optimizer<EvolutionaryConfig, Text
       session.record(generation, child.prompt, null, `duplicate (${child.operator})`);
       return null;
     }
+    const rejection = generation === 0 && living.length === 0 ? undefined : session.rejectionOf(child.prompt);
+    if (rejection !== undefined) {
+      session.record(generation, child.prompt, null, `${rejection} (${child.operator})`);
+      return null;
+    }
     const key = `evaluate/${generation}/${session.history.length}`;
     const evaluation = await session.evaluate(key, child.prompt, session.input.valset);
     session.record(generation, child.prompt, evaluation?.score ?? null, evaluation ? undefined : 'evaluation failed');

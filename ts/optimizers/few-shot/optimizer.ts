@@ -117,7 +117,9 @@ export class FewShotOptimizer implements Optimizer<FewShotConfig, TextTask> {
         seed: deriveSeed(input.seed, 'few_shot-variant', variant),
       });
       const text = reply === null ? '' : extractPromptBlock(reply);
-      if (text !== '' && !instructions.includes(text)) instructions.push(text);
+      const rejection = text === '' ? undefined : session.rejectionOf(text);
+      if (rejection !== undefined) session.record(0, text, null, rejection);
+      else if (text !== '' && !instructions.includes(text)) instructions.push(text);
     }
     return instructions;
   }

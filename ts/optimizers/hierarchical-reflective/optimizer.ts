@@ -215,8 +215,14 @@ export class HierarchicalReflectiveOptimizer implements Optimizer<HierarchicalRe
       ),
     );
     const candidate = reply === null ? '' : extractPromptBlock(reply).slice(0, this.config.maxPromptChars);
-    if (candidate === '' || session.history.some((entry) => entry.prompt === candidate)) {
-      session.record(round, candidate, null, candidate === '' ? 'empty edit' : 'duplicate');
+    const rejection =
+      candidate === ''
+        ? 'empty edit'
+        : session.history.some((entry) => entry.prompt === candidate)
+          ? 'duplicate'
+          : session.rejectionOf(candidate);
+    if (rejection !== undefined) {
+      session.record(round, candidate, null, rejection);
       return null;
     }
     const before = session.bestScore;

@@ -120,8 +120,10 @@ export class MetaPromptOptimizer implements Optimizer<MetaPromptConfig, TextTask
       });
       if (reply === null) continue;
       const candidate = extractPromptBlock(reply).slice(0, this.config.maxPromptChars);
-      if (candidate === '' || seen.has(candidate)) {
-        session.record(round, candidate, null, candidate === '' ? 'empty rewrite' : 'duplicate');
+      const rejection =
+        candidate === '' ? 'empty rewrite' : seen.has(candidate) ? 'duplicate' : session.rejectionOf(candidate);
+      if (rejection !== undefined) {
+        session.record(round, candidate, null, rejection);
         continue;
       }
       seen.add(candidate);

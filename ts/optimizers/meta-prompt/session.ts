@@ -21,6 +21,7 @@ import {
 } from '../contract.js';
 import { ConsecutiveFailureBreaker } from '../opro/breaker.js';
 import type { PromptEvaluator, PromptScore } from '../opro/evaluator.js';
+import { mentionsWord } from '../opro/sanitize.js';
 import { UsageMeter } from '../opro/meter.js';
 import { StepRunner, isStopError, promptDigest } from '../opro/steps.js';
 
@@ -177,6 +178,16 @@ export class OptimizerSession {
     this.breaker.recordSuccess();
     const failures = (step.score.metrics.failures ?? []) as ScoredFailure[];
     return { score: step.score.primary, failures };
+  }
+
+  /**
+   * Why a written candidate cannot serve as this task's instruction: it drops one of the answer words a classification
+   * task needs (small optimizer models often reply with an answer such as "No" instead of an instruction). Such a
+   * candidate is recorded as rejected and never evaluated, as OPRO does.
+   */
+  rejectionOf(prompt: string): string | undefined {
+    const missing = this.input.task.requiredLabelWords.filter((word) => !mentionsWord(prompt, word));
+    return missing.length > 0 ? `missing label word(s): ${missing.join(', ')}` : undefined;
   }
 
   /** Records a candidate; a strictly better score on the full valset makes it the best prompt. */

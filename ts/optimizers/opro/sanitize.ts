@@ -31,7 +31,8 @@ export interface SanitizeRules {
 
 export type SanitizeOutcome = { ok: true; prompt: string } | { ok: false; prompt: string; reason: string };
 
-function mentionsWord(text: string, word: string): boolean {
+/** Whether `text` names `word` as a whole word, in any case. */
+export function mentionsWord(text: string, word: string): boolean {
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu').test(text);
 }

@@ -162,6 +162,22 @@ describe('NativeAudioModel.load', () => {
     );
   });
 
+  it('applies a PEFT LoRA adapter (changes the label log-probs) and refuses a missing one', async () => {
+    const prompt = golden.clips['clip-a']!.prompts[0]!.prompt;
+    const base = await NativeAudioModel.load(TINY_AUDIO_MODEL_DIR);
+    const adapted = await NativeAudioModel.load(TINY_AUDIO_MODEL_DIR, { lora: join(TINY_AUDIO_MODEL_DIR, 'lora') });
+    try {
+      const [withoutLora] = await base.classifyClips([samples('clip-a')], prompt, { labels: LABELS });
+      const [withLora] = await adapted.classifyClips([samples('clip-a')], prompt, { labels: LABELS });
+      expect(Math.abs(withLora!.logprobs!.SPEECH! - withoutLora!.logprobs!.SPEECH!)).toBeGreaterThan(1e-3);
+    } finally {
+      await base.dispose();
+      await adapted.dispose();
+    }
+    const missing = join(tmpdir(), 'no-such-adapter');
+    expect(await codeOf(NativeAudioModel.load(TINY_AUDIO_MODEL_DIR, { lora: missing }))).toBe('E_MODEL_FORMAT');
+  });
+
   it('rejects calls after dispose with E_MODEL_DISPOSED', async () => {
     const model = await NativeAudioModel.load(TINY_AUDIO_MODEL_DIR);
     await model.dispose();

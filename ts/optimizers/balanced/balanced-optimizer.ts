@@ -56,6 +56,7 @@ export class BalancedOptimizer implements Optimizer<BalancedConfig, TextTask> {
       test: input.valset,
       metric: (reply, example) => input.metric(input.task.extractAnswer(reply), example),
       maxAnswerTokens: input.task.maxAnswerTokens,
+      requiredWords: input.task.requiredLabelWords,
     };
     const maxEpochs = this.config.maxEpochs;
     const run = await optimizeBalanced({

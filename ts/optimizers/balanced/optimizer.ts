@@ -15,6 +15,7 @@ import { decideRevert, type EvaluationSummary } from './revert.js';
 import type { BalancedTask } from './task.js';
 import { textualGradientStep, type OptimizerContext } from './textgrad.js';
 import { CallMeter, sumUsage } from './usage.js';
+import { mentionsWord } from '../opro/sanitize.js';
 import type { OptimizationBudget } from '../contract.js';
 
 export const BALANCED_DEFAULTS = {
@@ -192,6 +193,7 @@ function epochTools(
     signal: options.signal,
   };
   return {
+    requiredWords: options.task.requiredWords ?? [],
     evaluateCached,
     optimizer,
     evalSet: sampleOf('test', options.task.test, settings.evalSamples, settings.seed),
@@ -255,6 +257,7 @@ function cachedEvaluator(context: EvaluationContext): CachedEvaluator {
 }
 
 interface EpochTools {
+  readonly requiredWords: readonly string[];
   readonly evaluateCached: CachedEvaluator;
   readonly optimizer: OptimizerContext;
   readonly evalSet: readonly Example[];
@@ -274,7 +277,12 @@ async function runEpoch(
   let validation: EpochRecord['validation'] = null;
   let reverted = false;
   let revertReason: string | null = step.candidatePrompt === null ? 'the update reply held no improved prompt' : null;
-  if (step.candidatePrompt !== null) {
+  const missing = tools.requiredWords.filter((word) => !mentionsWord(step.candidatePrompt ?? '', word));
+  if (step.candidatePrompt !== null && missing.length > 0) {
+    // Small optimizer models sometimes reply with an answer ("Yes") instead of a prompt: never adopt it.
+    reverted = true;
+    revertReason = `missing label word(s): ${missing.join(', ')}`;
+  } else if (step.candidatePrompt !== null) {
     const candidate = step.candidatePrompt;
     let candidateValidation: Evaluation | null = null;
     if (state.validation !== null) {

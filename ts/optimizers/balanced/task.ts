@@ -13,6 +13,8 @@ export interface BalancedTask {
   readonly metric: ReplyMetric;
   /** Completion cap for the prompted model when the caller sets none. */
   readonly maxAnswerTokens?: number;
+  /** Answer words a rewritten prompt must keep (classification tasks); a rewrite that drops one is not adopted. */
+  readonly requiredWords?: readonly string[];
 }
 
 /** A reply metric from a text task: its answer extraction (GSM8K numbers, BBH letters/labels) and its metric. */
@@ -29,5 +31,6 @@ export function balancedTaskFromText(task: TextTask): BalancedTask {
     test: task.splits.test,
     metric: replyMetricOf(task),
     maxAnswerTokens: task.maxAnswerTokens,
+    requiredWords: task.requiredLabelWords,
   };
 }

@@ -84,7 +84,12 @@ impl LayerCache {
 
     /// Copies row 0 into `batch` rows (one shared prompt, several continuations).
     pub fn broadcast_row0(&self, batch: usize, device: &Device) -> Result<Self> {
-        let ids = Tensor::zeros(batch, candle_core::DType::U32, device)?;
+        self.select_rows(&vec![0; batch], device)
+    }
+
+    /// A cache whose row `i` is row `rows[i]` of this one (rows may repeat).
+    pub fn select_rows(&self, rows: &[u32], device: &Device) -> Result<Self> {
+        let ids = Tensor::new(rows, device)?;
         let pick = |t: &Option<Tensor>| -> Result<Option<Tensor>> {
             Ok(match t {
                 Some(t) => Some(t.index_select(&ids, 0)?.contiguous()?),
@@ -127,10 +132,15 @@ impl KvCache {
 
     /// See [`LayerCache::broadcast_row0`].
     pub fn broadcast_row0(&self, batch: usize, device: &Device) -> Result<Self> {
+        self.select_rows(&vec![0; batch], device)
+    }
+
+    /// See [`LayerCache::select_rows`].
+    pub fn select_rows(&self, rows: &[u32], device: &Device) -> Result<Self> {
         let layers = self
             .layers
             .iter()
-            .map(|l| l.broadcast_row0(batch, device))
+            .map(|l| l.select_rows(rows, device))
             .collect::<Result<_>>()?;
         Ok(Self { layers })
     }

@@ -83,6 +83,51 @@ fn label_logprobs_and_greedy_ids_match_transformers() {
     }
 }
 
+/// Two clips of different lengths in one padded batch score as each alone (and as transformers).
+#[test]
+fn a_padded_batch_scores_like_single_clips() {
+    let mut model = load();
+    let golden = golden();
+    let never = AtomicBool::new(false);
+    let clips = [
+        ClipInput::File(clip_file("clip-a")),
+        ClipInput::File(clip_file("clip-b")),
+    ];
+    let prompt = golden["clips"]["clip-a"]["prompts"][1]["prompt"]
+        .as_str()
+        .unwrap();
+    let opts = options(ClassifyMode::Score);
+    let batch = model.classify(&clips, prompt, &opts, &never).unwrap();
+    for (clip, name, answer) in [
+        (&clips[0], "clip-a", &batch[0]),
+        (&clips[1], "clip-b", &batch[1]),
+    ] {
+        let alone = model
+            .classify(std::slice::from_ref(clip), prompt, &opts, &never)
+            .unwrap();
+        let want = &golden["clips"][name]["prompts"][1]["labelLogprobs"];
+        for (i, (got, single)) in answer
+            .logprobs
+            .as_ref()
+            .unwrap()
+            .iter()
+            .zip(alone[0].logprobs.as_ref().unwrap())
+            .enumerate()
+        {
+            assert!(
+                (got - single).abs() < 1e-4,
+                "{name}: {got} vs alone {single}"
+            );
+            let reference = want[i].as_f64().unwrap() as f32;
+            assert!(
+                (got - reference).abs() < 1e-3,
+                "{name}: {got} vs {reference}"
+            );
+        }
+        assert_eq!(answer.usage, alone[0].usage);
+    }
+}
+
 #[test]
 fn samples_and_file_agree_and_the_second_prompt_hits_the_cache() {
     let mut model = load();

@@ -8,7 +8,7 @@ use candle_core::Tensor;
 use opt_native_metrics::{LabelSet, Normalizer};
 use serde::{Deserialize, Serialize};
 
-use super::classify::render_audio_prompt;
+use super::classify::{render_audio_prompt, LabelScore};
 use super::model::{expand_audio_tokens, Qwen2AudioModel};
 use super::tokens::audio_token_ids;
 use crate::audio::decode_audio_file;
@@ -17,6 +17,10 @@ use crate::loader::guarded;
 use crate::text_model::{as_format_error, make_device, pick_dtype};
 use crate::tokenizer::TextTokenizer;
 use crate::types::{DTypeRequest, DeviceRequest, FinishReason, GenerateOutput, Usage};
+
+/// Clips scored in one padded forward pass: bounds the memory of the (clip × label) continuation
+/// batch while keeping the matmuls wide.
+const SCORE_BATCH_CLIPS: usize = 8;
 
 /// How to load a Qwen2-Audio folder.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -127,28 +131,34 @@ impl AudioModel {
         let normalizer = Normalizer::new(labels);
         let label_ids = self.label_token_ids(&opts.labels)?;
         let mut answers = Vec::with_capacity(clips.len());
-        for clip in clips {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(InferenceError::Aborted);
-            }
-            let (ids, audio) = self.clip_prompt(clip, prompt)?;
-            let answer = match opts.mode {
-                ClassifyMode::Score => self.score_clip(&ids, audio, &opts.labels, &label_ids)?,
-                ClassifyMode::Generate => {
-                    let output = self.generate_ids(&ids, audio, opts.max_new_tokens)?;
-                    let label = normalizer
-                        .normalize(&output.text)
-                        .map(|i| opts.labels[i].clone());
-                    ClipAnswer {
-                        label,
-                        text: output.text,
-                        logprobs: None,
-                        probabilities: None,
-                        usage: output.usage,
-                    }
+        if opts.mode == ClassifyMode::Score {
+            for chunk in clips.chunks(SCORE_BATCH_CLIPS) {
+                check_cancel(cancel)?;
+                let prompts = chunk
+                    .iter()
+                    .map(|clip| self.clip_prompt(clip, prompt))
+                    .collect::<Result<Vec<_>>>()?;
+                let scores = self.model.score_labels_batch(&prompts, &label_ids)?;
+                for ((ids, _), scores) in prompts.iter().zip(scores) {
+                    answers.push(score_answer(ids.len(), &scores, &opts.labels, &label_ids));
                 }
-            };
-            answers.push(answer);
+            }
+            return Ok(answers);
+        }
+        for clip in clips {
+            check_cancel(cancel)?;
+            let (ids, audio) = self.clip_prompt(clip, prompt)?;
+            let output = self.generate_ids(&ids, audio, opts.max_new_tokens)?;
+            let label = normalizer
+                .normalize(&output.text)
+                .map(|i| opts.labels[i].clone());
+            answers.push(ClipAnswer {
+                label,
+                text: output.text,
+                logprobs: None,
+                probabilities: None,
+                usage: output.usage,
+            });
         }
         Ok(answers)
     }
@@ -207,29 +217,6 @@ impl AudioModel {
             .collect()
     }
 
-    fn score_clip(
-        &self,
-        ids: &[u32],
-        audio: Tensor,
-        labels: &[String],
-        label_ids: &[Vec<u32>],
-    ) -> Result<ClipAnswer> {
-        let scores = self.model.score_labels(ids, &[audio], label_ids)?;
-        let logprobs: Vec<f32> = scores.iter().map(|s| s.logprob).collect();
-        let probabilities = softmax(&logprobs);
-        let best = argmax(&logprobs);
-        Ok(ClipAnswer {
-            label: Some(labels[best].clone()),
-            text: labels[best].clone(),
-            logprobs: Some(logprobs),
-            probabilities: Some(probabilities),
-            usage: Usage {
-                prompt_tokens: ids.len() + label_ids.iter().map(Vec::len).sum::<usize>(),
-                completion_tokens: 0,
-            },
-        })
-    }
-
     fn generate_ids(
         &self,
         ids: &[u32],
@@ -260,6 +247,35 @@ impl AudioModel {
             },
             finish_reason,
         })
+    }
+}
+
+fn check_cancel(cancel: &AtomicBool) -> Result<()> {
+    if cancel.load(Ordering::Relaxed) {
+        return Err(InferenceError::Aborted);
+    }
+    Ok(())
+}
+
+/// The answer of label scoring: the most likely label, log-probs and their softmax.
+fn score_answer(
+    prompt_tokens: usize,
+    scores: &[LabelScore],
+    labels: &[String],
+    label_ids: &[Vec<u32>],
+) -> ClipAnswer {
+    let logprobs: Vec<f32> = scores.iter().map(|s| s.logprob).collect();
+    let probabilities = softmax(&logprobs);
+    let best = argmax(&logprobs);
+    ClipAnswer {
+        label: Some(labels[best].clone()),
+        text: labels[best].clone(),
+        logprobs: Some(logprobs),
+        probabilities: Some(probabilities),
+        usage: Usage {
+            prompt_tokens: prompt_tokens + label_ids.iter().map(Vec::len).sum::<usize>(),
+            completion_tokens: 0,
+        },
     }
 }
 

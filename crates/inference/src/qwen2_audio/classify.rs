@@ -107,11 +107,101 @@ impl Qwen2AudioModel {
             .collect())
     }
 
+    /// [`Self::score_labels`] for several clips at once: one left-padded prefill of every prompt,
+    /// then one forward of every (clip, label) pair. `prompts[i]` is `(expanded ids, audio)`.
+    pub fn score_labels_batch(
+        &self,
+        prompts: &[(Vec<u32>, Tensor)],
+        labels: &[Vec<u32>],
+    ) -> Result<Vec<Vec<LabelScore>>> {
+        if labels.is_empty() || labels.iter().any(Vec::is_empty) {
+            return Err(InferenceError::bad_input(
+                "score_labels needs non-empty labels",
+            ));
+        }
+        let lengths: Vec<usize> = prompts.iter().map(|(ids, _)| ids.len()).collect();
+        let layout = BatchLayout::for_lengths(&lengths);
+        let embeddings = self.left_padded_embeddings(prompts, &layout)?; // (b, width, hidden)
+        let mut cache = self.decoder().new_cache();
+        let hidden = self.decoder().forward_hidden(
+            DecoderInput::Embeddings(&embeddings),
+            &layout,
+            &mut cache,
+        )?;
+        let seq = hidden.dim(1)?;
+        let last = self
+            .decoder()
+            .logits(&hidden.narrow(1, seq - 1, 1)?.squeeze(1)?)?; // (b, vocab)
+        let first: Vec<Vec<f32>> = candle_nn::ops::log_softmax(&last, D::Minus1)?.to_vec2()?;
+        // Row r * n_labels + l continues clip r with label l.
+        let rows: Vec<u32> = (0..prompts.len() as u32)
+            .flat_map(|r| std::iter::repeat_n(r, labels.len()))
+            .collect();
+        let pair_layout = BatchLayout {
+            left_pad: rows.iter().map(|&r| layout.left_pad[r as usize]).collect(),
+        };
+        let pair_cache = cache.select_rows(&rows, self.decoder().device())?;
+        let pair_labels: Vec<Vec<u32>> = (0..rows.len())
+            .map(|i| labels[i % labels.len()].clone())
+            .collect();
+        let mut tails = self
+            .continuation_logprobs_with(pair_cache, &pair_layout, &pair_labels)?
+            .into_iter();
+        Ok(first
+            .iter()
+            .map(|first| {
+                labels
+                    .iter()
+                    .map(|label| {
+                        let mut token_logprobs = vec![first[label[0] as usize]];
+                        token_logprobs.extend(tails.next().unwrap_or_default());
+                        LabelScore {
+                            logprob: token_logprobs.iter().sum(),
+                            token_logprobs,
+                        }
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Prompt embeddings `(b, width, hidden)`, each row left-padded with zeros as `layout` says
+    /// (padded slots are masked, their values never reach a real position).
+    fn left_padded_embeddings(
+        &self,
+        prompts: &[(Vec<u32>, Tensor)],
+        layout: &BatchLayout,
+    ) -> Result<Tensor> {
+        let mut rows = Vec::with_capacity(prompts.len());
+        for ((ids, audio), &pad) in prompts.iter().zip(&layout.left_pad) {
+            let row = self.input_embeddings(ids, std::slice::from_ref(audio))?; // (1, len, hidden)
+            if pad == 0 {
+                rows.push(row);
+                continue;
+            }
+            let (_, _, hidden) = row.dims3()?;
+            let zeros = Tensor::zeros((1, pad, hidden), row.dtype(), row.device())?;
+            rows.push(Tensor::cat(&[&zeros, &row], 1)?);
+        }
+        Ok(Tensor::cat(&rows, 0)?)
+    }
+
     /// Log-probs of label tokens 1.. (token 0 is scored by the prompt). Labels are right-padded
     /// with their own first token; causal masking keeps padding out of every real position.
     fn continuation_logprobs(
         &self,
         cache: &crate::kv_cache::KvCache,
+        labels: &[Vec<u32>],
+    ) -> Result<Vec<Vec<f32>>> {
+        let batch_cache = cache.broadcast_row0(labels.len(), self.decoder().device())?;
+        self.continuation_logprobs_with(batch_cache, &BatchLayout::unpadded(labels.len()), labels)
+    }
+
+    /// Row `i` continues row `i` of `cache` (laid out as `layout`) with `labels[i]`.
+    fn continuation_logprobs_with(
+        &self,
+        mut batch_cache: crate::kv_cache::KvCache,
+        layout: &BatchLayout,
         labels: &[Vec<u32>],
     ) -> Result<Vec<Vec<f32>>> {
         let width = labels.iter().map(Vec::len).max().unwrap_or(0);
@@ -125,10 +215,9 @@ impl Qwen2AudioModel {
             .flat_map(|l| l.iter().copied().chain(std::iter::repeat(l[0])).take(width))
             .collect();
         let input = Tensor::from_vec(padded.clone(), (n, width), device)?;
-        let mut batch_cache = cache.broadcast_row0(n, device)?;
         let hidden = self.decoder().forward_hidden(
             DecoderInput::Tokens(&input),
-            &BatchLayout::unpadded(n),
+            layout,
             &mut batch_cache,
         )?;
         let logits = self.decoder().logits(&hidden.narrow(1, 0, width - 1)?)?; // position j predicts j + 1

@@ -157,7 +157,8 @@ const evaluated = result.records.filter((record) => record.status === 'evaluated
 const pct = (ms: number) => `${((100 * ms) / totalMs).toFixed(2)} %`;
 console.log(
   `OPRO ${ITERATIONS} iterations, ${evaluated} prompts × ${CLIPS} clips: ${(totalMs / ITERATIONS).toFixed(1)} ms/iteration; ` +
-    `optimizer ${pct(timings.optimizerMs)}, evaluation ${pct(timings.evaluationMs)}, orchestration ${pct(overheadMs)}`,
+    `optimizer ${pct(timings.optimizerMs)}, evaluation ${pct(timings.evaluationMs)}, ` +
+    `orchestration ${pct(overheadMs)} (${(overheadMs / ITERATIONS).toFixed(1)} ms/iteration)`,
 );
 console.log('encoder cache', await model.cacheStats());
 await model.dispose();

@@ -16,6 +16,7 @@ pub mod loader;
 pub mod mask;
 pub mod qwen2;
 pub mod qwen2_audio;
+mod repack;
 pub mod sampling;
 mod score;
 pub mod stop;

@@ -32,7 +32,7 @@ pub fn for_cpu_kernels(tensor: Arc<QTensor>) -> Result<Arc<QTensor>> {
 
 /// Raw Q5_0 blocks -> raw Q8_0 blocks with the same scales and integer values.
 fn q5_0_to_q8_0(raw: &[u8]) -> Result<Vec<u8>> {
-    if raw.len() % Q5_0_BYTES != 0 {
+    if !raw.len().is_multiple_of(Q5_0_BYTES) {
         return Err(InferenceError::format(format!(
             "Q5_0 data of {} bytes is not a whole number of blocks",
             raw.len()

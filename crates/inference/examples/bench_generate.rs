@@ -1,25 +1,28 @@
 //! Prefill and decode throughput of a model file.
 //!
-//! cargo run --release -p opt-native-inference --example bench_generate -- MODEL [TOKENIZER] [PROMPT_TOKENS] [NEW_TOKENS]
-//! Threads: candle uses rayon; set RAYON_NUM_THREADS to pin the count.
+//! cargo run --release -p opt-native-inference --example bench_generate -- MODEL [TOKENIZER] [PROMPT_TOKENS] [NEW_TOKENS] [--device cpu|cuda] [--dtype f32|f16|bf16]
+//! MODEL is a .gguf file or an HF folder (config.json + safetensors). Threads: candle uses rayon;
+//! set RAYON_NUM_THREADS to pin the count. On CUDA every token ends with a host copy of the
+//! sampled id, so the timings are synchronized.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use opt_native_inference::{GenerateRequest, LoadOptions, PromptInput, SamplingParams, TextModel};
+use opt_native_inference::{
+    DTypeRequest, DeviceRequest, GenerateRequest, LoadOptions, PromptInput, SamplingParams,
+    TextModel,
+};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let model_path = args
-        .get(1)
-        .ok_or("usage: bench_generate MODEL [TOKENIZER] [PROMPT_TOKENS] [NEW_TOKENS]")?;
-    let opts = LoadOptions {
-        tokenizer_path: args.get(2).map(PathBuf::from),
-        ..Default::default()
-    };
-    let prompt_tokens: usize = args.get(3).map_or(Ok(128), |s| s.parse())?;
-    let new_tokens: usize = args.get(4).map_or(Ok(64), |s| s.parse())?;
+type BoxError = Box<dyn std::error::Error>;
+
+const USAGE: &str = "usage: bench_generate MODEL [TOKENIZER] [PROMPT_TOKENS] [NEW_TOKENS] [--device cpu|cuda] [--dtype f32|f16|bf16]";
+
+fn main() -> Result<(), BoxError> {
+    let (args, opts) = parse_args()?;
+    let model_path = args.first().ok_or(USAGE)?;
+    let prompt_tokens: usize = args.get(2).map_or(Ok(128), |s| s.parse())?;
+    let new_tokens: usize = args.get(3).map_or(Ok(64), |s| s.parse())?;
     let start = Instant::now();
     let mut model = TextModel::load(&PathBuf::from(model_path), &opts)?;
     println!(
@@ -62,6 +65,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Positional arguments (without the program name) and the load options from the flags.
+fn parse_args() -> Result<(Vec<String>, LoadOptions), BoxError> {
+    let mut positional = Vec::new();
+    let mut opts = LoadOptions::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--device" => {
+                opts.device = match args.next().as_deref() {
+                    Some("cpu") => DeviceRequest::Cpu,
+                    Some("cuda") => DeviceRequest::Cuda(0),
+                    _ => return Err(USAGE.into()),
+                }
+            }
+            "--dtype" => {
+                opts.dtype = Some(match args.next().as_deref() {
+                    Some("f32") => DTypeRequest::F32,
+                    Some("f16") => DTypeRequest::F16,
+                    Some("bf16") => DTypeRequest::Bf16,
+                    _ => return Err(USAGE.into()),
+                })
+            }
+            _ => positional.push(arg),
+        }
+    }
+    opts.tokenizer_path = positional.get(1).map(PathBuf::from);
+    Ok((positional, opts))
+}
+
 fn request(prompt: &str, max_tokens: usize) -> GenerateRequest {
     GenerateRequest {
         prompt: PromptInput::Raw(prompt.to_string()),
@@ -72,7 +104,7 @@ fn request(prompt: &str, max_tokens: usize) -> GenerateRequest {
 }
 
 /// A prompt of about `tokens` tokens.
-fn long_prompt(model: &TextModel, tokens: usize) -> Result<String, Box<dyn std::error::Error>> {
+fn long_prompt(model: &TextModel, tokens: usize) -> Result<String, BoxError> {
     let sentence =
         "The quick brown fox jumps over the lazy dog while the cat watches from the window. ";
     let mut text = String::from("Summarize the following text.\n");

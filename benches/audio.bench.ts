@@ -4,7 +4,7 @@
 //  - the seed's way: `generate` a few tokens one clip at a time, with the encoder run for every clip (no cache).
 // Then the time split of OPRO iterations on the same model (scripted optimizer, so the optimizer's share is ~0 here).
 //   npx tsx benches/audio.bench.ts            (AUDIO_BENCH_CLIPS=16 by default)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
@@ -15,6 +15,7 @@ import type { GenerateRequest, LanguageModel } from '../ts/llm/types.js';
 import { NativeAudioModel } from '../ts/native/audio-model.js';
 import { OproOptimizer, type PromptEvaluator } from '../ts/optimizers/opro/index.js';
 import type { TextTask } from '../ts/tasks/types.js';
+import { writeFloatWav } from '../tests/wav.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const MODEL = join(ROOT, 'crates/inference/tests/fixtures/tiny-qwen2-audio');
@@ -163,21 +164,3 @@ console.log(
 console.log('encoder cache', await model.cacheStats());
 await model.dispose();
 rmSync(scratch, { recursive: true, force: true });
-
-function writeFloatWav(path: string, wave: Float32Array): void {
-  const data = Buffer.from(wave.buffer, wave.byteOffset, wave.byteLength);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(3, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16_000, 24);
-  header.writeUInt32LE(64_000, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(32, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([header, data]));
-}

@@ -3,51 +3,21 @@
  * `evaluate --manifest` (predictions CSV + metrics per condition) and `opro --manifest` (scripted optimizer, native
  * audio evaluator) on a small manifest of float WAVs made from the fixture clips.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_CLI_ARGS, repoRoot, runCli } from './cli-harness.js';
+import { writeFloatWav } from './wav.js';
 
-const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..');
-const ENTRY = "import { main } from './ts/cli/main.ts'; await main(['node', 'opt-native', ...process.argv.slice(1)]);";
-const NODE_ARGS = ['--import', 'tsx', '--input-type=module', '-e', ENTRY];
 const MODEL = join(repoRoot, 'crates/inference/tests/fixtures/tiny-qwen2-audio');
 const FIXTURES = join(repoRoot, 'tests/fixtures/qwen2-audio');
 const PROMPT = 'Does this audio contain human speech? Reply SPEECH or NON-SPEECH.';
 
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...NODE_ARGS, ...args], { cwd: repoRoot });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+const cli = (args: string[]) => runCli(SOURCE_CLI_ARGS, args);
 
 const dir = mkdtempSync(join(tmpdir(), 'audio-cli-'));
 const samples = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(FIXTURES, `${name}.f32`))).buffer);
-
-function writeFloatWav(path: string, wave: Float32Array): void {
-  const data = Buffer.from(wave.buffer, wave.byteOffset, wave.byteLength);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(3, 20); // IEEE float
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16_000, 24);
-  header.writeUInt32LE(64_000, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(32, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([header, data]));
-}
 
 /** 8 clips: scaled copies of the fixture's voiced clip (SPEECH) and noise clip (NON-SPEECH), dev/test, 2 levels. */
 function writeManifest(): string {

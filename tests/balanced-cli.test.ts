@@ -2,36 +2,20 @@
  * End to end: the real CLI in a child process runs `balanced`, `experiments` and `report` against the toy models
  * served over real OpenAI-compatible HTTP servers on 127.0.0.1, on a jsonl task written to a temporary folder.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balancedRunResultSchema } from '../ts/optimizers/balanced/results.js';
 import { startServer, type RunningServer } from '../ts/serve/server.js';
+import { SOURCE_CLI_ARGS, runCli } from './cli-harness.js';
 import { CONCISE_TOKENS, STEP_BY_STEP, toyOptimizerModel, toyTaskModel } from './balanced-toy.js';
 
-const run = promisify(execFile);
 // Each spawn compiles the CLI from source with tsx: seconds on an idle machine, far more on a busy CI box.
 const CLI_TEST_TIMEOUT_MS = 240_000;
-const repoRoot = join(import.meta.dirname, '..');
-// Runs the CLI's own entry (`main`) from source, so the test does not depend on a fresh dist/ build.
-const ENTRY = "import { main } from './ts/cli/main.ts'; await main(['node', 'opt-native', ...process.argv.slice(1)]);";
 
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', ENTRY, ...args],
-      { cwd: repoRoot, env: { ...process.env, OPT_NATIVE_CHROMIUM: '/nonexistent/chromium' } },
-    );
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+const cli = (args: string[]) =>
+  runCli(SOURCE_CLI_ARGS, args, { ...process.env, OPT_NATIVE_CHROMIUM: '/nonexistent/chromium' });
 
 let dir: string;
 let taskServer: RunningServer;

@@ -2,35 +2,17 @@
  * Shared pieces of the bench tests: the CLI run from source in a child process, a stateless scripted model for
  * every optimizer's meta-prompts, and read-only looks into a run's SQLite store.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { SOURCE_CLI_ARGS, repoRoot, runCli } from './cli-harness.js';
 
-const run = promisify(execFile);
-export const repoRoot = join(import.meta.dirname, '..');
-const ENTRY = "import { main } from './ts/cli/main.ts'; await main(['node', 'opt-native', ...process.argv.slice(1)]);";
-export const CLI_ARGS = ['--import', 'tsx', '--input-type=module', '-e', ENTRY];
+export { repoRoot, type CliOutcome } from './cli-harness.js';
+/** Node arguments that run the CLI from source. */
+export const CLI_ARGS = SOURCE_CLI_ARGS;
 
-export interface CliOutcome {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-export async function cli(args: string[]): Promise<CliOutcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...CLI_ARGS, ...args], {
-      cwd: repoRoot,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as CliOutcome;
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+export const cli = (args: string[]) => runCli(CLI_ARGS, args);
 
 export function spawnCli(args: string[]): ChildProcess {
   return spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,22 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN_CLI_ARGS, runCli } from './cli-harness.js';
 import type { MetricsReport } from '../ts/metrics/index.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = `${ROOT}bin/opt-native.js`;
 const FIXTURES = `${ROOT}tests/fixtures/metrics/`;
 
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'metrics', ...args], { cwd: ROOT });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+const cli = (args: string[]) => runCli(BIN_CLI_ARGS, ['metrics', ...args]);
 
 // Model outputs in free text, with hand-computed scores (labels SPEECH / NON-SPEECH, --normalize):
 //   row  label       pred                               → normalized   snr

@@ -9,22 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_CLI_ARGS as NODE_ARGS, repoRoot, runCli } from './cli-harness.js';
 
 const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..');
-// The CLI's own entry from source, so the test does not depend on a fresh dist/ build (as tests/balanced-cli).
-const ENTRY = "import { main } from './ts/cli/main.ts'; await main(['node', 'opt-native', ...process.argv.slice(1)]);";
-const NODE_ARGS = ['--import', 'tsx', '--input-type=module', '-e', ENTRY];
 
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...NODE_ARGS, ...args], { cwd: repoRoot });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+const cli = (args: string[]) => runCli(NODE_ARGS, args);
 
 const dir = mkdtempSync(join(tmpdir(), 'opro-cli-'));
 

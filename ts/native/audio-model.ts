@@ -8,7 +8,7 @@ import type {
   NativeGenerateResult,
 } from '../../bindings/index.cjs';
 import type { AudioAnswer, AudioClassifier } from '../data/audio-evaluator.js';
-import { OptNativeError, fromNativeError } from '../errors.js';
+import { callNative } from './call.js';
 import { nativeBinding } from './binding.js';
 
 export type { LoadAudioModelOptions, NativeAudioCacheStats, NativeClipAnswer } from '../../bindings/index.cjs';
@@ -55,20 +55,6 @@ export interface AudioModelLoadOptions {
   /** Default: the model folder's tokenizer.json (must have the audio special tokens). */
   tokenizerPath?: string;
   signal?: AbortSignal;
-}
-
-function abortedError(cause?: unknown): OptNativeError {
-  return new OptNativeError('E_ABORTED', 'the native call was aborted', { cause });
-}
-
-async function callNative<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-  if (signal?.aborted) throw abortedError(signal.reason);
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof Error && error.name === 'AbortError') throw abortedError(error);
-    throw fromNativeError(error);
-  }
 }
 
 function byLabel(labels: readonly string[], values: readonly number[] | undefined): Record<string, number> | undefined {

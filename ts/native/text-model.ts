@@ -8,7 +8,8 @@ import type {
   NativeScoreChoicesOptions,
   NativeScoreChoicesResult,
 } from '../../bindings/index.cjs';
-import { OptNativeError, fromNativeError } from '../errors.js';
+import { fromNativeError } from '../errors.js';
+import { callNative } from './call.js';
 import { nativeBinding } from './binding.js';
 
 export type {
@@ -27,22 +28,6 @@ export interface CallOptions {
 
 /** A text stream: iterate the pieces as they come; `result` resolves with the whole generation. */
 export type NativeTokenStream = AsyncIterable<string> & { result: Promise<NativeGenerateResult> };
-
-function abortedError(cause?: unknown): OptNativeError {
-  return new OptNativeError('E_ABORTED', 'the native call was aborted', { cause });
-}
-
-/** Runs a native call: refuses an already-aborted signal, maps `[E_CODE]` rejections back to coded errors. */
-async function callNative<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-  if (signal?.aborted) throw abortedError(signal.reason);
-  try {
-    return await call();
-  } catch (error) {
-    // A task cancelled before it started rejects with a plain AbortError.
-    if (error instanceof Error && error.name === 'AbortError') throw abortedError(error);
-    throw fromNativeError(error);
-  }
-}
 
 /** Buffers pieces pushed by a native callback and hands them out through an async iterator. */
 function tokenStream(start: (onToken: (piece: string) => void) => Promise<NativeGenerateResult>): NativeTokenStream {

@@ -82,6 +82,23 @@ impl Model {
         }
         Ok(())
     }
+
+    /// `generate` and `stream` differ only in whether pieces are pushed to `on_token`.
+    fn generate_task(
+        &self,
+        options: NativeGenerateOptions,
+        on_token: Option<TokenCallback>,
+        signal: Option<AbortSignal>,
+    ) -> Result<AsyncTask<GenerateTask>> {
+        self.ensure_live()?;
+        let task = GenerateTask {
+            model: self.inner.clone(),
+            request: options.try_into()?,
+            cancel: cancel_flag(signal.as_ref()),
+            on_token,
+        };
+        Ok(AsyncTask::with_optional_signal(task, signal))
+    }
 }
 
 #[napi]
@@ -112,14 +129,7 @@ impl Model {
         options: NativeGenerateOptions,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<GenerateTask>> {
-        self.ensure_live()?;
-        let task = GenerateTask {
-            model: self.inner.clone(),
-            request: options.try_into()?,
-            cancel: cancel_flag(signal.as_ref()),
-            on_token: None,
-        };
-        Ok(AsyncTask::with_optional_signal(task, signal))
+        self.generate_task(options, None, signal)
     }
 
     /// Like `generate`, calling `onToken` with each new piece of text as it is produced.
@@ -130,14 +140,7 @@ impl Model {
         on_token: TokenCallback,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<GenerateTask>> {
-        self.ensure_live()?;
-        let task = GenerateTask {
-            model: self.inner.clone(),
-            request: options.try_into()?,
-            cancel: cancel_flag(signal.as_ref()),
-            on_token: Some(on_token),
-        };
-        Ok(AsyncTask::with_optional_signal(task, signal))
+        self.generate_task(options, Some(on_token), signal)
     }
 
     /// Generates for several requests in one padded batch; results keep the input order.

@@ -73,27 +73,20 @@ mod tests {
         Tensor::from_vec(data, (rows, cols), &Device::Cpu).unwrap()
     }
 
+    fn values(q: &QTensor) -> Vec<f32> {
+        let dense = q.dequantize(&Device::Cpu).unwrap();
+        dense.flatten_all().unwrap().to_vec1().unwrap()
+    }
+
     #[test]
     fn q5_0_becomes_q8_0_with_identical_values() {
         let w = sample(8, 64);
         let q5 = Arc::new(QTensor::quantize(&w, GgmlDType::Q5_0).unwrap());
-        let before: Vec<f32> = q5
-            .dequantize(&Device::Cpu)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let before = values(&q5);
         let q8 = for_cpu_kernels(q5).unwrap();
         assert_eq!(q8.dtype(), GgmlDType::Q8_0);
         assert_eq!(q8.shape().dims(), &[8, 64]);
-        let after: Vec<f32> = q8
-            .dequantize(&Device::Cpu)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let after = values(&q8);
         assert_eq!(before, after);
         assert!(before.iter().any(|&v| v != 0.0));
     }

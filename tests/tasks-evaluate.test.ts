@@ -7,7 +7,8 @@ import { OptNativeError } from '../ts/errors.js';
 import { loadScriptedModelFile, scriptedChoiceLogprobs } from '../ts/llm/scripted-file.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
-import { createTextTask, formatQuestion, loadTextTask } from '../ts/tasks/text-task.js';
+import { formatTaskMessages } from '../ts/tasks/answer-format.js';
+import { createTextTask, loadTextTask } from '../ts/tasks/text-task.js';
 
 const example = (id: string, input: string, target: string): Example => ({ id, input, target });
 const splitsOf = (name: string, metric: DatasetSplits['defaultMetric'], examples: Example[]): DatasetSplits => ({
@@ -19,19 +20,27 @@ const splitsOf = (name: string, metric: DatasetSplits['defaultMetric'], examples
 });
 
 describe('text tasks', () => {
-  it('navigate is word-label classification scored by balanced accuracy, with required label words', async () => {
+  it('navigate is word-label classification scored by balanced accuracy; the task supplies the answer words', async () => {
     const task = await loadTextTask('bbh:navigate');
     expect(task).toMatchObject({
       scoreKind: 'balanced_accuracy',
+      kind: 'classification',
       labels: ['No', 'Yes'],
-      requiredLabelWords: ['No', 'Yes'],
+      answerFormat: 'Answer with one of: No, Yes.',
+      requiredLabelWords: [],
     });
     expect(task.extractAnswer('Let me think. No, I end elsewhere.')).toBe('No');
   });
 
   it('multiple-choice tasks use accuracy over letters; free-form tasks use normalized exact match', async () => {
     const choice = await loadTextTask('bbh:logical_deduction_three_objects');
-    expect(choice).toMatchObject({ scoreKind: 'accuracy', labels: ['(A)', '(B)', '(C)'], requiredLabelWords: [] });
+    expect(choice).toMatchObject({
+      scoreKind: 'accuracy',
+      kind: 'multiple_choice',
+      labels: ['(A)', '(B)', '(C)'],
+      answerFormat: 'Answer with the letter of the correct option, for example (A).',
+      requiredLabelWords: [],
+    });
     expect(choice.extractAnswer('Reasoning (A) is wrong... so the answer is (C).')).toBe('(C)');
     const sorting = await loadTextTask('bbh:word_sorting');
     expect(sorting.labels).toBeUndefined();
@@ -46,11 +55,49 @@ describe('text tasks', () => {
     expect(task.metric(null, example('g', '', '7'))).toEqual({ score: 0, feedback: 'expected 7, got no number' });
   });
 
-  it('places the instruction before the question (OPRO Q_begin)', () => {
-    expect(formatQuestion(' Be brief. ', example('a', 'Is 2 even?', 'Yes'))).toEqual([
-      { role: 'user', content: 'Be brief.\n\nQ: Is 2 even?\nA:' },
+  it('places the instruction before the question (OPRO Q_begin) and the answer format after it', () => {
+    const layout = { answerFormat: 'Answer with one of: No, Yes.', position: 'before' as const };
+    expect(formatTaskMessages(' Be brief. ', example('a', 'Is 2 even?', 'Yes'), layout)).toEqual([
+      { role: 'user', content: 'Be brief.\n\nQ: Is 2 even?\nAnswer with one of: No, Yes.\nA:' },
     ]);
-    expect(formatQuestion('', example('a', 'Is 2 even?', 'Yes'))[0]?.content).toBe('Q: Is 2 even?\nA:');
+    expect(formatTaskMessages('', example('a', 'Is 2 even?', 'Yes'), layout)).toEqual([
+      { role: 'user', content: 'Q: Is 2 even?\nAnswer with one of: No, Yes.\nA:' },
+    ]);
+  });
+
+  it('places the instruction after the question (Q_end) or in the system message', () => {
+    const question = example('a', 'Is 2 even?', 'Yes');
+    const after = { answerFormat: 'Answer with one of: No, Yes.', position: 'after' as const };
+    expect(formatTaskMessages('Be brief.', question, after)).toEqual([
+      { role: 'user', content: 'Q: Is 2 even?\n\nBe brief.\nAnswer with one of: No, Yes.\nA:' },
+    ]);
+    const system = { ...after, position: 'system' as const };
+    expect(formatTaskMessages('Be brief.', question, system)).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Q: Is 2 even?\nAnswer with one of: No, Yes.\nA:' },
+    ]);
+    // No instruction: no empty system message.
+    expect(formatTaskMessages(' ', question, system)).toHaveLength(1);
+  });
+
+  it('each task kind gets its own answer format in what the model receives', async () => {
+    const contentOf = (task: { formatMessages: (i: string, e: Example) => { content: string }[] }) =>
+      task.formatMessages('Solve it.', example('x', 'INPUT', '?')).at(-1)?.content;
+    const gsm8k = await loadTextTask('gsm8k', { testMode: true });
+    expect(gsm8k.kind).toBe('numeric');
+    expect(contentOf(gsm8k)).toBe(
+      'Solve it.\n\nQ: INPUT\nEnd your reply with the line "The answer is N." where N is a number.\nA:',
+    );
+    const sorting = await loadTextTask('bbh:word_sorting', { testMode: true, instructionPosition: 'after' });
+    expect(sorting.kind).toBe('free_form');
+    expect(contentOf(sorting)).toBe(
+      'Q: INPUT\n\nSolve it.\nEnd your reply with the line "The answer is X." where X is your answer.\nA:',
+    );
+    const snarks = await loadTextTask('bbh:snarks', { testMode: true, instructionPosition: 'system' });
+    expect(snarks.formatMessages('Solve it.', example('x', 'INPUT', '(A)'))).toEqual([
+      { role: 'system', content: 'Solve it.' },
+      { role: 'user', content: 'Q: INPUT\nAnswer with the letter of the correct option, for example (A).\nA:' },
+    ]);
   });
 });
 

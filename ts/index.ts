@@ -151,6 +151,8 @@ export {
 } from './llm/native-provider.js';
 export {
   DEFAULT_MODEL,
+  CODER_1_5B_MODEL,
+  MIRRORED_MODELS,
   resolveModel,
   pullMirroredModel,
   listModels,

@@ -65,6 +65,11 @@ export function audioOproTask(dataset: AudioManifestDataset): TextTask {
       'Clips vary in noise level, duration, band-limiting and reverberation.',
     metricName: 'exact_match',
     scoreKind: 'balanced_accuracy',
+    kind: 'classification',
+    // The original tool's prompts carry their own answer format ("Reply with ONLY one word: …").
+    answerFormat: '',
+    instructionPosition: 'before',
+    scoreCalibration: 'none',
     labels,
     requiredLabelWords: labels,
     maxAnswerTokens: 8,

@@ -4,6 +4,12 @@ import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { DatasetLoadOptions, SplitName } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
+import {
+  DEFAULT_INSTRUCTION_POSITION,
+  INSTRUCTION_POSITIONS,
+  type InstructionPosition,
+} from '../tasks/answer-format.js';
+import { CALIBRATION_MODES, DEFAULT_SCORE_CALIBRATION, type CalibrationMode } from '../tasks/calibration.js';
 import { loadTextTask } from '../tasks/text-task.js';
 import type { TextTask } from '../tasks/types.js';
 
@@ -21,6 +27,8 @@ export interface TaskOptionValues {
   idField?: string;
   seed: number;
   evalMaxNewTokens?: number;
+  instructionPosition?: InstructionPosition;
+  calibration?: CalibrationMode;
 }
 
 /** Parses a non-negative integer option, with a coded error naming the flag. */
@@ -135,6 +143,19 @@ export function addEvaluatorOptions(command: Command, defaultModel: string): Com
         .choices(['generate', 'score'])
         .default('generate'),
     )
+    .addOption(
+      new Option(
+        '--instruction-position <where>',
+        'where the instruction goes: before or after the question, or system',
+      )
+        .choices([...INSTRUCTION_POSITIONS])
+        .default(DEFAULT_INSTRUCTION_POSITION),
+    )
+    .addOption(
+      new Option('--calibration <mode>', 'score mode: correct label scores by a content-free prior (contextual)')
+        .choices([...CALIBRATION_MODES])
+        .default(DEFAULT_SCORE_CALIBRATION),
+    )
     .option('--config <file>', 'JSON or YAML file of options (flags given on the command line win)');
 }
 
@@ -151,6 +172,10 @@ export function withConfigFile<T>(
 
 /** Loads the text task the options name, with the evaluated model's completion limit applied. */
 export async function loadTaskFromOptions(taskSpec: string, values: TaskOptionValues): Promise<TextTask> {
-  const task = await loadTextTask(taskSpec, datasetLoadOptions(values));
+  const task = await loadTextTask(taskSpec, {
+    ...datasetLoadOptions(values),
+    instructionPosition: values.instructionPosition,
+    scoreCalibration: values.calibration,
+  });
   return values.evalMaxNewTokens === undefined ? task : { ...task, maxAnswerTokens: values.evalMaxNewTokens };
 }

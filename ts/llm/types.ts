@@ -75,6 +75,8 @@ export interface ScoreChoicesResult {
   best: string;
   usage: Usage;
   modelId: string;
+  /** True when served from the response cache (no model call). */
+  cached?: boolean;
 }
 
 export interface LanguageModel {
@@ -89,6 +91,8 @@ export interface LanguageModel {
   generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]>;
   /** Present only where the backend exposes log-probabilities of given continuations. */
   scoreChoices?(request: ScoreChoicesRequest): Promise<ScoreChoicesResult>;
+  /** Scores several prompts against their choices in one call; a native backend shares the common prompt prefix. */
+  scoreChoicesBatch?(requests: ScoreChoicesRequest[]): Promise<ScoreChoicesResult[]>;
   /** Releases native memory or connections; further calls fail. */
   dispose?(): Promise<void>;
 }

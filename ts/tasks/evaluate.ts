@@ -1,6 +1,13 @@
 import type { Example } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
-import type { GenerateResult, LanguageModel, Usage } from '../llm/types.js';
+import type { GenerateResult, LanguageModel, ScoreChoicesRequest, ScoreChoicesResult, Usage } from '../llm/types.js';
+import {
+  CONTENT_FREE_INPUTS,
+  argmax,
+  calibratedDistribution,
+  contentFreePrior,
+  type CalibrationMode,
+} from './calibration.js';
 import { accuracy, balancedAccuracy } from './metrics.js';
 import type { TextTask } from './types.js';
 
@@ -40,8 +47,10 @@ export interface EvaluateTextPromptInput {
   model: LanguageModel;
   instruction: string;
   mode?: EvalMode;
-  /** Requests sent together through generateBatch (a native backend batches them). */
+  /** Requests sent together through generateBatch / scoreChoicesBatch (a native backend batches them). */
   batchSize?: number;
+  /** Score mode only: overrides the task's calibration (a content-free prior under the same instruction). */
+  calibration?: CalibrationMode;
   signal?: AbortSignal;
 }
 
@@ -99,37 +108,100 @@ async function generateReplies(input: EvaluateTextPromptInput, usage: Evaluation
   return replies;
 }
 
-async function scoreReplies(input: EvaluateTextPromptInput, usage: EvaluationUsage): Promise<Reply[]> {
-  const { task, model, instruction, signal } = input;
-  const labels = task.labels;
-  if (!model.scoreChoices) {
-    throw new OptNativeError(
-      'E_BAD_INPUT',
-      `--eval-mode score needs a model that scores choices; ${model.provider} does not`,
-    );
-  }
-  if (!labels || labels.length === 0) {
+function noScorer(model: LanguageModel): OptNativeError {
+  return new OptNativeError(
+    'E_BAD_INPUT',
+    `--eval-mode score needs a model that scores choices; ${model.provider} does not`,
+  );
+}
+
+/** Refuses a model that cannot score choices or a task without a label set, before any call. */
+function assertScorable(model: LanguageModel, task: TextTask): void {
+  if (!model.scoreChoices) throw noScorer(model);
+  if (!task.labels || task.labels.length === 0) {
     throw new OptNativeError(
       'E_BAD_INPUT',
       `--eval-mode score needs a classification task; ${task.name} has no label set`,
     );
   }
-  const replies: Reply[] = [];
-  for (const example of input.examples) {
-    try {
-      const result = await model.scoreChoices({
-        messages: task.formatMessages(instruction, example),
-        choices: [...labels],
-        signal,
-      });
-      addUsage(usage, result.usage, false);
-      replies.push({ text: result.best });
-    } catch (error) {
-      if (isFatal(error)) throw error;
-      replies.push({ error: error instanceof Error ? error.message : String(error) });
+}
+
+type Scored = { logprobs: number[] } | { error: string };
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Scores requests in chunks through `scoreChoicesBatch` when offered, one by one otherwise (or when a batch fails). */
+async function scoreRequests(
+  model: LanguageModel,
+  requests: readonly ScoreChoicesRequest[],
+  batchSize: number,
+  usage: EvaluationUsage,
+): Promise<Scored[]> {
+  const scoreOne = model.scoreChoices?.bind(model);
+  if (!scoreOne) throw noScorer(model);
+  const scored: Scored[] = [];
+  const record = (result: ScoreChoicesResult): Scored => {
+    addUsage(usage, result.usage, result.cached);
+    return { logprobs: result.scores.map((score) => score.logprob) };
+  };
+  for (let start = 0; start < requests.length; start += batchSize) {
+    const chunk = requests.slice(start, start + batchSize);
+    if (model.scoreChoicesBatch && chunk.length > 1) {
+      try {
+        scored.push(...(await model.scoreChoicesBatch([...chunk])).map(record));
+        continue;
+      } catch (error) {
+        if (isFatal(error)) throw error;
+      }
+    }
+    for (const request of chunk) {
+      try {
+        scored.push(record(await scoreOne(request)));
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        scored.push({ error: errorText(error) });
+      }
     }
   }
-  return replies;
+  return scored;
+}
+
+/** The content-free label prior under this instruction (contextual calibration). */
+async function calibrationPrior(input: EvaluateTextPromptInput, usage: EvaluationUsage): Promise<number[]> {
+  const { task, instruction, signal } = input;
+  const choices = [...(task.labels ?? [])];
+  const requests = CONTENT_FREE_INPUTS.map((content, index) => ({
+    messages: task.formatMessages(instruction, { id: `content-free-${index}`, input: content, target: '' }),
+    choices,
+    signal,
+  }));
+  const scored = await scoreRequests(input.model, requests, requests.length, usage);
+  const failed = scored.find((entry) => 'error' in entry);
+  if (failed && 'error' in failed) {
+    throw new OptNativeError('E_PROVIDER', `contextual calibration failed: ${failed.error}`);
+  }
+  return contentFreePrior(scored.map((entry) => ('logprobs' in entry ? entry.logprobs : [])));
+}
+
+async function scoreReplies(input: EvaluateTextPromptInput, usage: EvaluationUsage): Promise<Reply[]> {
+  const { task, instruction, signal } = input;
+  assertScorable(input.model, task);
+  const labels = [...(task.labels ?? [])];
+  const calibration = input.calibration ?? task.scoreCalibration;
+  const prior = calibration === 'contextual' ? await calibrationPrior(input, usage) : undefined;
+  const requests = input.examples.map((example) => ({
+    messages: task.formatMessages(instruction, example),
+    choices: labels,
+    signal,
+  }));
+  const scored = await scoreRequests(input.model, requests, Math.max(1, input.batchSize ?? 8), usage);
+  return scored.map((entry) => {
+    if ('error' in entry) return entry;
+    const distribution = prior ? calibratedDistribution(entry.logprobs, prior) : entry.logprobs;
+    return { text: labels[argmax(distribution)] ?? '' };
+  });
 }
 
 /**

@@ -1,6 +1,5 @@
 import { loadDataset } from '../datasets/registry.js';
 import type { DatasetLoadOptions, DatasetSplits, Example } from '../datasets/types.js';
-import type { ChatMessage } from '../llm/types.js';
 import {
   exactAnswersMatch,
   extractNumericAnswer,
@@ -8,7 +7,22 @@ import {
   normalizeExactAnswer,
   numbersMatch,
 } from './answers.js';
+import {
+  DEFAULT_INSTRUCTION_POSITION,
+  answerFormatFor,
+  formatTaskMessages,
+  type InstructionPosition,
+  type TaskKind,
+} from './answer-format.js';
+import { DEFAULT_SCORE_CALIBRATION, type CalibrationMode } from './calibration.js';
 import type { ExampleMetric, TextTask } from './types.js';
+
+export interface TextTaskOptions {
+  /** Where the instruction goes around the question (default: before it). */
+  instructionPosition?: InstructionPosition;
+  /** Score mode's label calibration (default: DEFAULT_SCORE_CALIBRATION). */
+  scoreCalibration?: CalibrationMode;
+}
 
 /** At most this many distinct word targets make a task a classification task (navigate: Yes/No). */
 const MAX_CLASSIFICATION_LABELS = 10;
@@ -86,18 +100,16 @@ const exactMetric: ExampleMetric = (prediction, example) =>
         feedback: `expected "${example.target}", got ${prediction === null ? 'no answer' : `"${prediction}"`}`,
       };
 
-/** The question as the evaluated model sees it: the instruction first (OPRO's "Q_begin" placement). */
-export function formatQuestion(instruction: string, example: Example): ChatMessage[] {
-  const question = `Q: ${example.input}\nA:`;
-  const content = instruction.trim() === '' ? question : `${instruction.trim()}\n\n${question}`;
-  return [{ role: 'user', content }];
-}
-
 /** Builds the task for loaded splits: extraction and metric follow the dataset's metric and label set. */
-export function createTextTask(splits: DatasetSplits): TextTask {
+export function createTextTask(splits: DatasetSplits, options: TextTaskOptions = {}): TextTask {
   const labels = wordLabels(splits);
   const choices = labels ? undefined : multipleChoiceLabels(splits);
   const numeric = splits.defaultMetric === 'numeric_match';
+  const kind: TaskKind = labels ? 'classification' : choices ? 'multiple_choice' : numeric ? 'numeric' : 'free_form';
+  const layout = {
+    answerFormat: answerFormatFor(kind, labels ?? choices),
+    position: options.instructionPosition ?? DEFAULT_INSTRUCTION_POSITION,
+  };
   const extractAnswer = (reply: string): string | null => {
     if (numeric) return extractNumericAnswer(reply);
     if (labels) return extractLabel(reply, labels);
@@ -110,17 +122,24 @@ export function createTextTask(splits: DatasetSplits): TextTask {
     description: describe(splits, labels ?? choices),
     metricName: splits.defaultMetric,
     scoreKind: labels ? 'balanced_accuracy' : 'accuracy',
+    kind,
+    answerFormat: layout.answerFormat,
+    instructionPosition: layout.position,
+    scoreCalibration: options.scoreCalibration ?? DEFAULT_SCORE_CALIBRATION,
     labels: labels ?? choices,
-    requiredLabelWords: labels ?? [],
+    requiredLabelWords: [],
     maxAnswerTokens: numeric ? 400 : 200,
     splits,
-    formatMessages: formatQuestion,
+    formatMessages: (instruction, example) => formatTaskMessages(instruction, example, layout),
     extractAnswer,
     metric: numeric ? numericMetric : exactMetric,
   };
 }
 
 /** Loads a dataset by spec (`bbh:navigate`, `gsm8k`, `jsonl:PATH`) and wraps it as a text task. */
-export async function loadTextTask(spec: string, options: DatasetLoadOptions = {}): Promise<TextTask> {
-  return createTextTask(await loadDataset(spec, options));
+export async function loadTextTask(
+  spec: string,
+  options: DatasetLoadOptions & TextTaskOptions = {},
+): Promise<TextTask> {
+  return createTextTask(await loadDataset(spec, options), options);
 }

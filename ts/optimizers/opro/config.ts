@@ -82,8 +82,11 @@ export function resolveOproConfig(partial: unknown = {}): OproConfig {
   return Object.freeze({ ...DEFAULT_OPRO_CONFIG, ...defined }) as OproConfig;
 }
 
-/** The paper's neutral start for open-ended tasks; classification tasks start from naming the answer words. */
+/**
+ * The start instruction. The task adds its own answer format after each question, so a classification baseline no
+ * longer names the answer words; open-ended tasks start from the paper's "Let's think step by step."
+ */
 export function defaultBaselinePrompt(labels: readonly string[] | undefined): string {
-  if (labels && labels.length > 0) return `Answer the question with exactly one of: ${labels.join(', ')}.`;
+  if (labels && labels.length > 0) return 'Read the question carefully and answer it.';
   return "Let's think step by step.";
 }

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { DatasetSplits, Example } from '../ts/datasets/types.js';
+import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+import {
+  CONTENT_FREE_INPUTS,
+  argmax,
+  calibratedDistribution,
+  choiceDistribution,
+  contentFreePrior,
+} from '../ts/tasks/calibration.js';
+import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
+import { createTextTask } from '../ts/tasks/text-task.js';
+
+describe('contextual calibration arithmetic (Zhao et al. 2021)', () => {
+  it('turns log-probs into a distribution', () => {
+    // ln 1 and ln 3 → 1/4, 3/4
+    const [first, second] = choiceDistribution([0, Math.log(3)]);
+    expect(first).toBeCloseTo(0.25, 12);
+    expect(second).toBeCloseTo(0.75, 12);
+  });
+
+  it('averages the content-free distributions into the prior', () => {
+    // [0.2, 0.8] and [0.4, 0.6] → [0.3, 0.7]
+    const prior = contentFreePrior([
+      [Math.log(0.2), Math.log(0.8)],
+      [Math.log(0.4), Math.log(0.6)],
+    ]);
+    expect(prior[0]).toBeCloseTo(0.3, 12);
+    expect(prior[1]).toBeCloseTo(0.7, 12);
+  });
+
+  it('divides by the prior and renormalizes: a biased winner can flip', () => {
+    // p = [0.4, 0.6], prior [0.2, 0.8]: 0.4/0.2 = 2, 0.6/0.8 = 0.75 → [2/2.75, 0.75/2.75] = [0.7273, 0.2727]
+    const calibrated = calibratedDistribution([Math.log(0.4), Math.log(0.6)], [0.2, 0.8]);
+    expect(calibrated[0]).toBeCloseTo(2 / 2.75, 12);
+    expect(calibrated[1]).toBeCloseTo(0.75 / 2.75, 12);
+    expect(argmax(calibrated)).toBe(0);
+    // A uniform prior changes nothing.
+    expect(calibratedDistribution([Math.log(0.4), Math.log(0.6)], [0.5, 0.5])[1]).toBeCloseTo(0.6, 12);
+  });
+
+  it('argmax takes the first of ties', () => {
+    expect(argmax([1, 3, 3])).toBe(1);
+  });
+});
+
+describe('score mode with calibration', () => {
+  const example = (id: string, input: string, target: string): Example => ({ id, input, target });
+  const splits: DatasetSplits = {
+    name: 'bbh:toy',
+    defaultMetric: 'exact_match',
+    train: [],
+    validation: [example('a', 'alpha', 'Yes'), example('b', 'beta', 'No'), example('c', 'gamma', 'No')],
+    test: [],
+  };
+  const task = createTextTask(splits);
+  // A scorer biased toward "Yes" (choices [No, Yes]): alpha 0.2/0.8, beta 0.45/0.55, gamma 0.3/0.7; content-free
+  // inputs 0.4/0.6. Raw: all Yes (BA 0.5). Calibrated: alpha 0.5 vs 1.333 → Yes; beta 1.125 vs 0.917 → No;
+  // gamma 0.75 vs 1.167 → Yes. So 2 of 3 right, BA = (1/1 + 1/2) / 2 = 0.75.
+  const probabilities: Record<string, [number, number]> = {
+    alpha: [0.2, 0.8],
+    beta: [0.45, 0.55],
+    gamma: [0.3, 0.7],
+  };
+  const scorer = () =>
+    new ScriptedLanguageModel({
+      respond: () => '',
+      scoreChoices: (request) => {
+        const content = request.messages.at(-1)!.content;
+        const key = Object.keys(probabilities).find((word) => content.includes(`Q: ${word}`));
+        const [no, yes] = key ? probabilities[key]! : [0.4, 0.6];
+        return [Math.log(no), Math.log(yes)];
+      },
+    });
+
+  it('without calibration the biased scorer answers one label', async () => {
+    const report = await evaluateTextPrompt({
+      task,
+      examples: splits.validation,
+      model: scorer(),
+      instruction: 'Decide.',
+      mode: 'score',
+    });
+    expect(report.predictions.map((prediction) => prediction.answer)).toEqual(['Yes', 'Yes', 'Yes']);
+    expect(report.balancedAccuracy).toBe(0.5);
+  });
+
+  it('contextual calibration scores the content-free inputs under the same instruction and corrects by them', async () => {
+    const model = scorer();
+    const seen: string[] = [];
+    const spy = model.scoreChoices!;
+    const wrapped = Object.assign(Object.create(model) as ScriptedLanguageModel, {
+      scoreChoices: (request: Parameters<typeof spy>[0]) => {
+        seen.push(request.messages.at(-1)!.content);
+        return spy(request);
+      },
+    });
+    const report = await evaluateTextPrompt({
+      task,
+      examples: splits.validation,
+      model: wrapped,
+      instruction: 'Decide.',
+      mode: 'score',
+      calibration: 'contextual',
+    });
+    expect(report.predictions.map((prediction) => prediction.answer)).toEqual(['Yes', 'No', 'Yes']);
+    expect(report.balancedAccuracy).toBeCloseTo(0.75, 12);
+    // 3 content-free calls first, each with the instruction and the answer format, then one per example.
+    expect(seen).toHaveLength(CONTENT_FREE_INPUTS.length + 3);
+    expect(seen[0]).toBe('Decide.\n\nQ: N/A\nAnswer with one of: No, Yes.\nA:');
+    expect(report.usage.calls).toBe(6);
+  });
+});

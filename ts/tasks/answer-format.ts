@@ -1,0 +1,71 @@
+import type { Example } from '../datasets/types.js';
+import type { ChatMessage } from '../llm/types.js';
+
+/**
+ * What the evaluated model receives is split in two: the optimizer writes only the instruction, and the task owns
+ * the answer format (which words, letter or final line to answer with). A candidate instruction therefore never has
+ * to repeat label words to be scored fairly.
+ */
+
+/** What kind of answer a task expects; decides its answer format, extraction and metric. */
+export type TaskKind = 'classification' | 'multiple_choice' | 'numeric' | 'free_form';
+
+/**
+ * Where the instruction goes (OPRO's placements): `before` the question in the user turn (Q_begin), `after` it
+ * (Q_end), or as the `system` message.
+ */
+export type InstructionPosition = 'system' | 'before' | 'after';
+
+export const INSTRUCTION_POSITIONS: readonly InstructionPosition[] = ['before', 'after', 'system'];
+
+/** Measured default (docs/quality.md): before the question, as OPRO's Q_begin. */
+export const DEFAULT_INSTRUCTION_POSITION: InstructionPosition = 'before';
+
+export const MULTIPLE_CHOICE_FORMAT = 'Answer with the letter of the correct option, for example (A).';
+export const NUMERIC_FORMAT = 'End your reply with the line "The answer is N." where N is a number.';
+export const FREE_FORM_FORMAT = 'End your reply with the line "The answer is X." where X is your answer.';
+
+/** The line the evaluator adds after every question of a task of this kind. */
+export function answerFormatFor(kind: TaskKind, labels: readonly string[] | undefined): string {
+  if (kind === 'classification' && labels && labels.length > 0) {
+    return `Answer with one of: ${labels.join(', ')}.`;
+  }
+  if (kind === 'multiple_choice') return MULTIPLE_CHOICE_FORMAT;
+  if (kind === 'numeric') return NUMERIC_FORMAT;
+  return FREE_FORM_FORMAT;
+}
+
+export interface MessageLayout {
+  readonly answerFormat: string;
+  readonly position: InstructionPosition;
+}
+
+function joinLines(lines: readonly string[]): string {
+  return lines.filter((line) => line !== '').join('\n');
+}
+
+/**
+ * The chat messages for one example. Before: instruction, blank line, `Q: …`, format, `A:`. After: `Q: …`, blank
+ * line, instruction, format, `A:`. System: the instruction as the system message, the rest as the user turn.
+ */
+export function formatTaskMessages(instruction: string, example: Example, layout: MessageLayout): ChatMessage[] {
+  const trimmed = instruction.trim();
+  const format = layout.answerFormat.trim();
+  const question = `Q: ${example.input}`;
+  if (trimmed !== '' && layout.position === 'system') {
+    return [
+      { role: 'system', content: trimmed },
+      { role: 'user', content: joinLines([question, format, 'A:']) },
+    ];
+  }
+  if (trimmed !== '' && layout.position === 'after') {
+    return [{ role: 'user', content: `${question}\n\n${joinLines([trimmed, format, 'A:'])}` }];
+  }
+  const body = joinLines([question, format, 'A:']);
+  return [{ role: 'user', content: trimmed === '' ? body : `${trimmed}\n\n${body}` }];
+}
+
+/** Parses a `--instruction-position` value. */
+export function isInstructionPosition(value: string): value is InstructionPosition {
+  return (INSTRUCTION_POSITIONS as readonly string[]).includes(value);
+}

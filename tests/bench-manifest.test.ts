@@ -195,10 +195,14 @@ describe('optimizer parameters', () => {
     ]);
     expect(balanced.maxAnswerTokens).toBe(32);
     expect(evaluationTaskOf('balanced', {}, task).maxAnswerTokens).toBe(task.maxAnswerTokens);
-    // The others evaluate candidates through the task itself.
+    // The others evaluate candidates through the task itself, which adds its answer format (one target: free form).
     expect(evaluationTaskOf('meta_prompt', { maxTokens: 32 }, task)).toBe(task);
     expect(task.formatMessages('Answer Yes or No.', example)).toEqual([
-      { role: 'user', content: 'Answer Yes or No.\n\nQ: Is it?\nA:' },
+      {
+        role: 'user',
+        content:
+          'Answer Yes or No.\n\nQ: Is it?\nEnd your reply with the line "The answer is X." where X is your answer.\nA:',
+      },
     ]);
   });
 

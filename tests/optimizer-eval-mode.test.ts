@@ -146,7 +146,7 @@ describe('evalMode score', () => {
   });
 });
 
-describe('candidates that drop an answer word', () => {
+describe('candidates that are an answer instead of an instruction', () => {
   it('are recorded as rejected and never evaluated, by every session-based optimizer', async () => {
     // The reply of the 0.5B model to an evolutionary seed request in the smoke benchmark: an answer, not a prompt.
     const answering = () => new ScriptedLanguageModel({ respond: () => 'No' });
@@ -162,7 +162,8 @@ describe('candidates that drop an answer word', () => {
       expect([optimizer.name, rejected.length > 0]).toEqual([optimizer.name, true]);
       expect(
         rejected.every(
-          (entry) => entry.score === null && entry.rejectionReason?.startsWith('missing label word(s): Yes'),
+          (entry) =>
+            entry.score === null && entry.rejectionReason?.startsWith('is an answer ("No"), not an instruction'),
         ),
       ).toBe(true);
       const instructions = model.scored.map((request) => request.messages.map((message) => message.content).join('\n'));
@@ -182,7 +183,7 @@ describe('candidates that drop an answer word', () => {
     );
     expect(hrpo.history.map((entry) => [entry.prompt, entry.score, entry.rejectionReason])).toEqual([
       ['Answer the question with exactly one of: No, Yes.', 0.5, undefined],
-      ['No', null, 'missing label word(s): Yes'],
+      ['No', null, 'is an answer ("No"), not an instruction'],
     ]);
   });
 });

@@ -42,7 +42,8 @@ export function toyTaskModel(): ScriptedLanguageModel {
     modelId: 'toy-task-model',
     respond: (request) => {
       const content = request.messages[request.messages.length - 1]?.content ?? '';
-      const asked = /code of (\w+)\?\nA:$/.exec(content)?.[1] ?? '';
+      // The question, the task's answer-format line, then the answer cue.
+      const asked = /code of (\w+)\?\n(?:[^\n]*\n)?A:$/.exec(content)?.[1] ?? '';
       const instruction = instructionOf(request);
       const knows = instruction.includes(asked.toUpperCase()) || instruction.includes(`code of ${asked}?\nA:`);
       return `The answer is ${knows ? WORDS.indexOf(asked as (typeof WORDS)[number]) + 1 : 0}.`;

@@ -8,7 +8,7 @@ import {
 } from '../contract.js';
 import { optimizeBalanced, type BalancedOptions } from './optimizer.js';
 import type { BalancedRunResult, EpochRecord } from './results.js';
-import type { BalancedTask } from './task.js';
+import { balancedRequiredWords, type BalancedTask } from './task.js';
 
 /** The balanced optimizer's own settings; data, models, seed, budget and signal come with each `optimize` call. */
 export type BalancedConfig = Omit<
@@ -56,7 +56,7 @@ export class BalancedOptimizer implements Optimizer<BalancedConfig, TextTask> {
       test: input.valset,
       metric: (reply, example) => input.metric(input.task.extractAnswer(reply), example),
       maxAnswerTokens: input.task.maxAnswerTokens,
-      requiredWords: input.task.requiredLabelWords,
+      requiredWords: balancedRequiredWords(input.task),
     };
     const maxEpochs = this.config.maxEpochs;
     const run = await optimizeBalanced({

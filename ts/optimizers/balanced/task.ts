@@ -31,6 +31,16 @@ export function balancedTaskFromText(task: TextTask): BalancedTask {
     test: task.splits.test,
     metric: replyMetricOf(task),
     maxAnswerTokens: task.maxAnswerTokens,
-    requiredWords: task.requiredLabelWords,
+    requiredWords: balancedRequiredWords(task),
   };
+}
+
+/**
+ * Balanced prompts carry their own answer format (system message + raw input, no answer line added), so a
+ * classification task's answer words stay required of every rewrite.
+ */
+export function balancedRequiredWords(
+  task: Pick<TextTask, 'kind' | 'labels' | 'requiredLabelWords'>,
+): readonly string[] {
+  return task.kind === 'classification' ? (task.labels ?? []) : task.requiredLabelWords;
 }

@@ -21,7 +21,13 @@ import {
 } from '../contract.js';
 import { ConsecutiveFailureBreaker } from '../opro/breaker.js';
 import type { PromptEvaluator, PromptScore } from '../opro/evaluator.js';
-import { mentionsWord } from '../opro/sanitize.js';
+import {
+  answerInsteadOfInstruction,
+  copiedPassage,
+  copyIndexOf,
+  mentionsWord,
+  type CopyIndex,
+} from '../opro/sanitize.js';
 import { UsageMeter } from '../opro/meter.js';
 import { StepRunner, isStopError, promptDigest } from '../opro/steps.js';
 
@@ -181,14 +187,21 @@ export class OptimizerSession {
   }
 
   /**
-   * Why a written candidate cannot serve as this task's instruction: it drops one of the answer words a classification
-   * task needs (small optimizer models often reply with an answer such as "No" instead of an instruction). Such a
-   * candidate is recorded as rejected and never evaluated, as OPRO does.
+   * Why a written candidate cannot serve as this task's instruction: it is an answer such as "No" (small optimizer
+   * models often reply so), drops an answer word the task needs, or copies a dataset input. Such a candidate is
+   * recorded as rejected and never evaluated, as OPRO does.
    */
   rejectionOf(prompt: string): string | undefined {
+    const answer = answerInsteadOfInstruction(prompt, this.input.task.labels ?? []);
+    if (answer !== undefined) return answer;
     const missing = this.input.task.requiredLabelWords.filter((word) => !mentionsWord(prompt, word));
-    return missing.length > 0 ? `missing label word(s): ${missing.join(', ')}` : undefined;
+    if (missing.length > 0) return `missing label word(s): ${missing.join(', ')}`;
+    this.copySources ??= copyIndexOf([...this.input.trainset, ...this.input.valset]);
+    const copied = copiedPassage(prompt, this.copySources);
+    return copied === undefined ? undefined : `copies a dataset input ("${copied}")`;
   }
+
+  private copySources: CopyIndex | undefined;
 
   /** Records a candidate; a strictly better score on the full valset makes it the best prompt. */
   record(iteration: number, prompt: string, score: number | null, rejectionReason?: string): void {

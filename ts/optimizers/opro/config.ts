@@ -26,6 +26,8 @@ export interface OproConfig {
   /** Consecutive failed evaluations or generations that stop the run (circuit breaker). */
   readonly maxConsecutiveFailures: number;
   readonly evalMode: 'generate' | 'score';
+  /** The paper's meta-prompt, or variations of the top prompts (small optimizer models; docs/quality.md). */
+  readonly proposalStyle: 'opro' | 'variation';
 }
 
 export const DEFAULT_REWARD_WEIGHTS: RewardWeights = Object.freeze({
@@ -48,6 +50,7 @@ export const DEFAULT_OPRO_CONFIG: OproConfig = Object.freeze({
   maxPromptChars: 300,
   maxConsecutiveFailures: 3,
   evalMode: 'generate',
+  proposalStyle: 'opro',
 });
 
 const positiveInteger = z.number().int().positive();
@@ -72,6 +75,7 @@ export const oproConfigSchema = z
     maxPromptChars: positiveInteger,
     maxConsecutiveFailures: positiveInteger,
     evalMode: z.enum(['generate', 'score']),
+    proposalStyle: z.enum(['opro', 'variation']),
   })
   .partial()
   .strict();
@@ -83,10 +87,10 @@ export function resolveOproConfig(partial: unknown = {}): OproConfig {
 }
 
 /**
- * The start instruction. The task adds its own answer format after each question, so a classification baseline no
- * longer names the answer words; open-ended tasks start from the paper's "Let's think step by step."
+ * The paper's neutral start for open-ended tasks; classification tasks start from naming the answer words, as the
+ * original tool did (the task's answer format repeats them after each question, so nothing is lost either way).
  */
 export function defaultBaselinePrompt(labels: readonly string[] | undefined): string {
-  if (labels && labels.length > 0) return 'Read the question carefully and answer it.';
+  if (labels && labels.length > 0) return `Answer the question with exactly one of: ${labels.join(', ')}.`;
   return "Let's think step by step.";
 }

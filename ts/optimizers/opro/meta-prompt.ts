@@ -22,6 +22,39 @@ export const META_PROMPT_REQUEST =
   'should be concise, effective, and generally applicable to all problems above. It must be plain text: no special ' +
   'tokens, no markup, no placeholders.';
 
+/*
+ * The variation layout (APE's resampling step, Zhou et al. 2022): one instruction in, one rewritten instruction out,
+ * with no exemplars and no score table. Small optimizer models (0.5B-1.5B) copy the exemplar questions of the full
+ * layout instead of writing an instruction; shown only an instruction, they rewrite it.
+ */
+export const VARIATION_PROMPT_INTRO = 'Here is an instruction that an AI assistant follows when it solves a task.';
+
+export const VARIATION_PROMPT_REQUEST =
+  'Write one new instruction for the same task that is clearer and more helpful than the one above: say how to ' +
+  'approach the problem and what to check before answering. Use one to three plain sentences. Do not include an ' +
+  'example question or an answer. Write the new instruction between <INS> and </INS>.';
+
+/** How OPRO asks for candidates: the paper's full meta-prompt, or a variation of one instruction. */
+export type ProposalStyle = 'opro' | 'variation';
+
+export const PROPOSAL_STYLES: readonly ProposalStyle[] = ['opro', 'variation'];
+
+export interface VariationPromptInput {
+  readonly taskDescription: string;
+  readonly instruction: string;
+  readonly maxChars: number;
+}
+
+/** Builds the variation request for one instruction. */
+export function buildVariationPrompt(input: VariationPromptInput): string {
+  return [
+    `${META_PROMPT_TASK_HEADER} ${input.taskDescription}`,
+    VARIATION_PROMPT_INTRO,
+    `<INS>${input.instruction}</INS>`,
+    `${VARIATION_PROMPT_REQUEST} Keep it under ${input.maxChars} characters.`,
+  ].join('\n\n');
+}
+
 export interface ScoredInstruction {
   readonly prompt: string;
   readonly reward: number;

@@ -14,7 +14,7 @@ import { ConsecutiveFailureBreaker } from './breaker.js';
 import { defaultBaselinePrompt, resolveOproConfig, type OproConfig } from './config.js';
 import { textPromptEvaluator, type PromptEvaluator } from './evaluator.js';
 import { insertIntoMemory, type EvaluatedCandidate } from './memory.js';
-import { buildMetaPrompt, parseCandidates } from './meta-prompt.js';
+import { buildMetaPrompt, buildVariationPrompt, parseCandidates } from './meta-prompt.js';
 import { UsageMeter } from './meter.js';
 import {
   writeOproOutputs,
@@ -24,7 +24,7 @@ import {
   type OproOutputState,
 } from './outputs.js';
 import { computeReward } from './reward.js';
-import { dedupeKey, sanitizeCandidate } from './sanitize.js';
+import { copyIndexOf, dedupeKey, sanitizeCandidate, type CopyIndex } from './sanitize.js';
 import { StepRunner, isStopError, promptDigest } from './steps.js';
 
 /** OPRO's result: the shared contract plus the top-k memory, every candidate record and per-iteration stats. */
@@ -58,12 +58,14 @@ class OproRun {
   private readonly steps: StepRunner;
   private readonly evaluator: PromptEvaluator;
   private readonly meteredOptimizerModel;
+  private readonly copySources: CopyIndex;
 
   constructor(
     private readonly config: OproConfig,
     private readonly input: OproInput,
     private readonly options: OproOptions,
   ) {
+    this.copySources = copyIndexOf([...input.trainset, ...input.valset]);
     const meter = new UsageMeter(input.budget);
     this.steps = new StepRunner(meter, input.runDir, options.now, input.signal);
     this.evaluationBreaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
@@ -163,6 +165,21 @@ class OproRun {
     });
   }
 
+  /**
+   * The request of one candidate slot. Variation style rewrites a prompt of the memory: slot 0 the best, the others
+   * a seeded pick, so that one iteration explores around several good prompts.
+   */
+  proposalRequest(iteration: number, slot: number, metaPrompt: string): string {
+    if (this.config.proposalStyle !== 'variation') return metaPrompt;
+    const random = new SeededRandom(deriveSeed(this.input.seed, 'opro-variation', iteration, slot));
+    const source = slot === 0 ? this.best : (random.sample(this.memory, 1)[0] ?? this.best);
+    return buildVariationPrompt({
+      taskDescription: this.input.task.description,
+      instruction: source?.prompt ?? '',
+      maxChars: this.config.maxPromptChars,
+    });
+  }
+
   /** Asks the optimizer model for candidates (one call a candidate slot) and returns the raw instructions. */
   async generateRaw(iteration: number): Promise<string[]> {
     const metaPrompt = this.metaPrompt(iteration);
@@ -170,7 +187,7 @@ class OproRun {
     for (let slot = 0; slot < this.config.candidatesPerIter; slot += 1) {
       if (this.breakerOpen) break;
       const step = await this.steps.generate(`opro/generate/${iteration}/${slot}`, this.meteredOptimizerModel, {
-        messages: [{ role: 'user', content: metaPrompt }],
+        messages: [{ role: 'user', content: this.proposalRequest(iteration, slot, metaPrompt) }],
         temperature: this.config.optimizerTemperature,
         maxTokens: this.config.optimizerMaxNewTokens,
         seed: deriveSeed(this.input.seed, 'opro-generate', iteration, slot),
@@ -194,6 +211,8 @@ class OproRun {
       minChars: this.config.minPromptChars,
       maxChars: this.config.maxPromptChars,
       requiredWords: this.input.task.requiredLabelWords,
+      copySources: this.copySources,
+      labels: this.input.task.labels,
     };
     for (const candidate of raw) {
       const outcome = sanitizeCandidate(candidate, rules);

@@ -80,7 +80,22 @@ export function historySummary(state: OproOutputState): Record<string, unknown> 
     usage: state.usage,
     wall_time_s: state.wallTimeMs / 1000,
     stop_reason: state.stopReason,
+    usable_candidates: usableCandidates(state.records),
   };
+}
+
+/**
+ * How many of the optimizer model's candidates (iterations 1..) passed screening and were worth an evaluation; the
+ * baseline and initial prompts of iteration 0 are not the optimizer's and are left out.
+ */
+export function usableCandidates(records: readonly CandidateRecord[]): {
+  proposed: number;
+  usable: number;
+  share: number | null;
+} {
+  const proposed = records.filter((record) => record.iteration > 0);
+  const usable = proposed.filter((record) => record.status !== 'rejected').length;
+  return { proposed: proposed.length, usable, share: proposed.length === 0 ? null : usable / proposed.length };
 }
 
 /** best_prompt_summary.json, as the original tool wrote it plus usage and why the run stopped. */

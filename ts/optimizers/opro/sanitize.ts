@@ -18,8 +18,10 @@ const WRONG_FORMAT: readonly [RegExp, string][] = [
   [/<\/?INS>/i, 'contains <INS> markers'],
   [/\{[a-z_ ]*\}/i, 'contains a template placeholder like {input}'],
   [/<your [^>]*>|\[insert [^\]]*\]/i, 'contains a placeholder like <your prompt here>'],
-  [/^\s*(prompt_\d+|instruction|text)\s*:/i, 'starts with a label like "PROMPT_1:"'],
+  [/^\s*(prompt(_\d+)?|instruction|text|new instruction)\s*:/i, 'starts with a label like "PROMPT_1:"'],
   [/```/, 'contains a code fence'],
+  // The meta-prompt's own layout echoed back: "Q:", "A:", "input:", "output:", "score:" lines.
+  [/(^|\n)\s*(q|a|input|output|score|text)\s*:/i, 'echoes the meta-prompt scaffolding (a "Q:"/"input:"/"score:" line)'],
 ];
 
 export interface SanitizeRules {
@@ -27,6 +29,10 @@ export interface SanitizeRules {
   readonly maxChars: number;
   /** Words the prompt must mention (whole word, any case): a classification task's answer words. */
   readonly requiredWords: readonly string[];
+  /** Dataset inputs and exemplars a candidate must not copy (see copiedPassage). */
+  readonly copySources?: CopyIndex;
+  /** The task's answers: a candidate that is one of them is an answer, not an instruction. */
+  readonly labels?: readonly string[];
 }
 
 export type SanitizeOutcome = { ok: true; prompt: string } | { ok: false; prompt: string; reason: string };
@@ -58,12 +64,73 @@ export function sanitizeCandidate(raw: string, rules: SanitizeRules): SanitizeOu
   if (prompt.length > rules.maxChars) {
     return { ok: false, prompt, reason: `too long (${prompt.length} chars, maximum ${rules.maxChars})` };
   }
+  const answer = answerInsteadOfInstruction(prompt, rules.labels ?? []);
+  if (answer !== undefined) return { ok: false, prompt, reason: answer };
   const missing = rules.requiredWords.filter((word) => !mentionsWord(prompt, word));
   if (missing.length > 0) return { ok: false, prompt, reason: `missing label word(s): ${missing.join(', ')}` };
+  const copied = rules.copySources ? copiedPassage(prompt, rules.copySources) : undefined;
+  if (copied !== undefined) return { ok: false, prompt, reason: `copies a dataset input ("${copied}")` };
   return { ok: true, prompt };
 }
 
 /** The key under which two prompts count as the same candidate (case and spacing ignored). */
 export function dedupeKey(prompt: string): string {
   return prompt.replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** Word n-grams long enough that sharing one with an input means copying it, not using the task's vocabulary. */
+export const COPY_NGRAM_WORDS = 6;
+
+/**
+ * Word n-grams of the dataset inputs and how many inputs hold each. An n-gram that most inputs share is the task's
+ * own question template ("If you follow these instructions, do you return to the starting point?"), which an
+ * instruction may restate; an n-gram of only a few inputs is one example's content.
+ */
+export interface CopyIndex {
+  readonly inputs: number;
+  readonly counts: ReadonlyMap<string, number>;
+}
+
+function words(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+function ngrams(text: string, size: number): Set<string> {
+  const tokens = words(text);
+  const grams = new Set<string>();
+  for (let start = 0; start + size <= tokens.length; start += 1) grams.add(tokens.slice(start, start + size).join(' '));
+  return grams;
+}
+
+export function buildCopyIndex(inputs: readonly string[], size = COPY_NGRAM_WORDS): CopyIndex {
+  const counts = new Map<string, number>();
+  for (const input of inputs) {
+    for (const gram of ngrams(input, size)) counts.set(gram, (counts.get(gram) ?? 0) + 1);
+  }
+  return { inputs: inputs.length, counts };
+}
+
+/** The first n-gram the prompt shares with fewer than half of the inputs (one example's content), if any. */
+export function copiedPassage(prompt: string, index: CopyIndex, size = COPY_NGRAM_WORDS): string | undefined {
+  const templateShare = Math.max(2, index.inputs / 2);
+  for (const gram of ngrams(prompt, size)) {
+    const count = index.counts.get(gram) ?? 0;
+    if (count > 0 && count < templateShare) return gram;
+  }
+  return undefined;
+}
+
+/** The copy index of what an optimizer may show or score: the training and validation inputs. */
+export function copyIndexOf(examples: readonly { readonly input: string }[]): CopyIndex {
+  return buildCopyIndex(examples.map((example) => example.input));
+}
+
+/**
+ * Why a candidate is an answer rather than an instruction: it is one of the task's labels ("No", "(B)"), as small
+ * optimizer models often reply. Undefined for a real instruction.
+ */
+export function answerInsteadOfInstruction(prompt: string, labels: readonly string[]): string | undefined {
+  const bare = (text: string) => text.replace(/[\s.!"'“”]+/g, '').toLowerCase();
+  const label = labels.find((candidate) => bare(candidate) === bare(prompt));
+  return label === undefined ? undefined : `is an answer ("${label}"), not an instruction`;
 }

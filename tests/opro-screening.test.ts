@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { DatasetSplits, Example } from '../ts/datasets/types.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { OproOptimizer } from '../ts/optimizers/opro/index.js';
-import { buildVariationPrompt, VARIATION_PROMPT_REQUEST } from '../ts/optimizers/opro/meta-prompt.js';
+import { buildVariationPrompt, parseCandidates, VARIATION_PROMPT_REQUEST } from '../ts/optimizers/opro/meta-prompt.js';
 import { usableCandidates } from '../ts/optimizers/opro/outputs.js';
 import {
   answerInsteadOfInstruction,
@@ -71,6 +71,13 @@ describe('answers and scaffolding instead of instructions', () => {
       ok: true,
       prompt: 'Count the steps; answer No or Yes.',
     });
+  });
+});
+
+describe('reading candidates as small models write them', () => {
+  it('ends an unclosed block at a second opening marker', () => {
+    expect(parseCandidates('<INS> Track each turn. <INS>')).toEqual(['Track each turn.']);
+    expect(parseCandidates('New: <INS>Count the steps.<INS> extra')).toEqual(['Count the steps.']);
   });
 });
 

@@ -96,7 +96,8 @@ export function buildMetaPrompt(input: MetaPromptInput): string {
 }
 
 /**
- * The instructions in an optimizer reply: every <INS>…</INS> block; an opened but unclosed block runs to the end;
+ * The instructions in an optimizer reply: every <INS>…</INS> block; an opened but unclosed block runs to the next
+ * marker or the end;
  * with no markers at all, the whole reply is one candidate (the sanitizer judges it).
  */
 export function parseCandidates(reply: string): string[] {
@@ -104,6 +105,8 @@ export function parseCandidates(reply: string): string[] {
   if (blocks.length > 0) return blocks.map((block) => block.trim()).filter((block) => block !== '');
   const opened = reply.search(/<INS>/i);
   const tail = opened >= 0 ? reply.slice(opened + '<INS>'.length) : reply;
-  const trimmed = tail.trim();
+  // Small models close a block with a second <INS>: the candidate ends at the next marker of either kind.
+  const nextMarker = tail.search(/<\/?INS>/i);
+  const trimmed = (nextMarker >= 0 ? tail.slice(0, nextMarker) : tail).trim();
   return trimmed === '' ? [] : [trimmed];
 }

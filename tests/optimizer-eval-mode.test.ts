@@ -13,7 +13,7 @@ import { EvolutionaryOptimizer } from '../ts/optimizers/evolutionary/index.js';
 import { FewShotOptimizer } from '../ts/optimizers/few-shot/index.js';
 import { HierarchicalReflectiveOptimizer } from '../ts/optimizers/hierarchical-reflective/index.js';
 import { MetaPromptOptimizer } from '../ts/optimizers/meta-prompt/index.js';
-import type { TextOptimizeInput } from '../ts/optimizers/meta-prompt/session.js';
+import type { TextOptimizeInput } from '../ts/optimizers/engine/session.js';
 import { createTextTask } from '../ts/tasks/text-task.js';
 import { toyInput, toyTaskModel } from './optimizer-toy.js';
 

@@ -7,7 +7,7 @@
 import type { DatasetSplits, Example } from '../ts/datasets/types.js';
 import type { GenerateRequest } from '../ts/llm/types.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
-import type { TextOptimizeInput } from '../ts/optimizers/meta-prompt/session.js';
+import type { TextOptimizeInput } from '../ts/optimizers/engine/session.js';
 import { createTextTask } from '../ts/tasks/text-task.js';
 
 export const WORDS = ['alpha', 'beta', 'gamma', 'delta'] as const;

@@ -1,8 +1,8 @@
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EVENT_LOG_FILE, parseEventLog, RunDirectory } from '../ts/run/run-directory.js';
+import { EVENT_LOG_FILE, parseEventLog, recoverEventLog, RunDirectory } from '../ts/run/run-directory.js';
 
 const tempDir = () => join(mkdtempSync(join(tmpdir(), 'opt-native-run-')), 'run');
 
@@ -104,5 +104,44 @@ describe('parseEventLog', () => {
     expect(parseEventLog(Buffer.from('{"type":"a"}\n{"ty'))).toEqual({ events: [{ type: 'a' }], validBytes: 13 });
     expect(parseEventLog(Buffer.from('garbage\n{"type":"a"}\n'))).toEqual({ events: [], validBytes: 0 });
     expect(parseEventLog(Buffer.alloc(0))).toEqual({ events: [], validBytes: 0 });
+  });
+});
+
+describe('a damaged line in the middle of the log', () => {
+  it('is skipped with a warning; the records after it are kept and later appends follow them', () => {
+    const dir = tempDir();
+    const run = RunDirectory.create(dir);
+    for (const key of ['a', 'b', 'c']) run.appendEvent({ type: 'step', key, value: key.toUpperCase() });
+    run.close();
+    const path = join(dir, EVENT_LOG_FILE);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    // Line 2 of 3 damaged in place (a disk or an editor, not a kill: the line keeps its newline).
+    lines[1] = '{"type":"step","key":"b","val\u0000ue';
+    writeFileSync(path, `${lines.join('\n')}{"type":"st`);
+    const resumed = RunDirectory.open(dir);
+    expect(resumed.replay().map((event) => event.key)).toEqual(['a', 'c']);
+    expect([resumed.hasStep('a'), resumed.hasStep('b'), resumed.hasStep('c')]).toEqual([true, false, true]);
+    expect(resumed.warnings).toEqual([
+      `${path}: skipped 1 damaged line(s) (line 2); kept the 2 valid records around them`,
+    ]);
+    resumed.appendEvent({ type: 'step', key: 'd', value: 'D' });
+    resumed.close();
+    const again = RunDirectory.open(dir);
+    expect(again.replay().map((event) => event.key)).toEqual(['a', 'c', 'd']);
+    again.close();
+  });
+
+  it('recoverEventLog: line numbers of damage between intact runs; the torn tail is not counted as damage', () => {
+    const log = Buffer.from('{"type":"a"}\nbad\n[1]\n{"type":"b"}\n{"type":"c"}\nnull\n{"type":"d"}\n{"ty');
+    expect(recoverEventLog(log)).toEqual({
+      events: [{ type: 'a' }, { type: 'b' }, { type: 'c' }, { type: 'd' }],
+      validBytes: log.length - 4,
+      corruptLines: [2, 3, 6],
+    });
+    expect(recoverEventLog(Buffer.from('{"type":"a"}\ngarbage\n'))).toEqual({
+      events: [{ type: 'a' }],
+      validBytes: 13,
+      corruptLines: [],
+    });
   });
 });

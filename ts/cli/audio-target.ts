@@ -15,7 +15,7 @@ import { loadDataset } from '../datasets/registry.js';
 import type { SplitName } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
 import { NativeAudioModel } from '../native/audio-model.js';
-import type { PromptEvaluator } from '../optimizers/opro/evaluator.js';
+import type { PromptEvaluator } from '../optimizers/engine/evaluator.js';
 import type { TextTask } from '../tasks/types.js';
 import { datasetLoadOptions, type TaskOptionValues } from './task-options.js';
 

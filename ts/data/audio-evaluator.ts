@@ -3,7 +3,7 @@
 // (tests use a scripted one).
 import type { AudioExample } from '../datasets/audio-manifest.js';
 import { OptNativeError } from '../errors.js';
-import type { PromptEvaluator, PromptScore } from '../optimizers/opro/evaluator.js';
+import type { PromptEvaluator, PromptScore } from '../optimizers/engine/evaluator.js';
 import { scoreByCondition } from './condition-scores.js';
 import { decodeToMono16k, type SoxOptions } from './sox.js';
 

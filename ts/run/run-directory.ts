@@ -35,9 +35,13 @@ export class RunDirectory {
   private readonly steps = new Map<string, unknown>();
   private readonly stepsInFlight = new Map<string, Promise<unknown>>();
 
-  private constructor(dir: string, events: RunEvent[]) {
+  /** What `open` found wrong with the log (damaged lines skipped); the caller shows them to the user. */
+  readonly warnings: readonly string[];
+
+  private constructor(dir: string, events: RunEvent[], warnings: readonly string[] = []) {
     this.dir = dir;
     this.events = events;
+    this.warnings = warnings;
     for (const event of events)
       if (event.type === 'step' && event.key !== undefined) this.steps.set(event.key, event.value);
     this.fd = openSync(join(dir, EVENT_LOG_FILE), 'a');
@@ -53,14 +57,24 @@ export class RunDirectory {
     return new RunDirectory(dir, []);
   }
 
-  /** Reopens a run to resume it; a torn last line (killed mid-write) is dropped. */
+  /**
+   * Reopens a run to resume it; a torn last line (killed mid-write) is dropped. A damaged line in the middle is
+   * skipped with a warning (`warnings`), keeping every record after it.
+   */
   static open(dir: string): RunDirectory {
     const logPath = join(dir, EVENT_LOG_FILE);
     if (!existsSync(logPath))
       throw new OptNativeError('E_FILE_NOT_FOUND', `no run to resume in ${dir} (no ${EVENT_LOG_FILE})`);
-    const { events, validBytes } = parseEventLog(readFileSync(logPath));
+    const { events, validBytes, corruptLines } = recoverEventLog(readFileSync(logPath));
     truncateSync(logPath, validBytes);
-    return new RunDirectory(dir, events);
+    const warnings =
+      corruptLines.length === 0
+        ? []
+        : [
+            `${logPath}: skipped ${corruptLines.length} damaged line(s) (line ${corruptLines.join(', ')}); ` +
+              `kept the ${events.length} valid records around them`,
+          ];
+    return new RunDirectory(dir, events, warnings);
   }
 
   /** `open` when the folder holds a run, else `create`. */
@@ -128,12 +142,50 @@ export function parseEventLog(bytes: Buffer): { events: RunEvent[]; validBytes: 
   while (offset < bytes.length) {
     const newline = bytes.indexOf(0x0a, offset);
     if (newline < 0) break;
-    try {
-      events.push(JSON.parse(bytes.subarray(offset, newline).toString('utf8')) as RunEvent);
-    } catch {
-      break;
-    }
+    const event = parseEventLine(bytes.subarray(offset, newline).toString('utf8'));
+    if (event === undefined) break;
+    events.push(event);
     offset = newline + 1;
   }
   return { events, validBytes: offset };
+}
+
+/**
+ * Reads a whole log: runs of intact lines (`parseEventLog`) with the unparsable lines between them skipped. A bad
+ * line with intact lines after it is damage in the middle (its 1-based number goes to `corruptLines`); what follows
+ * the last intact line is the torn tail of a killed write and is left out of `validBytes`.
+ */
+export function recoverEventLog(bytes: Buffer): { events: RunEvent[]; validBytes: number; corruptLines: number[] } {
+  const events: RunEvent[] = [];
+  const corruptLines: number[] = [];
+  const skipped: number[] = [];
+  let offset = 0;
+  let validBytes = 0;
+  let line = 1;
+  while (offset < bytes.length) {
+    const run = parseEventLog(bytes.subarray(offset));
+    if (run.events.length > 0) {
+      events.push(...run.events);
+      corruptLines.push(...skipped.splice(0));
+      line += run.events.length;
+      offset += run.validBytes;
+      validBytes = offset;
+    }
+    const newline = bytes.indexOf(0x0a, offset);
+    if (newline < 0) break;
+    skipped.push(line);
+    line += 1;
+    offset = newline + 1;
+  }
+  return { events, validBytes, corruptLines };
+}
+
+function parseEventLine(text: string): RunEvent | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    const isEvent = value !== null && typeof value === 'object' && typeof (value as RunEvent).type === 'string';
+    return isEvent ? (value as RunEvent) : undefined;
+  } catch {
+    return undefined;
+  }
 }

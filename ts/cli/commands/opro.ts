@@ -8,7 +8,7 @@ import type { LanguageModel } from '../../llm/types.js';
 import type { OptimizationProgress } from '../../optimizers/contract.js';
 import { OproOptimizer, type OproConfig, type OproResult } from '../../optimizers/opro/index.js';
 import { writeOproOutputs } from '../../optimizers/opro/outputs.js';
-import { promptDigest } from '../../optimizers/opro/steps.js';
+import { promptDigest } from '../../optimizers/engine/steps.js';
 import { Budget } from '../../run/budget.js';
 import { createProgress } from '../../run/progress.js';
 import { ResponseCache } from '../../run/cache.js';

@@ -15,7 +15,7 @@ import { decideRevert, type EvaluationSummary } from './revert.js';
 import type { BalancedTask } from './task.js';
 import { textualGradientStep, type OptimizerContext } from './textgrad.js';
 import { CallMeter, sumUsage } from './usage.js';
-import { mentionsWord } from '../opro/sanitize.js';
+import { mentionsWord } from '../engine/sanitize.js';
 import type { OptimizationBudget } from '../contract.js';
 
 export const BALANCED_DEFAULTS = {

@@ -3,7 +3,7 @@ import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
-import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../meta-prompt/session.js';
+import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../engine/session.js';
 import { paretoRanks, selectSurvivors, type Individual } from './pareto.js';
 
 export const MUTATION_PROMPT = `You improve instructions for a language model. Task:

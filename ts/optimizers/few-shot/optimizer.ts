@@ -4,7 +4,7 @@ import type { Example } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
-import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../meta-prompt/session.js';
+import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../engine/session.js';
 import { CategoricalTpe, type Observation, type Trial } from './tpe.js';
 
 /** Asks the optimizer model for one alternative wording of the instruction. */

@@ -9,7 +9,7 @@ import {
   formatFailures,
   type ScoredFailure,
   type TextOptimizeInput,
-} from '../meta-prompt/session.js';
+} from '../engine/session.js';
 
 export const BATCH_ANALYSIS_PROMPT = `You analyze mistakes of a language model. Task:
 {task}

@@ -13,4 +13,4 @@ export {
   type PromptEvaluation,
   type ScoredFailure,
   type TextOptimizeInput,
-} from './session.js';
+} from '../engine/session.js';

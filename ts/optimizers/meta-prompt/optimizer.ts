@@ -9,7 +9,7 @@ import {
   formatFailures,
   type PromptEvaluation,
   type TextOptimizeInput,
-} from './session.js';
+} from '../engine/session.js';
 
 /** The critique-and-rewrite meta-prompt; `{…}` fields are filled per round. */
 export const META_PROMPT_TEMPLATE = `You are an expert prompt engineer. A language model answers questions of this task:

@@ -10,12 +10,12 @@ import {
   type Optimizer,
   type StopReason,
 } from '../contract.js';
-import { ConsecutiveFailureBreaker } from './breaker.js';
+import { ConsecutiveFailureBreaker } from '../engine/breaker.js';
 import { defaultBaselinePrompt, resolveOproConfig, type OproConfig } from './config.js';
-import { textPromptEvaluator, type PromptEvaluator } from './evaluator.js';
+import { textPromptEvaluator, type PromptEvaluator } from '../engine/evaluator.js';
 import { insertIntoMemory, type EvaluatedCandidate } from './memory.js';
 import { buildMetaPrompt, buildVariationPrompt, parseCandidates } from './meta-prompt.js';
-import { UsageMeter } from './meter.js';
+import { UsageMeter } from '../engine/meter.js';
 import {
   writeOproOutputs,
   type CandidateRecord,
@@ -24,8 +24,8 @@ import {
   type OproOutputState,
 } from './outputs.js';
 import { computeReward } from './reward.js';
-import { copyIndexOf, dedupeKey, sanitizeCandidate, type CopyIndex } from './sanitize.js';
-import { StepRunner, isStopError, promptDigest } from './steps.js';
+import { copyIndexOf, dedupeKey, sanitizeCandidate, type CopyIndex } from '../engine/sanitize.js';
+import { StepRunner, isStopError, promptDigest } from '../engine/steps.js';
 
 /** OPRO's result: the shared contract plus the top-k memory, every candidate record and per-iteration stats. */
 export interface OproResult extends OptimizationResult {

@@ -19,17 +19,11 @@ import {
   type OptimizeInput,
   type StopReason,
 } from '../contract.js';
-import { ConsecutiveFailureBreaker } from '../opro/breaker.js';
-import type { PromptEvaluator, PromptScore } from '../opro/evaluator.js';
-import {
-  answerInsteadOfInstruction,
-  copiedPassage,
-  copyIndexOf,
-  mentionsWord,
-  type CopyIndex,
-} from '../opro/sanitize.js';
-import { UsageMeter } from '../opro/meter.js';
-import { StepRunner, isStopError, promptDigest } from '../opro/steps.js';
+import { ConsecutiveFailureBreaker } from './breaker.js';
+import type { PromptEvaluator, PromptScore } from './evaluator.js';
+import { answerInsteadOfInstruction, copiedPassage, copyIndexOf, mentionsWord, type CopyIndex } from './sanitize.js';
+import { UsageMeter } from './meter.js';
+import { StepRunner, isStopError, promptDigest } from './steps.js';
 
 export type TextOptimizeInput = OptimizeInput<TextTask>;
 

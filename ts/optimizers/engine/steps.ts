@@ -30,10 +30,17 @@ export function promptDigest(prompt: string): string {
   return createHash('sha256').update(prompt).digest('hex').slice(0, 16);
 }
 
+/** Carries a failed step's outcome out of `runStep`, so that the run directory records nothing for it. */
+class UnrecordedFailure extends Error {
+  constructor(readonly step: StepCost & { ok: false; error: string }) {
+    super(step.error);
+  }
+}
+
 /**
  * Runs model work as recorded steps: through the run directory when there is one (replayed on resume), directly
- * otherwise. Failures other than stop errors become recorded `{ ok: false }` results, so that the circuit breaker
- * sees the same sequence after a resume.
+ * otherwise. Failures other than stop errors come back as `{ ok: false }` results (the circuit breaker counts them)
+ * but are never recorded: a resumed run retries what failed (the provider may be back) and replays every success.
  */
 export class StepRunner {
   private totalUsage: OptimizationUsage = EMPTY_USAGE;
@@ -58,19 +65,25 @@ export class StepRunner {
     const execute = async (): Promise<T> => {
       const before = this.meter.snapshot();
       const started = this.now();
-      let outcome: Record<string, unknown>;
       try {
-        outcome = { ok: true, ...(await work()) };
+        const outcome = { ok: true, ...(await work()) };
+        return { ...outcome, usage: this.meter.since(before), wallMs: this.now() - started } as unknown as T;
       } catch (error) {
         if (isStopError(error)) throw error;
         // A provider may report a cancelled call as some other error: never record what an abort caused.
         if (this.signal?.aborted)
           throw new OptNativeError('E_ABORTED', 'the optimization was aborted', { cause: error });
-        outcome = { ok: false, error: messageOf(error) };
+        const usage = this.meter.since(before);
+        throw new UnrecordedFailure({ ok: false, error: messageOf(error), usage, wallMs: this.now() - started });
       }
-      return { ...outcome, usage: this.meter.since(before), wallMs: this.now() - started } as unknown as T;
     };
-    const step = this.runDir ? await this.runDir.runStep(key, execute) : await execute();
+    let step: T;
+    try {
+      step = this.runDir ? await this.runDir.runStep(key, execute) : await execute();
+    } catch (error) {
+      if (!(error instanceof UnrecordedFailure)) throw error;
+      step = error.step as unknown as T;
+    }
     this.totalUsage = addUsage(this.totalUsage, step.usage);
     this.totalWallMs += step.wallMs;
     return step;

@@ -4,7 +4,7 @@
  * valset when there is none). The same function serves the local engine and BullMQ workers, so a task killed on
  * one machine resumes from its recorded steps wherever it runs next.
  */
-import { existsSync, renameSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LanguageModelResolver } from '../cli/language-model-option.js';
 import { OptNativeError } from '../errors.js';
@@ -36,12 +36,13 @@ export function taskCheckpointDir(checkpointDir: string, runId: string, taskId: 
 }
 
 /**
- * Moves a failed attempt's checkpoint aside (`<task>.failed-<time>`), so that the next attempt starts afresh instead
- * of replaying recorded failures. Interrupted attempts (a killed process) keep theirs and resume from it.
+ * Keeps a copy of a failed attempt's checkpoint (`<task>.failed-<time>`) for inspection. The checkpoint itself stays:
+ * failed steps are never recorded, so the next attempt retries only what failed and replays every success instead of
+ * paying the whole task again.
  */
-export function discardFailedAttempt(checkpointDir: string, runId: string, taskId: string): void {
+export function keepFailedAttemptCopy(checkpointDir: string, runId: string, taskId: string): void {
   const dir = taskCheckpointDir(checkpointDir, runId, taskId);
-  if (existsSync(dir)) renameSync(dir, `${dir}.failed-${Date.now()}`);
+  if (existsSync(dir)) cpSync(dir, `${dir}.failed-${Date.now()}`, { recursive: true });
 }
 
 async function finalEvaluation(

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { LanguageModelResolver } from '../cli/language-model-option.js';
-import { discardFailedAttempt, executeBenchTask } from './execute.js';
+import { keepFailedAttemptCopy, executeBenchTask } from './execute.js';
 import { backoffDelayMs, errorText, isRetryable } from './retry.js';
 import type { BenchStore, TaskRecord } from './store.js';
 import type { BenchTaskResult } from './types.js';
@@ -47,7 +47,7 @@ async function runTask(task: TaskRecord, options: LocalEngineOptions, resolver: 
       // An abort leaves the task running, whatever error it surfaced as: a resume continues it.
       if (options.signal?.aborted) return;
       const willRetry = isRetryable(error) && attempt < options.maxAttempts;
-      discardFailedAttempt(options.checkpointDir, runId, task.taskId);
+      keepFailedAttemptCopy(options.checkpointDir, runId, task.taskId);
       options.onTaskFailed?.(task, errorText(error), willRetry);
       if (!willRetry) {
         store.markFailed(runId, task.taskId, errorText(error));

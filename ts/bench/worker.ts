@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { LanguageModelResolver } from '../cli/language-model-option.js';
 import { BENCH_QUEUE, redisConnection, type BenchJobData } from './bullmq-engine.js';
-import { discardFailedAttempt, executeBenchTask } from './execute.js';
+import { keepFailedAttemptCopy, executeBenchTask } from './execute.js';
 import { errorText, isRetryable } from './retry.js';
 import type { BenchTaskResult } from './types.js';
 
@@ -41,7 +41,7 @@ export function startBenchWorker(options: BenchWorkerOptions): Worker<BenchJobDa
       log({ event: 'done', jobId: job.id, taskId: spec.taskId, worker: name });
       return result;
     } catch (error) {
-      discardFailedAttempt(checkpointDir, runId, spec.taskId);
+      keepFailedAttemptCopy(checkpointDir, runId, spec.taskId);
       log({ event: 'error', jobId: job.id, taskId: spec.taskId, worker: name, error: errorText(error) });
       // Permanent errors skip the remaining attempts.
       throw isRetryable(error) ? error : new UnrecoverableError(errorText(error));

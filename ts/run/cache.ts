@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { OptNativeError } from '../errors.js';
 import type { GenerateRequest, GenerateResult } from '../llm/types.js';
 import { cacheKeyMaterial, responseCacheKey } from './cache-key.js';
 
@@ -6,6 +7,23 @@ export interface CacheStats {
   hits: number;
   misses: number;
   writes: number;
+}
+
+/**
+ * A SQLite file with tables of its own is someone else's database (a user's `cache.sqlite`): it is never changed,
+ * not even by adding the responses table.
+ */
+function refuseForeignDatabase(db: Database.Database, path: string): void {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .all() as { name: string }[];
+  const foreign = tables.map((table) => table.name).filter((name) => name !== 'responses');
+  if (foreign.length > 0) {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `${path} is not a response cache (it holds table(s) ${foreign.join(', ')}); it is left untouched`,
+    );
+  }
 }
 
 /**
@@ -22,6 +40,12 @@ export class ResponseCache {
   constructor(path: string) {
     this.path = path;
     this.db = new Database(path);
+    try {
+      refuseForeignDatabase(this.db, path);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS responses (

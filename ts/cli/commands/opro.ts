@@ -7,13 +7,16 @@ import { withRunControls } from '../../llm/run-controls.js';
 import type { LanguageModel } from '../../llm/types.js';
 import type { OptimizationProgress } from '../../optimizers/contract.js';
 import { OproOptimizer, type OproConfig, type OproResult } from '../../optimizers/opro/index.js';
-import { writeOproOutputs } from '../../optimizers/opro/outputs.js';
+import { withConfigErrors } from '../../optimizers/engine/config.js';
+import { runOptimizationJob } from '../../optimizers/engine/job.js';
 import { promptDigest } from '../../optimizers/engine/steps.js';
+import { OUTPUT_FILES, writeOproOutputs } from '../../optimizers/opro/outputs.js';
 import { Budget } from '../../run/budget.js';
 import { createProgress } from '../../run/progress.js';
-import { ResponseCache } from '../../run/cache.js';
-import { RunDirectory } from '../../run/run-directory.js';
+import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
+import { EVENT_LOG_FILE, RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
+import type { SplitName } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import { AudioTarget, addAudioEvaluatorOptions, audioModelPath, type AudioEvaluatorValues } from '../audio-target.js';
 import { LanguageModelResolver } from '../language-model-option.js';
@@ -54,11 +57,22 @@ interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues {
   maxDollars?: number;
   maxMinutes?: number;
   quiet?: boolean;
+  force?: boolean;
 }
 
 /** Options a resumed run takes from its first session, so that the replayed steps line up. */
 const RECORDED_OPTIONS_EVENT = 'opro_options';
-const BUDGET_KEYS = ['maxCalls', 'maxTokens', 'maxDollars', 'maxMinutes', 'quiet', 'resume', 'outputDir', 'config'];
+const BUDGET_KEYS = [
+  'maxCalls',
+  'maxTokens',
+  'maxDollars',
+  'maxMinutes',
+  'quiet',
+  'resume',
+  'outputDir',
+  'config',
+  'force',
+];
 
 function oproConfigOf(values: OproOptionValues): Partial<OproConfig> {
   return {
@@ -95,21 +109,36 @@ function readInitialPrompts(path: string): string[] {
   return parsed;
 }
 
-/** Opens the run: a new one records its options; a resumed one takes them back (budget flags excepted). */
-function openRun(values: OproOptionValues): { runDir: RunDirectory; values: OproOptionValues } {
+/** The files an opro run writes into its folder: a folder holding anything else is refused without --force. */
+function isOproFile(name: string): boolean {
+  return (
+    name === EVENT_LOG_FILE ||
+    isCacheFile(name) ||
+    (Object.values(OUTPUT_FILES) as string[]).includes(name) ||
+    // writeFileAtomic's temporary files, left by a kill mid-write
+    /\.tmp-\d+$/.test(name)
+  );
+}
+
+/** The folder of the run: --output-dir, or the one --resume names. */
+function runFolderOf(values: OproOptionValues): string {
   const resumeDir = typeof values.resume === 'string' ? values.resume : undefined;
   const outputDir = values.outputDir ?? resumeDir;
   if (outputDir === undefined) throw new OptNativeError('E_BAD_INPUT', '--output-dir is required');
-  if (!values.resume) {
-    const runDir = RunDirectory.create(outputDir);
-    const recorded = Object.fromEntries(Object.entries(values).filter(([key]) => !BUDGET_KEYS.includes(key)));
-    runDir.appendEvent({ type: RECORDED_OPTIONS_EVENT, options: recorded });
-    return { runDir, values: { ...values, outputDir } };
-  }
-  const runDir = RunDirectory.open(outputDir);
+  return outputDir;
+}
+
+/** A new run records its options, so that a resume can take them back (budget flags excepted). */
+function recordOptions(runDir: RunDirectory, values: OproOptionValues): void {
+  const recorded = Object.fromEntries(Object.entries(values).filter(([key]) => !BUDGET_KEYS.includes(key)));
+  runDir.appendEvent({ type: RECORDED_OPTIONS_EVENT, options: recorded });
+}
+
+/** A resumed run's options: those recorded by its first session, with this session's budget flags. */
+function restoredOptions(runDir: RunDirectory, values: OproOptionValues, outputDir: string): OproOptionValues {
   const recorded = runDir.replay().find((event) => event.type === RECORDED_OPTIONS_EVENT);
   if (!recorded) throw new OptNativeError('E_BAD_INPUT', `${outputDir} holds no opro run to resume`);
-  return { runDir, values: { ...values, ...(recorded.options as object), outputDir } };
+  return { ...values, ...(recorded.options as object), outputDir };
 }
 
 function budgetOf(values: OproOptionValues): Budget {
@@ -217,49 +246,81 @@ function resultState(result: OproResult) {
   };
 }
 
-function openCache(runDir: RunDirectory): ResponseCache | undefined {
+/** What a run needs besides its models; building it checks every option, so it is done before the first write. */
+interface OproPlan {
+  readonly task: TextTask;
+  readonly split: SplitName;
+  readonly valset: TextTask['splits']['validation'];
+  readonly audio: AudioTarget | undefined;
+  readonly config: Partial<OproConfig>;
+}
+
+async function planOpro(values: OproOptionValues): Promise<OproPlan> {
+  if (values.manifest === undefined) requireTextTask(values);
+  else audioModelPath(values.evaluator);
+  const split = splitName(values.split);
+  const config = oproConfigOf(values);
+  // Validates the config (zod) without keeping the optimizer: the run builds its own with the audio evaluator.
+  withConfigErrors(() => new OproOptimizer(config), 'opro config');
+  // Audio manifests are evaluated by the native Qwen2-Audio model; text tasks by a language model.
+  const audio = values.manifest === undefined ? undefined : await AudioTarget.open(values);
   try {
-    return new ResponseCache(runDir.cachePath);
+    const task = audio ? audio.task : await loadTaskFromOptions(requireTextTask(values), values);
+    const valset = task.splits[split];
+    if (valset.length === 0)
+      throw new OptNativeError('E_EMPTY_TABLE', `the ${values.split} split of ${task.name} is empty`);
+    if (split === 'test')
+      process.stderr.write('warning: optimizing on the test split; the held-out score is then not held out\n');
+    return { task, split, valset, audio, config };
   } catch (error) {
-    process.stderr.write(`warning: response cache disabled (${(error as Error).message})\n`);
-    return undefined;
+    await audio?.dispose();
+    throw error;
   }
 }
 
+/** Runs the optimizer with a progress display; the first Ctrl-C stops cleanly (resumable), a second exits at once. */
+async function optimizeWithProgress(
+  optimizer: OproOptimizer,
+  input: Parameters<OproOptimizer['optimize']>[0],
+  quiet: boolean | undefined,
+): Promise<OproResult> {
+  const progress = progressDisplay(quiet, optimizer.config.numIterations);
+  const interrupt = new AbortController();
+  const onInterrupt = () => interrupt.abort();
+  process.once('SIGINT', onInterrupt);
+  return optimizer.optimize({ ...input, onProgress: progress.onProgress, signal: interrupt.signal }).finally(() => {
+    progress.stop();
+    process.off('SIGINT', onInterrupt);
+  });
+}
+
 async function runOpro(options: OproOptionValues): Promise<void> {
-  // Check the task before creating the run folder; a resumed run takes its task from the folder.
-  if (!options.resume) {
-    if (options.manifest === undefined) requireTextTask(options);
-    else audioModelPath(options.evaluator);
-  }
-  const { runDir, values } = openRun(options);
+  const outputDir = runFolderOf(options);
+  const fresh = !options.resume;
+  // Every option is checked before the first write to the folder; a resumed run checks its recorded ones on reopen.
+  if (fresh) checkOutputFolder(outputDir, { command: 'opro', ownsFile: isOproFile, force: options.force });
+  let plan = fresh ? await planOpro(options) : undefined;
+  let values: OproOptionValues = { ...options, outputDir };
   const resolver = new LanguageModelResolver();
-  let audio: AudioTarget | undefined;
-  try {
-    // Audio manifests are evaluated by the native Qwen2-Audio model; text tasks by a language model.
-    audio = values.manifest === undefined ? undefined : await AudioTarget.open(values);
-    const task = audio ? audio.task : await loadTaskFromOptions(requireTextTask(values), values);
-    const split = splitName(values.split);
-    const valset = task.splits[split];
-    if (split === 'test')
-      process.stderr.write('warning: optimizing on the test split; the held-out score is then not held out\n');
-    if (valset.length === 0)
-      throw new OptNativeError('E_EMPTY_TABLE', `the ${values.split} split of ${task.name} is empty`);
-    const cache = openCache(runDir);
-    const optimizerModel = withRunControls(await resolver.resolve(values.optimizerLlm), { cache });
-    // An audio run scores prompts through its evaluator; OPRO's `model` slot then only meters the optimizer.
-    const model = audio ? optimizerModel : withRunControls(await resolver.resolve(values.evaluator), { cache });
-    const optimizer = new OproOptimizer(oproConfigOf(values), {
-      outputDir: runDir.dir,
-      evaluator: audio?.evaluator(split),
-    });
-    const progress = progressDisplay(values.quiet, optimizer.config.numIterations);
-    // First Ctrl-C stops cleanly (best prompt saved, resumable); a second one exits at once.
-    const interrupt = new AbortController();
-    const onInterrupt = () => interrupt.abort();
-    process.once('SIGINT', onInterrupt);
-    const result = await optimizer
-      .optimize({
+  await runOptimizationJob({
+    dir: outputDir,
+    folder: fresh ? 'create' : 'resume',
+    onOpen: async (runDir) => {
+      if (!runDir) return;
+      if (fresh) recordOptions(runDir, values);
+      else values = restoredOptions(runDir, values, outputDir);
+      plan ??= await planOpro(values);
+    },
+    models: async (cache) => {
+      const optimizerModel = withRunControls(await resolver.resolve(values.optimizerLlm), { cache });
+      // An audio run scores prompts through its evaluator; OPRO's `model` slot then only meters the optimizer.
+      const model = plan?.audio ? optimizerModel : withRunControls(await resolver.resolve(values.evaluator), { cache });
+      return { model, optimizerModel };
+    },
+    optimize: ({ runDir, model, optimizerModel }) => {
+      const { task, split, valset, audio, config } = plan as OproPlan;
+      const optimizer = new OproOptimizer(config, { outputDir, evaluator: audio?.evaluator(split) });
+      const input = {
         task,
         // Audio exemplars would be file paths, which tell the optimizer nothing.
         trainset: audio ? [] : task.splits.train,
@@ -270,28 +331,26 @@ async function runOpro(options: OproOptionValues): Promise<void> {
         budget: budgetOf(values),
         runDir,
         seed: values.seed,
-        onProgress: progress.onProgress,
-        signal: interrupt.signal,
-      })
-      .finally(() => {
-        progress.stop();
-        process.off('SIGINT', onInterrupt);
-      });
-    if (result.stopReason === 'aborted') {
-      printOutcome(result, undefined, runDir.dir);
-      return;
-    }
+      };
+      return optimizeWithProgress(optimizer, input, values.quiet);
+    },
     // The held-out score is the point of the run: it is measured even when the budget stopped the search.
-    const heldout = audio
-      ? await evaluateAudioHeldout(runDir, audio, result.bestPrompt)
-      : await evaluateHeldout(runDir, task, model, result.bestPrompt, values.evalMode);
-    writeOproOutputs(runDir.dir, resultState(result), heldout ? { heldout } : {});
-    printOutcome(result, heldout, runDir.dir);
-  } finally {
-    runDir.close();
-    await audio?.dispose();
-    await resolver.disposeAll();
-  }
+    heldout: ({ runDir, model }, result) => {
+      const { task, audio } = plan as OproPlan;
+      const dir = runDir as RunDirectory;
+      return audio
+        ? evaluateAudioHeldout(dir, audio, result.bestPrompt)
+        : evaluateHeldout(dir, task, model, result.bestPrompt, values.evalMode);
+    },
+    finish: (_context, result, heldout) => {
+      if (result.stopReason !== 'aborted') writeOproOutputs(outputDir, resultState(result), heldout ? { heldout } : {});
+      printOutcome(result, heldout, outputDir);
+    },
+    release: async () => {
+      await plan?.audio?.dispose();
+      await resolver.disposeAll();
+    },
+  });
 }
 
 function printOutcome(result: OproResult, heldout: HeldoutSummary | undefined, dir: string): void {
@@ -367,5 +426,9 @@ export function registerOpro(program: Command): void {
     .option('--max-dollars <x>', 'budget: dollars on priced providers', numberOption('--max-dollars'))
     .option('--max-minutes <x>', 'budget: wall time', numberOption('--max-minutes'))
     .option('--quiet', 'no progress lines on stderr')
+    .option(
+      '--force',
+      'write into a non-empty --output-dir that holds no opro run (files of the same name are replaced)',
+    )
     .action(withConfigFile<OproOptionValues>(runOpro));
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
+import { baseConfigShape } from '../engine/config.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../engine/session.js';
 import { paretoRanks, selectSurvivors, type Individual } from './pareto.js';
@@ -42,11 +43,7 @@ export const evolutionaryConfigSchema = z
     maxMutationRate: z.number().min(0).max(1).default(0.9),
     /** The rate is divided by this after a generation that improved the best score, multiplied otherwise. */
     mutationAdaptation: z.number().min(1).default(1.5),
-    initialPrompt: z.string().min(1).optional(),
-    /** How candidates are scored: `score` picks the best-scored label (classification tasks, native models). */
-    evalMode: z.enum(['generate', 'score']).default('generate'),
-    optimizerTemperature: z.number().min(0).max(2).default(1.0),
-    optimizerMaxTokens: z.number().int().positive().default(1024),
+    ...baseConfigShape({ optimizerTemperature: 1.0, optimizerMaxTokens: 1024 }),
     maxPromptChars: z.number().int().positive().default(1500),
   })
   .strict();

@@ -3,6 +3,7 @@ import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import type { Example } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
+import { baseConfigShape } from '../engine/config.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../engine/session.js';
 import { CategoricalTpe, type Observation, type Trial } from './tpe.js';
@@ -35,11 +36,7 @@ export const fewShotConfigSchema = z
     /** A full-validation check of the best minibatch configuration every this many trials (and at the end). */
     fullEvalEvery: z.number().int().positive().default(4),
     startupTrials: z.number().int().nonnegative().default(3),
-    initialPrompt: z.string().min(1).optional(),
-    /** How candidates are scored: `score` picks the best-scored label (classification tasks, native models). */
-    evalMode: z.enum(['generate', 'score']).default('generate'),
-    optimizerTemperature: z.number().min(0).max(2).default(0.9),
-    optimizerMaxTokens: z.number().int().positive().default(512),
+    ...baseConfigShape({ optimizerTemperature: 0.9, optimizerMaxTokens: 512 }),
   })
   .strict();
 

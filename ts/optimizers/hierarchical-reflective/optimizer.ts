@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { deriveSeed } from '../../datasets/random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
+import { baseConfigShape } from '../engine/config.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import {
   OptimizerSession,
@@ -55,11 +56,7 @@ export const hierarchicalReflectiveConfigSchema = z
     batchSize: z.number().int().positive().default(4),
     maxBatches: z.number().int().positive().default(4),
     maxFailureModes: z.number().int().positive().default(3),
-    initialPrompt: z.string().min(1).optional(),
-    /** How candidates are scored: `score` picks the best-scored label (classification tasks, native models). */
-    evalMode: z.enum(['generate', 'score']).default('generate'),
-    optimizerTemperature: z.number().min(0).max(2).default(0.7),
-    optimizerMaxTokens: z.number().int().positive().default(1024),
+    ...baseConfigShape({ optimizerTemperature: 0.7, optimizerMaxTokens: 1024 }),
     maxPromptChars: z.number().int().positive().default(2000),
   })
   .strict();

@@ -1,4 +1,5 @@
 import type { OptimizationUsage, StopReason } from '../optimizers/contract.js';
+import type { OptimizerName } from '../optimizers/registry.js';
 
 /** A dataset slice of a manifest: a loader spec, optionally one split of it and a seeded count. */
 export interface LoaderRef {
@@ -26,8 +27,7 @@ export interface ModelParameters {
 
 export type MetricName = 'exact_match' | 'numeric_match';
 
-export type OptimizerName =
-  'opro' | 'balanced' | 'meta_prompt' | 'few_shot' | 'evolutionary' | 'hierarchical_reflective';
+export type { OptimizerName };
 
 export interface PromptMessage {
   readonly role: 'system' | 'user' | 'assistant';

@@ -9,6 +9,7 @@ import { renderBenchReport } from '../../bench/report.js';
 import { formatRunDetails, formatRunList, formatRunTable } from '../../bench/results.js';
 import { DEFAULT_CHECKPOINT_DIR, runBenchmark } from '../../bench/run.js';
 import { BenchStore } from '../../bench/store.js';
+import { OPTIMIZER_NAMES } from '../../optimizers/registry.js';
 import type { BenchTaskSpec } from '../../bench/types.js';
 import { OptNativeError } from '../../errors.js';
 import { integerOption } from '../task-options.js';
@@ -204,7 +205,7 @@ export function registerBench(program: Command): void {
     .description('run a benchmark from flags or a manifest (--config), or resume / retry one')
     .option('--config <manifest>', 'benchmark manifest (JSON; schema: schemas/manifest.schema.json)')
     .option('--datasets <specs...>', 'datasets: gsm8k, bbh:<task>, jsonl:PATH (space or comma separated)')
-    .option('--optimizers <names...>', 'opro, balanced, meta_prompt, few_shot, evolutionary, hierarchical_reflective')
+    .option('--optimizers <names...>', OPTIMIZER_NAMES.join(', '))
     .option('--models <models...>', 'evaluated models (default native:default)')
     .option('--optimizer-model <model>', 'model writing prompts (default: the evaluated model)')
     .option('--test-mode', '5 examples per split')

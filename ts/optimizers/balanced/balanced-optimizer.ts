@@ -13,7 +13,7 @@ import { balancedRequiredWords, type BalancedTask } from './task.js';
 /** The balanced optimizer's own settings; data, models, seed, budget and signal come with each `optimize` call. */
 export type BalancedConfig = Omit<
   BalancedOptions,
-  'task' | 'model' | 'optimizerModel' | 'seed' | 'signal' | 'onProgress' | 'budget'
+  'task' | 'model' | 'optimizerModel' | 'seed' | 'signal' | 'onProgress' | 'budget' | 'runDir'
 >;
 
 /** The shared result, plus the full per-epoch record that the report reads. */
@@ -67,6 +67,7 @@ export class BalancedOptimizer implements Optimizer<BalancedConfig, TextTask> {
       seed: input.seed,
       signal: input.signal,
       budget: input.budget,
+      runDir: input.runDir,
       onProgress: (progress) => {
         input.runDir?.appendEvent({ type: 'balanced_epoch', ...progress });
         const update = {

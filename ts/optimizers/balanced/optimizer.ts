@@ -14,9 +14,10 @@ import {
 import { decideRevert, type EvaluationSummary } from './revert.js';
 import type { BalancedTask } from './task.js';
 import { textualGradientStep, type OptimizerContext } from './textgrad.js';
-import { CallMeter, sumUsage } from './usage.js';
+import { CallMeter, sumUsage, usageSince } from './usage.js';
 import { mentionsWord } from '../engine/sanitize.js';
-import type { OptimizationBudget } from '../contract.js';
+import type { OptimizationBudget, OptimizationRunDirectory } from '../contract.js';
+import { promptDigest } from '../engine/steps.js';
 
 export const BALANCED_DEFAULTS = {
   batchSize: 3,
@@ -63,6 +64,8 @@ export interface BalancedOptions {
   readonly seed?: number;
   /** Shared spending limits (ts/run Budget); every call is checked against it and recorded in it. */
   readonly budget?: OptimizationBudget;
+  /** Records each evaluation and textual-gradient step, so that a resumed run replays them instead of paying again. */
+  readonly runDir?: OptimizationRunDirectory;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: BalancedProgress) => void;
 }
@@ -173,14 +176,17 @@ function epochTools(
   optimizerMeter: CallMeter,
 ): EpochTools {
   const limit = pLimit(settings.numThreads);
-  const evaluateCached = cachedEvaluator({
-    model: options.model,
-    metric: options.task.metric,
-    limit,
-    sampling: { temperature: 0, maxTokens: settings.maxTokens },
-    meter: taskMeter,
-    signal: options.signal,
-  });
+  const evaluateCached = cachedEvaluator(
+    {
+      model: options.model,
+      metric: options.task.metric,
+      limit,
+      sampling: { temperature: 0, maxTokens: settings.maxTokens },
+      meter: taskMeter,
+      signal: options.signal,
+    },
+    options.runDir,
+  );
   const optimizer: OptimizerContext = {
     optimizerModel: options.optimizerModel ?? options.model,
     limit,
@@ -196,6 +202,7 @@ function epochTools(
     requiredWords: options.task.requiredWords ?? [],
     evaluateCached,
     optimizer,
+    runDir: options.runDir,
     evalSet: sampleOf('test', options.task.test, settings.evalSamples, settings.seed),
     validationSet: settings.runValidation
       ? sampleOf('validation', options.task.validation, settings.evalSamples, settings.seed)
@@ -242,14 +249,38 @@ function resolveSettings(options: BalancedOptions): BalancedRunResult['settings'
 
 type CachedEvaluator = (set: string, prompt: string, examples: readonly Example[]) => Promise<Evaluation>;
 
+/**
+ * Runs `work` as a recorded step of the run directory (when there is one), with the calls it made on `meter`: a
+ * resumed run gets the recorded value back and adds the recorded usage, without calling a model. Failures are not
+ * recorded, so a resume retries them.
+ */
+async function recordedStep<T>(
+  runDir: OptimizationRunDirectory | undefined,
+  key: string,
+  meter: CallMeter,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!runDir) return work();
+  let ranNow = false;
+  const step = await runDir.runStep(key, async () => {
+    ranNow = true;
+    const before = { ...meter.usage };
+    const value = await work();
+    return { value, usage: usageSince(meter.usage, before) };
+  });
+  if (!ranNow) meter.add(step.usage);
+  return step.value;
+}
+
 /** Prompts are answered greedily, so re-evaluating a prompt on the same fixed sample is skipped. */
-function cachedEvaluator(context: EvaluationContext): CachedEvaluator {
+function cachedEvaluator(context: EvaluationContext, runDir?: OptimizationRunDirectory): CachedEvaluator {
   const cache = new Map<string, Promise<Evaluation>>();
   return (set, prompt, examples) => {
     const key = `${set}\u0000${prompt}`;
     let evaluation = cache.get(key);
     if (!evaluation) {
-      evaluation = evaluatePrompt(context, prompt, examples);
+      const stepKey = `balanced/evaluate/${set}/${promptDigest(prompt)}`;
+      evaluation = recordedStep(runDir, stepKey, context.meter, () => evaluatePrompt(context, prompt, examples));
       cache.set(key, evaluation);
     }
     return evaluation;
@@ -260,6 +291,7 @@ interface EpochTools {
   readonly requiredWords: readonly string[];
   readonly evaluateCached: CachedEvaluator;
   readonly optimizer: OptimizerContext;
+  readonly runDir: OptimizationRunDirectory | undefined;
   readonly evalSet: readonly Example[];
   readonly validationSet: readonly Example[];
 }
@@ -272,7 +304,12 @@ async function runEpoch(
   tools: EpochTools,
 ): Promise<{ record: EpochRecord; next: RunState }> {
   const batch = await tools.evaluateCached(`batch-${epoch}`, state.prompt, batchExamples);
-  const step = await textualGradientStep(tools.optimizer, focus, state.prompt, batch);
+  const step = await recordedStep(
+    tools.runDir,
+    `balanced/gradient/${epoch}/${focus}/${promptDigest(state.prompt)}`,
+    tools.optimizer.meter,
+    () => textualGradientStep(tools.optimizer, focus, state.prompt, batch),
+  );
   let next = state;
   let validation: EpochRecord['validation'] = null;
   let reverted = false;

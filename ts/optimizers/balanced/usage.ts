@@ -28,6 +28,15 @@ export class CallMeter {
     this.budget?.check();
   }
 
+  /** Adds calls replayed from a run directory (already paid and charged to the budget by an earlier session). */
+  add(usage: RoleUsage): void {
+    this.usage.calls += usage.calls;
+    this.usage.promptTokens += usage.promptTokens;
+    this.usage.completionTokens += usage.completionTokens;
+    this.usage.cacheHits += usage.cacheHits;
+    this.usage.cost += usage.cost;
+  }
+
   afterCall(result: GenerateResult): void {
     this.usage.calls += 1;
     this.usage.promptTokens += result.usage.promptTokens;
@@ -45,5 +54,16 @@ export function sumUsage(a: RoleUsage, b: RoleUsage): RoleUsage {
     completionTokens: a.completionTokens + b.completionTokens,
     cost: a.cost + b.cost,
     cacheHits: a.cacheHits + b.cacheHits,
+  };
+}
+
+/** Usage between an earlier copy of a meter's totals and now. */
+export function usageSince(now: RoleUsage, earlier: RoleUsage): RoleUsage {
+  return {
+    calls: now.calls - earlier.calls,
+    promptTokens: now.promptTokens - earlier.promptTokens,
+    completionTokens: now.completionTokens - earlier.completionTokens,
+    cost: now.cost - earlier.cost,
+    cacheHits: now.cacheHits - earlier.cacheHits,
   };
 }

@@ -11,10 +11,10 @@ import { OptNativeError } from '../errors.js';
 import { withRunControls } from '../llm/run-controls.js';
 import type { LanguageModel } from '../llm/types.js';
 import { addUsage, type OptimizationUsage } from '../optimizers/contract.js';
+import { runOptimizationJob } from '../optimizers/engine/job.js';
 import { UsageMeter } from '../optimizers/engine/meter.js';
 import { promptDigest } from '../optimizers/engine/steps.js';
 import { Budget } from '../run/budget.js';
-import { ResponseCache } from '../run/cache.js';
 import { RunDirectory } from '../run/run-directory.js';
 import { evaluateTextPrompt, type EvalMode } from '../tasks/evaluate.js';
 import { loadBenchTaskData, metricByName, type BenchTaskData } from './data.js';
@@ -81,68 +81,70 @@ async function finalEvaluation(
   });
 }
 
-function openCache(runDir: RunDirectory): ResponseCache | undefined {
-  try {
-    return new ResponseCache(runDir.cachePath);
-  } catch {
-    return undefined;
-  }
-}
-
 export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOptions): Promise<BenchTaskResult> {
   const { config, runner } = optimizerConfigOf(spec.optimizer, spec.optimizerParams, spec.optimizerPromptParams);
   const data = await loadBenchTaskData(spec, runner.nSamples);
-  const runDir = RunDirectory.openOrCreate(taskCheckpointDir(options.checkpointDir, options.runId, spec.taskId));
-  const cache = openCache(runDir);
   const resolver = options.resolver ?? new LanguageModelResolver();
-  try {
-    const base = await resolver.resolve(spec.model);
-    const model = withModelParameters(withRunControls(base, { cache }), spec.modelParameters);
-    const optimizerModel = withRunControls(await resolver.resolve(spec.optimizerModel), { cache });
-    const optimizer = createOptimizer(spec.optimizer, config, {
-      initialPrompt: initialInstruction(spec.prompt),
-      labels: data.task.labels,
-    });
-    runDir.appendEvent({ type: 'bench_task_started', taskId: spec.taskId, pid: process.pid });
-    const result = await optimizer.optimize({
-      task: data.task,
-      trainset: data.trainset,
-      valset: data.valset,
-      model,
-      optimizerModel,
-      metric: data.task.metric,
-      budget: new Budget(),
-      runDir,
-      seed: spec.seed,
-      signal: options.signal,
-    });
-    // A stopped optimizer returns its best so far; a benchmark task is not done until it ran to its end.
-    if (result.stopReason === 'aborted' || options.signal?.aborted) {
-      throw new OptNativeError('E_ABORTED', `${spec.taskId} was interrupted; resume the run to finish it`);
-    }
-    // The held-out split is scored the way the optimizer scored its candidates.
-    const mode: EvalMode = config.evalMode === 'score' ? 'score' : 'generate';
-    const finalData = { ...data, task: evaluationTaskOf(spec.optimizer, config, data.task) };
-    const { final, usage, wallMs } = await finalEvaluation(spec, finalData, model, result.bestPrompt, runDir, mode);
-    const firstScored = result.history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
-    return {
-      taskId: spec.taskId,
-      optimizer: spec.optimizer,
-      dataset: spec.datasetName,
-      model: spec.model,
-      bestPrompt: result.bestPrompt,
-      initialScore: firstScored?.score ?? null,
-      score: result.score,
-      final,
-      usage: addUsage(result.usage, usage),
-      // Like calls and tokens, the time includes the final evaluation (absent from steps recorded before it was kept).
-      wallTimeMs: result.wallTime + (wallMs ?? 0),
-      stopReason: result.stopReason,
-      candidates: result.history.length,
-    };
-  } finally {
-    runDir.close();
-    cache?.close();
-    if (!options.resolver) await resolver.disposeAll();
-  }
+  // The held-out split is scored the way the optimizer scored its candidates.
+  const mode: EvalMode = config.evalMode === 'score' ? 'score' : 'generate';
+  return runOptimizationJob({
+    dir: taskCheckpointDir(options.checkpointDir, options.runId, spec.taskId),
+    folder: 'open-or-create',
+    models: async (cache) => {
+      const base = await resolver.resolve(spec.model);
+      const model = withModelParameters(withRunControls(base, { cache }), spec.modelParameters);
+      const optimizerModel = withRunControls(await resolver.resolve(spec.optimizerModel), { cache });
+      return { model, optimizerModel };
+    },
+    optimize: async ({ runDir, model, optimizerModel }) => {
+      const optimizer = createOptimizer(spec.optimizer, config, {
+        initialPrompt: initialInstruction(spec.prompt),
+        labels: data.task.labels,
+      });
+      runDir?.appendEvent({ type: 'bench_task_started', taskId: spec.taskId, pid: process.pid });
+      const result = await optimizer.optimize({
+        task: data.task,
+        trainset: data.trainset,
+        valset: data.valset,
+        model,
+        optimizerModel,
+        metric: data.task.metric,
+        budget: new Budget(),
+        runDir,
+        seed: spec.seed,
+        signal: options.signal,
+      });
+      // A stopped optimizer returns its best so far; a benchmark task is not done until it ran to its end.
+      if (result.stopReason === 'aborted' || options.signal?.aborted) {
+        throw new OptNativeError('E_ABORTED', `${spec.taskId} was interrupted; resume the run to finish it`);
+      }
+      return result;
+    },
+    heldout: ({ runDir, model }, result) => {
+      const finalData = { ...data, task: evaluationTaskOf(spec.optimizer, config, data.task) };
+      return finalEvaluation(spec, finalData, model, result.bestPrompt, runDir as RunDirectory, mode);
+    },
+    finish: (_context, result, heldout) => {
+      const { final, usage, wallMs } = heldout as Awaited<ReturnType<typeof finalEvaluation>>;
+      const firstScored = result.history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
+      return {
+        taskId: spec.taskId,
+        optimizer: spec.optimizer,
+        dataset: spec.datasetName,
+        model: spec.model,
+        bestPrompt: result.bestPrompt,
+        initialScore: firstScored?.score ?? null,
+        score: result.score,
+        final,
+        usage: addUsage(result.usage, usage),
+        // Like calls and tokens, the time includes the final evaluation (absent from steps recorded before it was kept).
+        wallTimeMs: result.wallTime + (wallMs ?? 0),
+        stopReason: result.stopReason,
+        candidates: result.history.length,
+      };
+    },
+    release: async () => {
+      if (!options.resolver) await resolver.disposeAll();
+    },
+  });
 }

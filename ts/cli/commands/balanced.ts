@@ -1,16 +1,22 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { withRunControls } from '../../llm/run-controls.js';
 import { writeRunResult } from '../../optimizers/balanced/experiments.js';
 import { normalizeWeights, type FocusWeights } from '../../optimizers/balanced/focus.js';
-import { BALANCED_DEFAULTS, optimizeBalanced, type BalancedOptions } from '../../optimizers/balanced/optimizer.js';
+import {
+  BALANCED_DEFAULTS,
+  optimizeBalanced,
+  resolveBalancedSettings,
+  type BalancedOptions,
+} from '../../optimizers/balanced/optimizer.js';
 import { DEFAULT_BALANCED_PROMPT } from '../../optimizers/balanced/prompts.js';
-import type { BalancedRunResult } from '../../optimizers/balanced/results.js';
+import { resultsFileName, type BalancedRunResult } from '../../optimizers/balanced/results.js';
 import { balancedTaskFromText } from '../../optimizers/balanced/task.js';
 import { Budget } from '../../run/budget.js';
-import { ResponseCache } from '../../run/cache.js';
+import { runOptimizationJob } from '../../optimizers/engine/job.js';
+import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
 import { loadTextTask } from '../../tasks/text-task.js';
 import { LanguageModelResolver } from '../language-model-option.js';
 
@@ -40,6 +46,7 @@ export interface SharedBalancedCliOptions {
   datasetsRoot?: string;
   maxCalls?: number;
   maxDollars?: number;
+  force?: boolean;
 }
 
 export function integerOption(flag: string, minimum: number): (value: string) => number {
@@ -127,7 +134,8 @@ export function addSharedBalancedOptions(command: Command): Command {
       'folder holding gsm8k/ and bbh/ (default: $OPT_NATIVE_DATASETS or ../shared/datasets)',
     )
     .option('--max-calls <n>', 'stop after this many paid model calls', integerOption('--max-calls', 1))
-    .option('--max-dollars <usd>', 'stop after spending this much', numberOption('--max-dollars'));
+    .option('--max-dollars <usd>', 'stop after spending this much', numberOption('--max-dollars'))
+    .option('--force', 'write into a folder of other files, replacing results of a different run');
 }
 
 async function initialPrompt(options: SharedBalancedCliOptions): Promise<string> {
@@ -143,36 +151,72 @@ async function initialPrompt(options: SharedBalancedCliOptions): Promise<string>
   }
 }
 
+/** A balanced run's inputs, its folder, and whether its configurations may run at once. */
 export interface PreparedBalancedRun {
   readonly base: Omit<BalancedOptions, 'weights'>;
   readonly outputDir: string;
   /** True when no local (native) model is involved, so configurations can run at once. */
   readonly concurrentSafe: boolean;
-  /** Releases the models and the cache. */
-  close(): Promise<void>;
+}
+
+/** The files balanced and experiments write into their folder (results, cache, the report and its charts). */
+function isBalancedFile(name: string): boolean {
+  return /^balanced-acc.*\.json$/.test(name) || isCacheFile(name) || /\.(html|png)$/.test(name);
 }
 
 /**
- * Loads the task, prompt and models for a CLI run. Equal model strings share one instance (one native model in
- * memory); both go behind the response cache in the output folder, so a rerun replays what was already answered.
+ * Refuses to replace a results file that another command wrote (other task, models, prompt or settings), unless
+ * --force: rerunning the same command into its folder replays its answers from the cache and rewrites the same file.
  */
-export async function prepareBalancedRun(
+async function checkResultsFiles(
+  outputDir: string,
+  planned: Pick<BalancedRunResult, 'task' | 'model' | 'optimizerModel' | 'initialPrompt' | 'settings'>,
+  configs: readonly FocusWeights[],
+  force: boolean | undefined,
+): Promise<void> {
+  if (force) return;
+  for (const weights of configs) {
+    const path = join(outputDir, resultsFileName(normalizeWeights(weights.accuracy, weights.efficiency)));
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    let previous: Record<string, unknown> = {};
+    try {
+      previous = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // An unreadable file is not this command's either.
+    }
+    const differing = (Object.keys(planned) as (keyof typeof planned)[]).filter(
+      (key) => JSON.stringify(previous[key]) !== JSON.stringify(planned[key]),
+    );
+    if (differing.length > 0) {
+      throw new OptNativeError(
+        'E_BAD_INPUT',
+        `${path} holds the results of a different run (${differing.join(', ')} differ); ` +
+          'choose another --output-dir, or pass --force to replace it',
+      );
+    }
+  }
+}
+
+/**
+ * Loads the task, prompt and models, checks the output folder, and runs `run` inside one optimization job. Equal
+ * model strings share one instance (one native model in memory); both go behind the response cache in the output
+ * folder, so a rerun replays what was already answered. Everything is checked before the first write.
+ */
+export async function runBalancedJob<T>(
   options: SharedBalancedCliOptions,
   defaultOutputDir: string,
+  configs: readonly FocusWeights[],
+  run: (prepared: PreparedBalancedRun) => Promise<T>,
   onProgress?: BalancedOptions['onProgress'],
-): Promise<PreparedBalancedRun> {
+): Promise<T> {
   const prompt = await initialPrompt(options);
   const textTask = await loadTextTask(options.task, { seed: options.seed, datasetsRoot: options.datasetsRoot });
   const outputDir = resolve(options.outputDir ?? defaultOutputDir);
   const resolver = new LanguageModelResolver();
-  let cache: ResponseCache | undefined;
   try {
     const rawModel = await resolver.resolve(options.model);
     const rawOptimizerModel = await resolver.resolve(options.optimizerModel ?? options.model);
-    if (options.cache) {
-      await mkdir(outputDir, { recursive: true });
-      cache = new ResponseCache(join(outputDir, 'cache.sqlite'));
-    }
     const budget =
       options.maxCalls !== undefined || options.maxDollars !== undefined
         ? new Budget({ maxCalls: options.maxCalls, maxDollars: options.maxDollars })
@@ -180,36 +224,48 @@ export async function prepareBalancedRun(
     const thinkingBudget = options.thinkingEnabled
       ? (options.thinkingBudget ?? BALANCED_DEFAULTS.thinkingBudget)
       : null;
-    return {
-      base: {
-        task: balancedTaskFromText(textTask),
+    const task = balancedTaskFromText(textTask);
+    const settingsInput = {
+      task,
+      initialPrompt: prompt,
+      batchSize: options.batchSize,
+      maxEpochs: options.maxEpochs,
+      numThreads: options.numThreads,
+      evalSamples: options.evalSamples,
+      maxTokens: options.maxTokens,
+      runValidation: options.runValidation ?? false,
+      thinkingBudget,
+      optimizerTemperature: thinkingBudget === null ? options.optimizerTemperature : undefined,
+      optimizerMaxTokens: options.optimizerMaxTokens,
+      seed: options.seed,
+    };
+    const planned = {
+      task: task.name,
+      model: rawModel.modelId,
+      optimizerModel: rawOptimizerModel.modelId,
+      initialPrompt: prompt,
+      settings: resolveBalancedSettings(settingsInput),
+    };
+    checkOutputFolder(outputDir, { command: 'balanced', ownsFile: isBalancedFile, force: options.force });
+    await checkResultsFiles(outputDir, planned, configs, options.force);
+    return await runOptimizationJob({
+      dir: outputDir,
+      folder: 'cache-only',
+      cache: options.cache,
+      models: async (cache) => ({
         model: withRunControls(rawModel, { cache }),
         optimizerModel: withRunControls(rawOptimizerModel, { cache }),
-        initialPrompt: prompt,
-        batchSize: options.batchSize,
-        maxEpochs: options.maxEpochs,
-        numThreads: options.numThreads,
-        evalSamples: options.evalSamples,
-        maxTokens: options.maxTokens,
-        runValidation: options.runValidation ?? false,
-        thinkingBudget,
-        optimizerTemperature: thinkingBudget === null ? options.optimizerTemperature : undefined,
-        optimizerMaxTokens: options.optimizerMaxTokens,
-        seed: options.seed,
-        budget,
-        onProgress,
-      },
-      outputDir,
-      concurrentSafe: rawModel.provider !== 'native' && rawOptimizerModel.provider !== 'native',
-      close: async () => {
-        cache?.close();
-        await resolver.disposeAll();
-      },
-    };
-  } catch (error) {
-    cache?.close();
+      }),
+      optimize: ({ model, optimizerModel }) =>
+        run({
+          base: { ...settingsInput, model, optimizerModel, budget, onProgress },
+          outputDir,
+          concurrentSafe: rawModel.provider !== 'native' && rawOptimizerModel.provider !== 'native',
+        }),
+      finish: (_context, result) => result,
+    });
+  } finally {
     await resolver.disposeAll();
-    throw error;
   }
 }
 
@@ -264,14 +320,12 @@ export function registerBalanced(program: Command): void {
     )
     .action(async (options: BalancedCliOptions) => {
       const weights: FocusWeights = normalizeWeights(options.accuracyWeight, options.efficiencyWeight);
-      const prepared = await prepareBalancedRun(options, join('runs', 'balanced'), progressPrinter(options.task));
-      try {
-        const result = await optimizeBalanced({ ...prepared.base, weights });
-        const path = await writeRunResult(prepared.outputDir, result);
+      const run = async ({ base, outputDir }: PreparedBalancedRun) => {
+        const result = await optimizeBalanced({ ...base, weights });
+        const path = await writeRunResult(outputDir, result);
         process.stdout.write(`${describeRun(result)}\nresults: ${path}\n`);
         reportFailedRun(result);
-      } finally {
-        await prepared.close();
-      }
+      };
+      await runBalancedJob(options, join('runs', 'balanced'), [weights], run, progressPrinter(options.task));
     });
 }

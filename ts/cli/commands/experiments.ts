@@ -7,9 +7,10 @@ import { formatSummaryTable } from '../../report/text-table.js';
 import {
   addSharedBalancedOptions,
   describeRun,
-  prepareBalancedRun,
   reportFailedRun,
   progressPrinter,
+  runBalancedJob,
+  type PreparedBalancedRun,
   type SharedBalancedCliOptions,
 } from './balanced.js';
 
@@ -29,9 +30,8 @@ export function registerExperiments(program: Command): void {
     .action(async (options: ExperimentsCliOptions) => {
       const configs = options.configs.map(parseWeightPair);
       // Each configuration prints its own progress; the label tells interleaved lines apart.
-      const prepared = await prepareBalancedRun(options, join('runs', 'experiments'));
-      const concurrent = prepared.concurrentSafe && !options.sequential;
-      try {
+      const run = async (prepared: PreparedBalancedRun) => {
+        const concurrent = prepared.concurrentSafe && !options.sequential;
         const summary = await runExperiments({
           base: prepared.base,
           configs,
@@ -48,8 +48,7 @@ export function registerExperiments(program: Command): void {
           `${summary.files.length} runs (${concurrent ? 'concurrent' : 'sequential'}) in ${summary.outputDir}\n` +
             `report: opt-native report --results ${summary.outputDir} --output ${join(summary.outputDir, 'report.html')}\n`,
         );
-      } finally {
-        await prepared.close();
-      }
+      };
+      await runBalancedJob(options, join('runs', 'experiments'), configs, run);
     });
 }

@@ -108,7 +108,7 @@ function sampleOf(label: string, examples: readonly Example[], count: number, se
  */
 export async function optimizeBalanced(options: BalancedOptions): Promise<BalancedRunResult> {
   const started = Date.now();
-  const settings = resolveSettings(options);
+  const settings = resolveBalancedSettings(options);
   const weights = normalizeWeights(options.weights.accuracy, options.weights.efficiency);
   const optimizerModel = options.optimizerModel ?? options.model;
   const taskMeter = new CallMeter(options.budget);
@@ -222,7 +222,10 @@ function stopOf(error: unknown): { reason: 'budget' | 'aborted' | 'error'; messa
   return { reason: 'error', message: `${code}${message}` };
 }
 
-function resolveSettings(options: BalancedOptions): BalancedRunResult['settings'] {
+/** The settings a run will use (defaults filled in), checked: what its results file records. */
+export function resolveBalancedSettings(
+  options: Omit<BalancedOptions, 'weights' | 'model'>,
+): BalancedRunResult['settings'] {
   const settings = {
     batchSize: options.batchSize ?? BALANCED_DEFAULTS.batchSize,
     maxEpochs: options.maxEpochs ?? BALANCED_DEFAULTS.maxEpochs,

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { LanguageModel } from '../../llm/types.js';
 import { ResponseCache } from '../../run/cache.js';
 import { CACHE_FILE, RunDirectory } from '../../run/run-directory.js';
-import type { OptimizationResult } from '../contract.js';
 
 /**
  * How the run folder is opened: `create` a new run (refuses a folder that holds one), `resume` one, `open-or-create`
@@ -32,7 +31,7 @@ export interface JobContext extends JobModels {
   readonly cache: ResponseCache | undefined;
 }
 
-export interface OptimizationJob<TResult extends OptimizationResult, THeldout, TOutcome> {
+export interface OptimizationJob<TResult, THeldout, TOutcome> {
   readonly dir: string;
   readonly folder: JobFolderMode;
   /** Keep model responses in `<dir>/cache.sqlite` (default true). A cache that cannot open is skipped with a warning. */
@@ -74,8 +73,13 @@ function openCache(path: string, warn: (message: string) => void): ResponseCache
   }
 }
 
+/** Whether an optimizer's result (the shared contract's, or balanced's run record) says it was aborted. */
+function stoppedByAbort(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { stopReason?: unknown }).stopReason === 'aborted';
+}
+
 /** Runs one optimization job; see the file comment. */
-export async function runOptimizationJob<TResult extends OptimizationResult, THeldout, TOutcome>(
+export async function runOptimizationJob<TResult, THeldout, TOutcome>(
   job: OptimizationJob<TResult, THeldout, TOutcome>,
 ): Promise<TOutcome> {
   const warn = job.onWarning ?? stderrWarning;
@@ -89,7 +93,7 @@ export async function runOptimizationJob<TResult extends OptimizationResult, THe
     const models = await job.models(cache, runDir);
     const context: JobContext = { ...models, dir: job.dir, runDir, cache };
     const result = await job.optimize(context);
-    const heldout = result.stopReason === 'aborted' ? undefined : await job.heldout?.(context, result);
+    const heldout = stoppedByAbort(result) ? undefined : await job.heldout?.(context, result);
     return await job.finish(context, result, heldout);
   } finally {
     runDir?.close();

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { Example } from '../../datasets/types.js';
 import { OptNativeError } from '../../errors.js';
 import type { GenerateRequest, LanguageModel } from '../../llm/types.js';
+import { isStopError } from '../engine/steps.js';
 import type { EvaluationSummary } from './revert.js';
 import type { ReplyMetric } from './task.js';
 import type { CallMeter } from './usage.js';
@@ -42,15 +43,11 @@ export function taskMessages(prompt: string, example: Example): GenerateRequest[
   ];
 }
 
-/** Errors that must stop the run instead of counting as one wrong answer. */
-export function isStopError(error: unknown): boolean {
-  return error instanceof OptNativeError && (error.code === 'E_ABORTED' || error.code === 'E_BUDGET');
-}
-
 async function answerOrFailure(context: EvaluationContext, prompt: string, example: Example): Promise<ExampleOutcome> {
   try {
     return await answerOne(context, prompt, example);
   } catch (error) {
+    // Aborts and exhausted budgets stop the run instead of counting as one wrong answer.
     if (isStopError(error)) throw error;
     return {
       exampleId: example.id,

@@ -17,6 +17,7 @@ import { textualGradientStep, type OptimizerContext } from './textgrad.js';
 import { CallMeter, sumUsage, usageSince } from './usage.js';
 import { mentionsWord } from '../engine/sanitize.js';
 import type { OptimizationBudget, OptimizationRunDirectory } from '../contract.js';
+import { stopReasonOf, throwIfAborted } from '../engine/loop.js';
 import { promptDigest } from '../engine/steps.js';
 
 export const BALANCED_DEFAULTS = {
@@ -132,7 +133,7 @@ export async function optimizeBalanced(options: BalancedOptions): Promise<Balanc
   for (const [index, focus] of focusSchedule(weights, settings.maxEpochs, settings.seed).entries()) {
     const batch = batches.next().value as Example[];
     try {
-      if (options.signal?.aborted) throw new OptNativeError('E_ABORTED', 'the optimization was aborted');
+      throwIfAborted(options.signal);
       const { record, next } = await runEpoch(index + 1, focus, state, batch, tools);
       epochs.push(record);
       state = next;
@@ -216,8 +217,8 @@ function epochTools(
  */
 function stopOf(error: unknown): { reason: 'budget' | 'aborted' | 'error'; message: string } {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof OptNativeError && error.code === 'E_BUDGET') return { reason: 'budget', message };
-  if (error instanceof OptNativeError && error.code === 'E_ABORTED') return { reason: 'aborted', message };
+  const stop = stopReasonOf(error);
+  if (stop !== undefined) return { reason: stop, message };
   const code = error instanceof OptNativeError ? `[${error.code}] ` : '';
   return { reason: 'error', message: `${code}${message}` };
 }

@@ -23,7 +23,8 @@ import { ConsecutiveFailureBreaker } from './breaker.js';
 import type { PromptEvaluator, PromptScore } from './evaluator.js';
 import { answerInsteadOfInstruction, copiedPassage, copyIndexOf, mentionsWord, type CopyIndex } from './sanitize.js';
 import { UsageMeter } from './meter.js';
-import { StepRunner, isStopError, promptDigest } from './steps.js';
+import { runSearchLoop, throwIfAborted } from './loop.js';
+import { StepRunner, promptDigest } from './steps.js';
 
 export type TextOptimizeInput = OptimizeInput<TextTask>;
 
@@ -224,7 +225,7 @@ export class OptimizerSession {
   }
 
   throwIfAborted(): void {
-    if (this.input.signal?.aborted) throw new OptNativeError('E_ABORTED', 'the optimization was aborted');
+    throwIfAborted(this.input.signal);
   }
 
   /**
@@ -233,14 +234,13 @@ export class OptimizerSession {
    */
   async run(loop: () => Promise<StopReason | void>): Promise<OptimizationResult> {
     const started = (this.options.now ?? Date.now)();
-    try {
-      const reason = await loop();
-      this.stopReason = this.breaker.open ? 'circuit_open' : (reason ?? 'completed');
-    } catch (error) {
-      if (!isStopError(error)) throw error;
-      this.stopReason = error.code === 'E_BUDGET' ? 'budget' : 'aborted';
+    let stopped: StopReason | undefined;
+    const reason = await runSearchLoop(loop, (stop, error) => {
+      stopped = stop;
       this.progress(this.history.length, `stopped: ${error.message}`, 'stop');
-    }
+    });
+    const stopReason: StopReason = stopped ?? (this.breaker.open ? 'circuit_open' : (reason ?? 'completed'));
+    this.stopReason = stopReason;
     if (this.bestPrompt === null) {
       throw new OptNativeError(
         'E_CIRCUIT_OPEN',
@@ -257,7 +257,7 @@ export class OptimizerSession {
       history: this.history,
       usage: this.usageTotal,
       wallTime: this.input.runDir ? this.wallTotalMs : elapsed,
-      stopReason: this.stopReason,
+      stopReason,
     });
   }
 }

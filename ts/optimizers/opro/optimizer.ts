@@ -25,7 +25,8 @@ import {
 } from './outputs.js';
 import { computeReward } from './reward.js';
 import { copyIndexOf, dedupeKey, sanitizeCandidate, type CopyIndex } from '../engine/sanitize.js';
-import { StepRunner, isStopError, promptDigest } from '../engine/steps.js';
+import { runSearchLoop, throwIfAborted } from '../engine/loop.js';
+import { StepRunner, promptDigest } from '../engine/steps.js';
 
 /** OPRO's result: the shared contract plus the top-k memory, every candidate record and per-iteration stats. */
 export interface OproResult extends OptimizationResult {
@@ -337,13 +338,13 @@ export class OproOptimizer implements Optimizer<OproConfig, TextTask> {
 
   async optimize(input: OproInput): Promise<OproResult> {
     const run = new OproRun(this.config, input, this.options);
-    try {
-      await this.loop(run, input);
-    } catch (error) {
-      if (!isStopError(error)) throw error;
-      run.stopReason = error.code === 'E_BUDGET' ? 'budget' : 'aborted';
-      run.progress(run.iterationStats.length, `stopped: ${error.message}`, 'stop');
-    }
+    await runSearchLoop(
+      () => this.loop(run, input),
+      (reason, error) => {
+        run.stopReason = reason;
+        run.progress(run.iterationStats.length, `stopped: ${error.message}`, 'stop');
+      },
+    );
     run.save();
     if (!run.best) {
       throw new OptNativeError(
@@ -361,7 +362,7 @@ export class OproOptimizer implements Optimizer<OproConfig, TextTask> {
     let iterationsWithoutImprovement = 0;
     for (let iteration = 1; iteration <= this.config.numIterations; iteration += 1) {
       if (run.breakerOpen) break;
-      if (input.signal?.aborted) throw new OptNativeError('E_ABORTED', 'the optimization was aborted');
+      throwIfAborted(input.signal);
       await run.runIteration(iteration);
       const current = run.best?.reward ?? -Infinity;
       if (current > bestReward) {

@@ -6,7 +6,7 @@
  */
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LanguageModelResolver } from '../cli/language-model-option.js';
+import { LanguageModelResolver } from '../llm/resolver.js';
 import { OptNativeError } from '../errors.js';
 import { withRunControls } from '../llm/run-controls.js';
 import type { LanguageModel } from '../llm/types.js';

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { LanguageModelResolver } from '../cli/language-model-option.js';
+import { LanguageModelResolver } from '../llm/resolver.js';
 import { keepFailedAttemptCopy, executeBenchTask } from './execute.js';
 import { backoffDelayMs, errorText, isRetryable } from './retry.js';
 import type { BenchStore, TaskRecord } from './store.js';

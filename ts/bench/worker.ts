@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { LanguageModelResolver } from '../cli/language-model-option.js';
+import { LanguageModelResolver } from '../llm/resolver.js';
 import { BENCH_QUEUE, redisConnection, type BenchJobData } from './bullmq-engine.js';
 import { keepFailedAttemptCopy, executeBenchTask } from './execute.js';
 import { errorText, isRetryable } from './retry.js';

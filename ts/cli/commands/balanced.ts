@@ -18,7 +18,7 @@ import { Budget } from '../../run/budget.js';
 import { runOptimizationJob } from '../../optimizers/engine/job.js';
 import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
 import { loadTextTask } from '../../tasks/text-task.js';
-import { LanguageModelResolver } from '../language-model-option.js';
+import { LanguageModelResolver } from '../../llm/resolver.js';
 
 /** The native default Qwen: what `--model` means when not given. */
 export const DEFAULT_BALANCED_MODEL = 'native:default';

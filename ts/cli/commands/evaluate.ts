@@ -10,7 +10,7 @@ import {
   audioPredictionsCsv,
   type AudioEvaluatorValues,
 } from '../audio-target.js';
-import { LanguageModelResolver } from '../language-model-option.js';
+import { LanguageModelResolver } from '../../llm/resolver.js';
 import {
   addEvaluatorOptions,
   addTaskOptions,

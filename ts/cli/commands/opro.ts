@@ -19,7 +19,7 @@ import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.
 import type { SplitName } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import { AudioTarget, addAudioEvaluatorOptions, audioModelPath, type AudioEvaluatorValues } from '../audio-target.js';
-import { LanguageModelResolver } from '../language-model-option.js';
+import { LanguageModelResolver } from '../../llm/resolver.js';
 import {
   addEvaluatorOptions,
   addTaskOptions,

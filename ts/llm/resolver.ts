@@ -1,11 +1,11 @@
-import { createLanguageModel } from '../llm/registry.js';
-import { loadScriptedModelFile } from '../llm/scripted-file.js';
-import type { LanguageModel } from '../llm/types.js';
+import { createLanguageModel } from './registry.js';
+import { loadScriptedModelFile } from './scripted-file.js';
+import type { LanguageModel } from './types.js';
 
 const SCRIPTED_PREFIX = 'scripted:';
 
 /**
- * Resolves a model option of the CLI. Model strings go to the provider registry; the hidden `scripted:<path>` form
+ * Resolves a model option of the CLI or a benchmark task. Model strings go to the provider registry; the hidden `scripted:<path>` form
  * (not in --help) loads a JSON script, for end-to-end tests of commands without a real model. Equal strings share one
  * instance, so `--evaluator X --optimizer-llm X` loads a native model once.
  */

@@ -26,14 +26,23 @@ export interface AudioEvaluatorValues extends TaskOptionValues {
   /** `--no-lora` sets this to false. */
   lora?: boolean;
   evaluatorDevice?: 'cpu' | 'cuda';
+  evaluatorModelName?: string;
 }
+
+/** The original tool's start prompt for the speech / non-speech job. */
+export const ORIGINAL_AUDIO_BASELINE_PROMPT =
+  'Does this audio contain human speech?\nReply with ONLY one word: SPEECH or NON-SPEECH.';
 
 /** Flags of the audio evaluator (the evaluated model itself is --evaluator). */
 export function addAudioEvaluatorOptions(command: Command): Command {
-  return command
-    .option('--checkpoint <dir>', 'audio: PEFT LoRA adapter folder applied to the Qwen2-Audio evaluator')
-    .option('--no-lora', 'audio: evaluate the base Qwen2-Audio model (ignores --checkpoint)')
-    .option('--evaluator-device <device>', 'audio: cpu or cuda', 'cpu');
+  return (
+    command
+      .option('--checkpoint <dir>', 'audio: PEFT LoRA adapter folder applied to the Qwen2-Audio evaluator')
+      .option('--no-lora', 'audio: evaluate the base Qwen2-Audio model (ignores --checkpoint)')
+      .option('--evaluator-device <device>', 'audio: cpu or cuda', 'cpu')
+      // The original tool's name for the evaluated model.
+      .option('--evaluator-model-name <model>', "alias of --evaluator (the original tool's flag)")
+  );
 }
 
 /** `--evaluator` for audio: a Qwen2-Audio folder, as `PATH` or `native:PATH`. */
@@ -89,6 +98,7 @@ export class AudioTarget {
   ) {}
 
   static async open(values: AudioEvaluatorValues): Promise<AudioTarget> {
+    if (values.evaluatorModelName !== undefined) values = { ...values, evaluator: values.evaluatorModelName };
     if (values.task !== undefined) {
       throw new OptNativeError('E_BAD_INPUT', 'pass either --task (text) or --manifest (audio), not both');
     }
@@ -100,7 +110,9 @@ export class AudioTarget {
   }
 
   get task(): TextTask {
-    return audioOproTask(this.dataset);
+    const task = audioOproTask(this.dataset);
+    // Scored labels need no answer words in the prompt; generated answers do (the original tool's rule).
+    return this.mode === 'score' ? { ...task, requiredLabelWords: [] } : task;
   }
 
   clips(split: SplitName): readonly AudioExample[] {

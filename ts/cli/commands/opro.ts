@@ -1,7 +1,7 @@
 // `opt-native opro`: OPRO prompt optimization of a text task, with the original OPRO Classic tool's flags and files.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { withRunControls } from '../../llm/run-controls.js';
 import type { LanguageModel } from '../../llm/types.js';
@@ -10,6 +10,7 @@ import { OproOptimizer, type OproConfig, type OproResult } from '../../optimizer
 import { withConfigErrors } from '../../optimizers/engine/config.js';
 import { runOptimizationJob } from '../../optimizers/engine/job.js';
 import { promptDigest } from '../../optimizers/engine/steps.js';
+import { PROPOSAL_STYLES } from '../../optimizers/opro/meta-prompt.js';
 import { OUTPUT_FILES, writeOproOutputs } from '../../optimizers/opro/outputs.js';
 import { Budget } from '../../run/budget.js';
 import { createProgress } from '../../run/progress.js';
@@ -18,7 +19,13 @@ import { EVENT_LOG_FILE, RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
 import type { SplitName } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
-import { AudioTarget, addAudioEvaluatorOptions, audioModelPath, type AudioEvaluatorValues } from '../audio-target.js';
+import {
+  AudioTarget,
+  ORIGINAL_AUDIO_BASELINE_PROMPT,
+  addAudioEvaluatorOptions,
+  audioModelPath,
+  type AudioEvaluatorValues,
+} from '../audio-target.js';
 import { LanguageModelResolver } from '../../llm/resolver.js';
 import {
   addEvaluatorOptions,
@@ -51,6 +58,7 @@ interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues {
   rewardWBaCond: number;
   rewardWLengthPenalty: number;
   baselinePrompt?: string;
+  proposalStyle: 'opro' | 'variation';
   initialPromptsJson?: string;
   maxCalls?: number;
   maxTokens?: number;
@@ -90,6 +98,7 @@ function oproConfigOf(values: OproOptionValues): Partial<OproConfig> {
     baselinePrompt: values.baselinePrompt,
     initialPrompts: values.initialPromptsJson ? readInitialPrompts(values.initialPromptsJson) : [],
     evalMode: values.evalMode,
+    proposalStyle: values.proposalStyle,
   };
 }
 
@@ -257,9 +266,15 @@ interface OproPlan {
 
 async function planOpro(values: OproOptionValues): Promise<OproPlan> {
   if (values.manifest === undefined) requireTextTask(values);
-  else audioModelPath(values.evaluator);
+  else audioModelPath(values.evaluatorModelName ?? values.evaluator);
   const split = splitName(values.split);
-  const config = oproConfigOf(values);
+  const config = {
+    ...oproConfigOf(values),
+    // The original tool's start prompt for an audio manifest, unless one is given.
+    ...(values.manifest !== undefined && values.baselinePrompt === undefined
+      ? { baselinePrompt: ORIGINAL_AUDIO_BASELINE_PROMPT }
+      : {}),
+  };
   // Validates the config (zod) without keeping the optimizer: the run builds its own with the audio evaluator.
   withConfigErrors(() => new OproOptimizer(config), 'opro config');
   // Audio manifests are evaluated by the native Qwen2-Audio model; text tasks by a language model.
@@ -420,6 +435,14 @@ export function registerOpro(program: Command): void {
       0.05,
     )
     .option('--baseline-prompt <text>', 'first prompt evaluated (default: depends on the task)')
+    .addOption(
+      new Option(
+        '--proposal-style <style>',
+        'how candidates are asked for: the OPRO meta-prompt, or variations of the top prompts (small optimizer models)',
+      )
+        .choices([...PROPOSAL_STYLES])
+        .default('opro'),
+    )
     .option('--initial-prompts-json <file>', 'JSON array of further starting prompts')
     .option('--max-calls <n>', 'budget: model calls', integerOption('--max-calls'))
     .option('--max-tokens <n>', 'budget: prompt + completion tokens', integerOption('--max-tokens'))

@@ -83,6 +83,15 @@ describe('the packed package.json', () => {
   });
 });
 
+describe('the supported Node range', () => {
+  it('is one floor in package.json, the README, and what .ci/run checks', () => {
+    const floor = /^>=(\d+\.\d+)\.0$/.exec(rootPackage.engines.node)?.[1];
+    expect(floor).toBe('20.19');
+    expect(readFileSync(join(repoRoot, 'README.md'), 'utf8')).toContain(`Node ≥ ${floor} (`);
+    expect(readFileSync(join(repoRoot, '.ci', 'run'), 'utf8')).toContain('require("./package.json").engines.node');
+  });
+});
+
 describe('npm scripts', () => {
   it('point at files that exist', () => {
     const paths = Object.values(rootPackage.scripts as Record<string, string>).flatMap((line) =>

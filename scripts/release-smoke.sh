@@ -4,6 +4,7 @@
 # runs the CLI (`--help`, `metrics` on a small CSV, `generate` on the tiny test model) and imports the library from
 # an ESM script. Prints the install time.
 #   RELEASE_SMOKE_SKIP_PACK=1   reuse release/*.tgz as they are
+#   RELEASE_SMOKE_SKIP_BUILD=1  pack bindings/*.node and dist/ as they are (.ci/run: `npm test` just built both)
 #   RELEASE_SMOKE_KEEP=1        keep the install folder (its path is printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,9 @@ fail() {
   exit 1
 }
 
-[ "${RELEASE_SMOKE_SKIP_PACK:-0}" = 1 ] || node scripts/release-pack.mjs
+pack_args=()
+[ "${RELEASE_SMOKE_SKIP_BUILD:-0}" = 1 ] && pack_args=(--skip-build)
+[ "${RELEASE_SMOKE_SKIP_PACK:-0}" = 1 ] || node scripts/release-pack.mjs "${pack_args[@]}"
 version="$(node -p "require('./package.json').version")"
 main_tgz="release/opt-native-$version.tgz"
 binding_tgz="$(ls release/opt-native-binding-*-"$version".tgz)"

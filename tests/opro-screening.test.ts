@@ -61,6 +61,10 @@ describe('answers and scaffolding instead of instructions', () => {
     ['Q: Take 3 steps.\nA: No', 'wrong format: echoes the meta-prompt scaffolding (a "Q:"/"input:"/"score:" line)'],
     ['Be careful.\nscore:\n0.9', 'wrong format: echoes the meta-prompt scaffolding (a "Q:"/"input:"/"score:" line)'],
     ['Prompt: Track every move.', 'wrong format: starts with a label like "PROMPT_1:"'],
+    [
+      'Say how to approach the problem and what to check before starting to answer.',
+      'repeats the optimizer\'s request ("say how to approach the problem")',
+    ],
   ])('rejects %j: %s', (raw, reason) => {
     expect(sanitizeCandidate(raw, rules)).toMatchObject({ ok: false, reason });
   });

@@ -1,3 +1,5 @@
+import { META_PROMPT_REQUEST, VARIATION_PROMPT_REQUEST } from './meta-prompt.js';
+
 /** Special tokens of chat and audio templates: a prompt containing one would corrupt the evaluated model's input. */
 export const FORBIDDEN_TOKENS: readonly string[] = [
   '<|audio_bos|>',
@@ -68,6 +70,8 @@ export function sanitizeCandidate(raw: string, rules: SanitizeRules): SanitizeOu
   if (answer !== undefined) return { ok: false, prompt, reason: answer };
   const missing = rules.requiredWords.filter((word) => !mentionsWord(prompt, word));
   if (missing.length > 0) return { ok: false, prompt, reason: `missing label word(s): ${missing.join(', ')}` };
+  const echoed = copiedPassage(prompt, REQUEST_TEXTS);
+  if (echoed !== undefined) return { ok: false, prompt, reason: `repeats the optimizer's request ("${echoed}")` };
   const copied = rules.copySources ? copiedPassage(prompt, rules.copySources) : undefined;
   if (copied !== undefined) return { ok: false, prompt, reason: `copies a dataset input ("${copied}")` };
   return { ok: true, prompt };
@@ -119,6 +123,10 @@ export function copiedPassage(prompt: string, index: CopyIndex, size = COPY_NGRA
   }
   return undefined;
 }
+
+// The requests of the meta-prompts: a candidate that repeats them is an echo, not an instruction (the 1.5B model
+// answered "Say how to approach the problem and what to check before …" to the variation request).
+const REQUEST_TEXTS = buildCopyIndex([META_PROMPT_REQUEST, VARIATION_PROMPT_REQUEST]);
 
 /** The copy index of what an optimizer may show or score: the training and validation inputs. */
 export function copyIndexOf(examples: readonly { readonly input: string }[]): CopyIndex {

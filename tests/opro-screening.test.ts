@@ -11,6 +11,7 @@ import {
   answerInsteadOfInstruction,
   buildCopyIndex,
   copiedPassage,
+  imitatesInput,
   sanitizeCandidate,
 } from '../ts/optimizers/opro/sanitize.js';
 import { createTextTask } from '../ts/tasks/text-task.js';
@@ -43,6 +44,24 @@ describe('the copy filter', () => {
       copiedPassage('Track each move: if you follow these instructions, do you return to the starting point?', index),
     ).toBeUndefined();
     expect(copiedPassage('Track every step and turn, then decide.', index)).toBeUndefined();
+  });
+
+  it('refuses a made-up question in the dataset format, allows a short restatement', () => {
+    const made =
+      'If you follow these instructions, do you return to the starting point? Walk 4 steps forward, then walk 5 steps backward.';
+    expect(imitatesInput(made, index)).toBe(true);
+    expect(
+      sanitizeCandidate(`Next, ${made}`, { minChars: 10, maxChars: 300, requiredWords: [], copySources: index }),
+    ).toMatchObject({ ok: false, reason: "is a new question in the dataset's format, not an instruction" });
+    expect(imitatesInput('If you follow these instructions, do you return to the starting point? Decide.', index)).toBe(
+      false,
+    );
+    expect(
+      imitatesInput(
+        'Track every move and turn carefully, then say: if you follow these instructions, do you return to the starting point?',
+        index,
+      ),
+    ).toBe(false);
   });
 
   it('with a single input, any shared 6-gram is a copy', () => {

@@ -74,6 +74,9 @@ export function sanitizeCandidate(raw: string, rules: SanitizeRules): SanitizeOu
   if (echoed !== undefined) return { ok: false, prompt, reason: `repeats the optimizer's request ("${echoed}")` };
   const copied = rules.copySources ? copiedPassage(prompt, rules.copySources) : undefined;
   if (copied !== undefined) return { ok: false, prompt, reason: `copies a dataset input ("${copied}")` };
+  if (rules.copySources && imitatesInput(prompt, rules.copySources)) {
+    return { ok: false, prompt, reason: "is a new question in the dataset's format, not an instruction" };
+  }
   return { ok: true, prompt };
 }
 
@@ -122,6 +125,29 @@ export function copiedPassage(prompt: string, index: CopyIndex, size = COPY_NGRA
     if (count > 0 && count < templateShare) return gram;
   }
   return undefined;
+}
+
+/** Words a restated question may add before it counts as a new example rather than an instruction. */
+const IMITATION_EXTRA_WORDS = 8;
+
+/**
+ * Whether the prompt opens with the task's own question template (an n-gram most inputs share) and then goes on
+ * with content of its own: a made-up example ("If you follow these instructions, … Take 4 steps forward. …"), as
+ * small optimizer models write when shown exemplars. A short restatement of the question stays allowed.
+ */
+export function imitatesInput(prompt: string, index: CopyIndex, size = COPY_NGRAM_WORDS): boolean {
+  if (index.inputs < 3) return false;
+  const tokens = words(prompt);
+  const covered = new Array<boolean>(tokens.length).fill(false);
+  let firstTemplateAt = -1;
+  for (let start = 0; start + size <= tokens.length; start += 1) {
+    const count = index.counts.get(tokens.slice(start, start + size).join(' ')) ?? 0;
+    if (count < index.inputs / 2) continue;
+    if (firstTemplateAt < 0) firstTemplateAt = start;
+    covered.fill(true, start, start + size);
+  }
+  const extra = covered.filter((isCovered) => !isCovered).length;
+  return firstTemplateAt >= 0 && firstTemplateAt <= 2 && extra >= IMITATION_EXTRA_WORDS;
 }
 
 // The requests of the meta-prompts: a candidate that repeats them is an echo, not an instruction (the 1.5B model

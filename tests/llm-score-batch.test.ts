@@ -10,7 +10,7 @@ import { groupByChoices } from '../ts/llm/native-provider.js';
 import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
 import { withRunControls } from '../ts/llm/run-controls.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
-import type { ScoreChoicesRequest } from '../ts/llm/types.js';
+import type { LanguageModel, ScoreChoicesRequest, ScoreChoicesResult } from '../ts/llm/types.js';
 import { Budget } from '../ts/run/budget.js';
 import { ResponseCache } from '../ts/run/cache.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
@@ -75,14 +75,24 @@ describe('wrappers pass scoreChoicesBatch through', () => {
     expect(budget.spent().calls).toBe(3);
   });
 
-  it('the resilient wrapper hands every request a signal that follows the callers', async () => {
-    const inner = scripted();
-    const model = new ResilientLanguageModel(inner);
+  it('the resilient wrapper aborts an in-flight batch when a caller aborts', async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const hanging = {
+      ...scripted(),
+      scoreChoicesBatch: (requests: ScoreChoicesRequest[]) =>
+        new Promise<ScoreChoicesResult[]>((_, reject) => {
+          seen.push(...requests.map((request) => request.signal));
+          requests[0]?.signal?.addEventListener('abort', () => reject(new Error('stopped')));
+        }),
+    } as unknown as LanguageModel;
+    const model = new ResilientLanguageModel(hanging);
     const controller = new AbortController();
-    await model.scoreChoicesBatch!([{ ...ask('a'), signal: controller.signal }, ask('b')]);
-    expect(inner.scoreCalls.every((request) => request.signal instanceof AbortSignal)).toBe(true);
+    const pending = model.scoreChoicesBatch!([ask('a'), { ...ask('b'), signal: controller.signal }]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
     controller.abort();
-    expect(inner.scoreCalls.every((request) => request.signal?.aborted)).toBe(true);
+    await expect(pending).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect(seen).toHaveLength(2);
+    expect(seen.every((signal) => signal?.aborted)).toBe(true);
   });
 });
 

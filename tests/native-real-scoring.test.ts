@@ -20,6 +20,12 @@ function realModelSpec(): string | undefined {
 
 const MODEL_SPEC = realModelSpec();
 const INSTRUCTION = 'Answer with the option letter.';
+/**
+ * Batch vs alone on real weights: measured up to 5.3e-4 (the tiny models agree to 1e-4). Splitting the forward at the
+ * shared prefix moves hidden states by float rounding, and the LM head (too large for the dense path) rounds its
+ * input to 8 bits, so a last-bit change can flip one rounding step.
+ */
+const REAL_BATCH_TOL = 2e-3;
 
 describe.skipIf(!MODEL_SPEC)('real weights: score mode on letter choices', () => {
   let model: NativeLanguageModel;
@@ -58,7 +64,7 @@ describe.skipIf(!MODEL_SPEC)('real weights: score mode on letter choices', () =>
       const alone = await model.scoreChoices(request);
       expect(batch[index]?.best).toBe(alone.best);
       alone.scores.forEach((score, k) => {
-        expect(Math.abs((batch[index]?.scores[k]?.logprob ?? NaN) - score.logprob)).toBeLessThanOrEqual(1e-4);
+        expect(Math.abs((batch[index]?.scores[k]?.logprob ?? NaN) - score.logprob)).toBeLessThanOrEqual(REAL_BATCH_TOL);
         expect(score.tokenCount).toBe(2); // "(", "A)" in Qwen2.5's tokenizer
       });
       const total = alone.scores.reduce((sum, score) => sum + score.probability, 0);

@@ -12,8 +12,13 @@ pub trait AttentionLayout {
     fn positions(&self, past: usize, seq: usize, device: &Device) -> Result<Option<Tensor>>;
 
     /// Additive mask `(b, 1, seq, past + seq)`, or `None` when no key needs hiding.
-    fn mask(&self, past: usize, seq: usize, dtype: DType, device: &Device)
-        -> Result<Option<Tensor>>;
+    fn mask(
+        &self,
+        past: usize,
+        seq: usize,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Option<Tensor>>;
 }
 
 /// Which cache slots of each row are padding: row `r` holds padding in slots `0..left_pad[r]`.

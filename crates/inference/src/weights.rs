@@ -402,7 +402,10 @@ mod tests {
             linear.forward(&one_row).unwrap()
         };
         assert!(max_diff(&scoped, &exact) < 1e-5);
-        assert!(max_diff(&plain, &exact) > 1e-5, "outside the scope one row stays quantized");
+        assert!(
+            max_diff(&plain, &exact) > 1e-5,
+            "outside the scope one row stays quantized"
+        );
         assert!(max_diff(&linear.forward(&one_row).unwrap(), &plain) == 0.0);
     }
 

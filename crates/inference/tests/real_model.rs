@@ -145,7 +145,11 @@ fn real_gguf_scores_letter_choices_like_a_plain_forward() {
         let batch = model
             .score_choices_batch(&prompts, &choices, &cancel)
             .unwrap();
-        eprintln!("batch of {} in {:.2}s", prompts.len(), start.elapsed().as_secs_f64());
+        eprintln!(
+            "batch of {} in {:.2}s",
+            prompts.len(),
+            start.elapsed().as_secs_f64()
+        );
         for (prompt, scored) in prompts.iter().zip(&batch) {
             let alone = model.score_choices(prompt, &choices, &cancel).unwrap();
             let PromptInput::Chat(messages) = prompt else {
@@ -155,7 +159,10 @@ fn real_gguf_scores_letter_choices_like_a_plain_forward() {
             for ((b, a), text) in scored.choices.iter().zip(&alone.choices).zip(&choices) {
                 let plain = common::plain_forward_logprobs(&model, &ids, &b.token_ids);
                 let plain_sum: f32 = plain.iter().sum();
-                eprintln!("{text:?}: batch {} alone {} plain {plain_sum}", b.logprob, a.logprob);
+                eprintln!(
+                    "{text:?}: batch {} alone {} plain {plain_sum}",
+                    b.logprob, a.logprob
+                );
                 assert!((b.logprob - a.logprob).abs() <= 1e-4);
                 assert!((a.logprob - plain_sum).abs() <= 1e-4);
             }

@@ -50,7 +50,11 @@ fn assert_matches_plain_forward(model: &TextModel, prompt: &PromptInput, scored:
         let want = plain_forward_logprobs(model, &ids, &choice.token_ids);
         assert_eq!(choice.token_logprobs.len(), want.len());
         for (got, want) in choice.token_logprobs.iter().zip(&want) {
-            assert!((got - want).abs() <= TOL, "{:?}: {got} vs {want}", choice.text);
+            assert!(
+                (got - want).abs() <= TOL,
+                "{:?}: {got} vs {want}",
+                choice.text
+            );
         }
         let sum: f32 = want.iter().sum();
         assert!((choice.logprob - sum).abs() <= TOL, "{:?}", choice.text);
@@ -128,7 +132,10 @@ fn batches() -> Vec<Vec<PromptInput>> {
             PromptInput::Raw("Hi there".into()),
             PromptInput::Raw("A longer prompt!".into()),
         ],
-        vec![PromptInput::Raw(PROMPT.into()), PromptInput::Raw(PROMPT.into())],
+        vec![
+            PromptInput::Raw(PROMPT.into()),
+            PromptInput::Raw(PROMPT.into()),
+        ],
     ]
 }
 
@@ -184,7 +191,11 @@ fn batch_edge_cases_are_refused_or_empty() {
     let err = model
         .score_choices_batch(&[long], &strings(&["(AB)"]), &cancel)
         .unwrap_err();
-    assert_eq!(err.code(), "E_BAD_INPUT", "127 + 4 tokens exceed the context of 128");
+    assert_eq!(
+        err.code(),
+        "E_BAD_INPUT",
+        "127 + 4 tokens exceed the context of 128"
+    );
 }
 
 /// Generation after scoring starts from a clean cache (scoring leaves its choice tree behind).

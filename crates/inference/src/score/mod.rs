@@ -104,7 +104,11 @@ impl TextModel {
     ) -> Result<Vec<f32>> {
         self.cache.truncate(shared);
         let tree = ChoiceTree::new(tail.len(), choice_ids.iter().map(Vec::len).collect());
-        let tokens: Vec<u32> = tail.iter().chain(choice_ids.iter().flatten()).copied().collect();
+        let tokens: Vec<u32> = tail
+            .iter()
+            .chain(choice_ids.iter().flatten())
+            .copied()
+            .collect();
         let device = self.decoder.device().clone();
         let input = Tensor::new(tokens.as_slice(), &device)?.unsqueeze(0)?;
         let hidden = self

@@ -52,6 +52,11 @@ export declare class Model {
   generateBatch(requests: Array<NativeGenerateOptions>, signal?: AbortSignal | undefined | null): Promise<NativeGenerateResult[]>
   /** Log-probabilities of each choice as a continuation of the prompt, and their softmax. */
   scoreChoices(options: NativeScoreChoicesOptions, signal?: AbortSignal | undefined | null): Promise<NativeScoreChoicesResult>
+  /**
+   * Scores several prompts against the same choices in one call, computing the prompts' longest common token
+   * prefix once; each result equals `scoreChoices` of that prompt. Results keep the prompt order.
+   */
+  scoreChoicesBatch(options: NativeScoreChoicesBatchOptions, signal?: AbortSignal | undefined | null): Promise<NativeScoreChoicesResult[]>
   /** Token ids of `text` (special-token strings such as `<|im_start|>` map to their ids). */
   tokenize(text: string): Promise<number[]>
   /** Number of tokens of `text`. */
@@ -288,6 +293,13 @@ export interface NativeModelInfo {
   dtype: string
 }
 
+/** Several prompts scored against the same choices; the prompts' common token prefix is computed once. */
+export interface NativeScoreChoicesBatchOptions {
+  prompts: Array<NativeScorePrompt>
+  /** Continuations to score after every prompt; each is tokenized on its own. */
+  choices: Array<string>
+}
+
 /** The prompt and candidate continuations of `scoreChoices`. */
 export interface NativeScoreChoicesOptions {
   messages?: Array<NativeChatMessage>
@@ -302,6 +314,12 @@ export interface NativeScoreChoicesResult {
   /** Index of the choice with the highest `logprob`. */
   best: number
   usage: NativeUsage
+}
+
+/** One prompt of `scoreChoicesBatch`: chat `messages` or a raw `prompt`; exactly one. */
+export interface NativeScorePrompt {
+  messages?: Array<NativeChatMessage>
+  prompt?: string
 }
 
 /** Token counts of one call. */

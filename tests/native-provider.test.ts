@@ -84,6 +84,30 @@ describe('native: provider on the tiny fixture', () => {
     expect(scored.usage.completionTokens).toBe(0);
   });
 
+  it('scores a batch with mixed choice lists as per-request scoreChoices would, in request order', async () => {
+    const ask = (content: string, choices: string[]) => ({ messages: [{ role: 'user' as const, content }], choices });
+    const requests = [
+      ask('Is water wet?', ['(A)', '(B)']),
+      ask('Is fire cold?', [' Yes', ' Yes indeed']),
+      ask('Pick one', ['(A)', '(B)']),
+    ];
+    const batch = await model.scoreChoicesBatch!(requests);
+    expect(batch).toHaveLength(3);
+    for (const [index, request] of requests.entries()) {
+      const alone = await model.scoreChoices!(request);
+      expect(batch[index]!.best).toBe(alone.best);
+      expect(batch[index]!.usage).toEqual(alone.usage);
+      batch[index]!.scores.forEach((score, k) => {
+        expect(score.choice).toBe(request.choices[k]);
+        expect(Math.abs(score.logprob - alone.scores[k]!.logprob)).toBeLessThanOrEqual(1e-4);
+      });
+    }
+    expect(await model.scoreChoicesBatch!([])).toEqual([]);
+    await expect(
+      model.scoreChoicesBatch!([{ ...requests[0]!, signal: AbortSignal.abort() }, requests[2]!]),
+    ).rejects.toMatchObject({ code: 'E_ABORTED' });
+  });
+
   it('rejects an aborted request with E_ABORTED', async () => {
     await expect(model.generate({ messages, maxTokens: 5, signal: AbortSignal.abort() })).rejects.toMatchObject({
       code: 'E_ABORTED',

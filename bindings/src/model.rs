@@ -181,6 +181,25 @@ impl Model {
         Ok(AsyncTask::with_optional_signal(task, signal))
     }
 
+    /// Scores several prompts against the same choices in one call, computing the prompts' longest common token
+    /// prefix once; each result equals `scoreChoices` of that prompt. Results keep the prompt order.
+    #[napi(ts_return_type = "Promise<NativeScoreChoicesResult[]>")]
+    pub fn score_choices_batch(
+        &self,
+        options: NativeScoreChoicesBatchOptions,
+        signal: Option<AbortSignal>,
+    ) -> Result<AsyncTask<ScoreChoicesBatchTask>> {
+        self.ensure_live()?;
+        let (prompts, choices) = to_score_batch_request(options)?;
+        let task = ScoreChoicesBatchTask {
+            model: self.inner.clone(),
+            prompts,
+            choices,
+            cancel: cancel_flag(signal.as_ref()),
+        };
+        Ok(AsyncTask::with_optional_signal(task, signal))
+    }
+
     /// Token ids of `text` (special-token strings such as `<|im_start|>` map to their ids).
     #[napi(ts_return_type = "Promise<number[]>")]
     pub fn tokenize(&self, text: String) -> Result<AsyncTask<TokenizeTask>> {
@@ -309,6 +328,29 @@ impl Task for ScoreChoicesTask {
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(output.into())
+    }
+}
+
+pub struct ScoreChoicesBatchTask {
+    model: SharedModel,
+    prompts: Vec<core::PromptInput>,
+    choices: Vec<String>,
+    cancel: CancelFlag,
+}
+
+#[napi]
+impl Task for ScoreChoicesBatchTask {
+    type Output = Vec<core::ChoiceScores>;
+    type JsValue = Vec<NativeScoreChoicesResult>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        with_model(&self.model, |model| {
+            model.score_choices_batch(&self.prompts, &self.choices, &self.cancel)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output.into_iter().map(Into::into).collect())
     }
 }
 

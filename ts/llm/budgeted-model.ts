@@ -20,6 +20,7 @@ export class BudgetedLanguageModel implements LanguageModel {
   readonly modelId: string;
   readonly budget: Budget;
   readonly scoreChoices?: (request: ScoreChoicesRequest) => Promise<ScoreChoicesResult>;
+  readonly scoreChoicesBatch?: (requests: ScoreChoicesRequest[]) => Promise<ScoreChoicesResult[]>;
   private readonly inner: LanguageModel;
 
   constructor(inner: LanguageModel, budget: Budget) {
@@ -30,6 +31,10 @@ export class BudgetedLanguageModel implements LanguageModel {
     const scorer = inner.scoreChoices?.bind(inner);
     if (scorer) {
       this.scoreChoices = (request) => this.paidCall(() => scorer(request));
+    }
+    const batchScorer = inner.scoreChoicesBatch?.bind(inner);
+    if (batchScorer) {
+      this.scoreChoicesBatch = (requests) => this.paidCalls(requests.length, () => batchScorer(requests));
     }
   }
 
@@ -61,6 +66,22 @@ export class BudgetedLanguageModel implements LanguageModel {
       return result;
     } finally {
       settle();
+    }
+  }
+
+  /** One call that answers `count` requests: holds `count` places, records each result as one call. */
+  private async paidCalls<T extends { modelId: string; usage: GenerateResult['usage'] }>(
+    count: number,
+    call: () => Promise<T[]>,
+  ): Promise<T[]> {
+    const settles: ((finished?: T) => void)[] = [];
+    try {
+      for (let i = 0; i < count; i += 1) settles.push(this.budget.reserveCall());
+      const results = await call();
+      results.forEach((result, index) => settles[index]?.(result));
+      return results;
+    } finally {
+      for (const settle of settles) settle();
     }
   }
 

@@ -11,28 +11,42 @@ import {
   type ScoreChoicesResult,
 } from './types.js';
 
+/** What a cache hit reports to `onHit` (a budget records it as a free hit). */
+export type CachedAnswer = Pick<GenerateResult, 'modelId' | 'usage' | 'cached'>;
+
 /**
  * Answers from the response cache when it can (result.cached = true, so budgets count it as a free hit) and stores
- * every successful answer of the wrapped model. Failed calls reach the caller and are never stored.
+ * every successful answer of the wrapped model, generations and choice scores alike (scores are keyed by model,
+ * messages and choices). Failed calls reach the caller and are never stored.
  */
 export class CachedLanguageModel implements LanguageModel {
   readonly specificationVersion = LANGUAGE_MODEL_SPEC_VERSION;
   readonly provider: string;
   readonly modelId: string;
   readonly scoreChoices?: (request: ScoreChoicesRequest) => Promise<ScoreChoicesResult>;
+  readonly scoreChoicesBatch?: (requests: ScoreChoicesRequest[]) => Promise<ScoreChoicesResult[]>;
   private readonly inner: LanguageModel;
   private readonly cache: ResponseCache;
   private readonly inFlight = new Map<string, Promise<GenerateResult>>();
-  private readonly onHit: ((result: GenerateResult) => void) | undefined;
+  private readonly onHit: ((result: CachedAnswer) => void) | undefined;
 
   /** `onHit` hears every answer served without a call (cache hits and shared in-flight calls). */
-  constructor(inner: LanguageModel, cache: ResponseCache, onHit?: (result: GenerateResult) => void) {
+  constructor(inner: LanguageModel, cache: ResponseCache, onHit?: (result: CachedAnswer) => void) {
     this.inner = inner;
     this.cache = cache;
     this.onHit = onHit;
     this.provider = inner.provider;
     this.modelId = inner.modelId;
-    if (inner.scoreChoices) this.scoreChoices = inner.scoreChoices.bind(inner);
+    const scorer = inner.scoreChoices?.bind(inner);
+    if (scorer) {
+      this.scoreChoices = async (request) => {
+        const [result] = await this.scoreThroughCache([request], (misses) => Promise.all(misses.map(scorer)));
+        if (!result) throw new OptNativeError('E_INTERNAL', `${this.provider}: the scorer returned nothing`);
+        return result;
+      };
+    }
+    const batchScorer = inner.scoreChoicesBatch?.bind(inner);
+    if (batchScorer) this.scoreChoicesBatch = (requests) => this.scoreThroughCache(requests, batchScorer);
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -82,9 +96,28 @@ export class CachedLanguageModel implements LanguageModel {
     return Promise.all(requests.map((request) => this.generate(request)));
   }
 
-  private served(result: GenerateResult): GenerateResult {
+  private served<T extends CachedAnswer>(result: T): T {
     this.onHit?.(result);
     return result;
+  }
+
+  /** Serves the stored scores it has, asks `scoreMisses` for the rest in one go, stores what comes back. */
+  private async scoreThroughCache(
+    requests: ScoreChoicesRequest[],
+    scoreMisses: (misses: ScoreChoicesRequest[]) => Promise<ScoreChoicesResult[]>,
+  ): Promise<ScoreChoicesResult[]> {
+    const results = requests.map((request) => this.cache.getScores(this.provider, this.modelId, request));
+    const missing = results.flatMap((result, index) => (result ? [] : [index]));
+    results.forEach((result) => result && this.served(result));
+    if (missing.length === 0) return results as ScoreChoicesResult[];
+    const fresh = await scoreMisses(missing.map((index) => requests[index] as ScoreChoicesRequest));
+    missing.forEach((requestIndex, k) => {
+      const result = fresh[k];
+      if (!result) throw new OptNativeError('E_INTERNAL', `${this.provider}: a batch scoring returned too few results`);
+      this.cache.putScores(this.provider, this.modelId, requests[requestIndex] as ScoreChoicesRequest, result);
+      results[requestIndex] = result;
+    });
+    return results as ScoreChoicesResult[];
   }
 
   async dispose(): Promise<void> {

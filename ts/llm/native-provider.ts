@@ -1,7 +1,14 @@
 // The `native:` provider: a LanguageModel over the addon's Qwen model (ts/native/text-model.ts).
 import { OptNativeError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../models/resolve.js';
-import { NativeModel, type NativeGenerateOptions, type NativeGenerateResult } from '../native/text-model.js';
+import {
+  NativeModel,
+  type NativeChatMessage,
+  type NativeGenerateOptions,
+  type NativeGenerateResult,
+  type NativeScoreChoicesResult,
+} from '../native/text-model.js';
+import { anySignal } from './any-signal.js';
 import { registerNativeLoader } from './registry.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
 import {
@@ -45,10 +52,41 @@ export function fromNativeGenerateResult(result: NativeGenerateResult, modelId: 
   };
 }
 
-/** One signal that aborts when any of the requests' signals does. */
-function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+/** The addon's scores → a ScoreChoicesResult naming the choices as the request spelled them. */
+export function fromNativeScores(
+  scored: NativeScoreChoicesResult,
+  choices: string[],
+  modelId: string,
+): ScoreChoicesResult {
+  const best = choices[scored.best];
+  if (best === undefined) throw new OptNativeError('E_INTERNAL', 'the native scorer returned no best choice');
+  return {
+    scores: scored.choices.map((choice, index) => ({
+      choice: choices[index] ?? choice.text,
+      logprob: choice.logprob,
+      probability: choice.probability,
+      tokenCount: choice.tokenIds.length,
+    })),
+    best,
+    usage: { promptTokens: scored.usage.promptTokens, completionTokens: scored.usage.completionTokens },
+    modelId,
+  };
+}
+
+function nativeMessages(request: ScoreChoicesRequest): NativeChatMessage[] {
+  return request.messages.map(({ role, content }) => ({ role, content }));
+}
+
+/** Indices of the requests grouped by identical choice lists, groups in order of first appearance. */
+export function groupByChoices(requests: ScoreChoicesRequest[]): number[][] {
+  const groups = new Map<string, number[]>();
+  requests.forEach((request, index) => {
+    const key = JSON.stringify(request.choices);
+    const group = groups.get(key);
+    if (group) group.push(index);
+    else groups.set(key, [index]);
+  });
+  return [...groups.values()];
 }
 
 export class NativeLanguageModel implements LanguageModel {
@@ -83,22 +121,29 @@ export class NativeLanguageModel implements LanguageModel {
 
   async scoreChoices(request: ScoreChoicesRequest): Promise<ScoreChoicesResult> {
     const scored = await this.model.scoreChoices(
-      { messages: request.messages.map(({ role, content }) => ({ role, content })), choices: request.choices },
+      { messages: nativeMessages(request), choices: request.choices },
       { signal: request.signal },
     );
-    const best = request.choices[scored.best];
-    if (best === undefined) throw new OptNativeError('E_INTERNAL', 'the native scorer returned no best choice');
-    return {
-      scores: scored.choices.map((choice, index) => ({
-        choice: request.choices[index] ?? choice.text,
-        logprob: choice.logprob,
-        probability: choice.probability,
-        tokenCount: choice.tokenIds.length,
-      })),
-      best,
-      usage: { promptTokens: scored.usage.promptTokens, completionTokens: scored.usage.completionTokens },
-      modelId: this.modelId,
-    };
+    return fromNativeScores(scored, request.choices, this.modelId);
+  }
+
+  /** One native call per distinct choice list; each shares its prompts' common token prefix. */
+  async scoreChoicesBatch(requests: ScoreChoicesRequest[]): Promise<ScoreChoicesResult[]> {
+    const results: ScoreChoicesResult[] = new Array(requests.length);
+    for (const group of groupByChoices(requests)) {
+      const members = group.map((index) => requests[index] as ScoreChoicesRequest);
+      const choices = (members[0] as ScoreChoicesRequest).choices;
+      const scored = await this.model.scoreChoicesBatch(
+        { prompts: members.map((request) => ({ messages: nativeMessages(request) })), choices },
+        { signal: anySignal(members.map((request) => request.signal)) },
+      );
+      group.forEach((requestIndex, k) => {
+        const one = scored[k];
+        if (!one) throw new OptNativeError('E_INTERNAL', 'the native scorer returned too few results');
+        results[requestIndex] = fromNativeScores(one, choices, this.modelId);
+      });
+    }
+    return results;
   }
 
   dispose(): Promise<void> {

@@ -3,6 +3,7 @@ import { CircuitBreaker } from '../run/breaker.js';
 import { systemClock, type Clock } from '../run/clock.js';
 import { AdaptiveLimiter, type PermitOutcome } from '../run/limiter.js';
 import { retryWithBackoff, type RetryOptions } from '../run/retry.js';
+import { anySignal } from './any-signal.js';
 import { ProviderError } from './provider-error.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
 import {
@@ -61,6 +62,7 @@ export class ResilientLanguageModel implements LanguageModel {
   readonly limiter: AdaptiveLimiter;
   readonly breaker: CircuitBreaker;
   readonly scoreChoices?: (request: ScoreChoicesRequest) => Promise<ScoreChoicesResult>;
+  readonly scoreChoicesBatch?: (requests: ScoreChoicesRequest[]) => Promise<ScoreChoicesResult[]>;
   private readonly inner: LanguageModel;
   private readonly options: ResilienceOptions;
   private readonly clock: Clock;
@@ -77,6 +79,13 @@ export class ResilientLanguageModel implements LanguageModel {
     const scorer = inner.scoreChoices?.bind(inner);
     if (scorer) {
       this.scoreChoices = (request) => this.withResilience(request.signal, (signal) => scorer({ ...request, signal }));
+    }
+    const batchScorer = inner.scoreChoicesBatch?.bind(inner);
+    if (batchScorer) {
+      this.scoreChoicesBatch = (requests) =>
+        this.withResilience(anySignal(requests.map((request) => request.signal)), (signal) =>
+          batchScorer(requests.map((request) => ({ ...request, signal }))),
+        );
     }
   }
 

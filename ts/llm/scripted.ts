@@ -45,14 +45,25 @@ export class ScriptedLanguageModel implements LanguageModel {
   readonly provider = 'scripted';
   readonly modelId: string;
   readonly calls: GenerateRequest[] = [];
+  /** Every scored request, whether it came alone or in a batch. */
+  readonly scoreCalls: ScoreChoicesRequest[] = [];
+  /** Number of scoreChoicesBatch calls. */
+  scoreBatchCalls = 0;
   readonly scoreChoices?: (request: ScoreChoicesRequest) => Promise<ScoreChoicesResult>;
+  readonly scoreChoicesBatch?: (requests: ScoreChoicesRequest[]) => Promise<ScoreChoicesResult[]>;
   private readonly options: ScriptedLanguageModelOptions;
 
   constructor(options: ScriptedLanguageModelOptions) {
     this.options = options;
     this.modelId = options.modelId ?? 'scripted';
     const scorer = options.scoreChoices;
-    if (scorer) this.scoreChoices = async (request) => this.scoreWith(scorer, request);
+    if (scorer) {
+      this.scoreChoices = async (request) => this.scoreWith(scorer, request);
+      this.scoreChoicesBatch = async (requests) => {
+        this.scoreBatchCalls += 1;
+        return requests.map((request) => this.scoreWith(scorer, request));
+      };
+    }
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -101,6 +112,7 @@ export class ScriptedLanguageModel implements LanguageModel {
     request: ScoreChoicesRequest,
   ): ScoreChoicesResult {
     throwIfAborted(request.signal);
+    this.scoreCalls.push(request);
     const logprobs = scorer(request);
     if (logprobs.length !== request.choices.length) {
       throw new OptNativeError('E_BAD_INPUT', 'the scripted scorer returned a wrong number of log-probabilities');

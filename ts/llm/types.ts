@@ -75,7 +75,7 @@ export interface ScoreChoicesResult {
   best: string;
   usage: Usage;
   modelId: string;
-  /** True when served from the response cache (no model call). */
+  /** True when the scores came from the response cache (they then cost nothing). */
   cached?: boolean;
 }
 

@@ -5,6 +5,7 @@ import type {
   NativeGenerateOptions,
   NativeGenerateResult,
   NativeModelInfo,
+  NativeScoreChoicesBatchOptions,
   NativeScoreChoicesOptions,
   NativeScoreChoicesResult,
 } from '../../bindings/index.cjs';
@@ -18,8 +19,10 @@ export type {
   NativeGenerateOptions,
   NativeGenerateResult,
   NativeModelInfo,
+  NativeScoreChoicesBatchOptions,
   NativeScoreChoicesOptions,
   NativeScoreChoicesResult,
+  NativeScorePrompt,
 } from '../../bindings/index.cjs';
 
 export interface CallOptions {
@@ -118,6 +121,14 @@ export class NativeModel {
 
   scoreChoices(options: NativeScoreChoicesOptions, call: CallOptions = {}): Promise<NativeScoreChoicesResult> {
     return callNative(call.signal, () => this.model.scoreChoices(options, call.signal));
+  }
+
+  /** Scores every prompt against the same choices; the prompts' common token prefix is computed once. */
+  scoreChoicesBatch(
+    options: NativeScoreChoicesBatchOptions,
+    call: CallOptions = {},
+  ): Promise<NativeScoreChoicesResult[]> {
+    return callNative(call.signal, () => this.model.scoreChoicesBatch(options, call.signal));
   }
 
   tokenize(text: string): Promise<number[]> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GenerateRequest } from '../llm/types.js';
+import type { GenerateRequest, ScoreChoicesRequest } from '../llm/types.js';
 
 /** Everything that changes a model's answer. Absent options are written as null so that keys are stable. */
 export function cacheKeyMaterial(provider: string, modelId: string, request: GenerateRequest): string {
@@ -24,5 +24,24 @@ export function cacheKeyMaterial(provider: string, modelId: string, request: Gen
 export function responseCacheKey(provider: string, modelId: string, request: GenerateRequest): string {
   return createHash('sha256')
     .update(cacheKeyMaterial(provider, modelId, request))
+    .digest('hex');
+}
+
+/** Everything that changes a choice scoring: the messages and the choices (scoring has no sampling options). */
+export function scoreCacheKeyMaterial(provider: string, modelId: string, request: ScoreChoicesRequest): string {
+  return JSON.stringify({
+    v: 1,
+    kind: 'score',
+    provider,
+    modelId,
+    messages: request.messages.map((message) => [message.role, message.content]),
+    choices: request.choices,
+  });
+}
+
+/** SHA-256 of the scoring key material, hex. */
+export function scoreCacheKey(provider: string, modelId: string, request: ScoreChoicesRequest): string {
+  return createHash('sha256')
+    .update(scoreCacheKeyMaterial(provider, modelId, request))
     .digest('hex');
 }

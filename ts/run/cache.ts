@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { OptNativeError } from '../errors.js';
-import type { GenerateRequest, GenerateResult } from '../llm/types.js';
-import { cacheKeyMaterial, responseCacheKey } from './cache-key.js';
+import type { GenerateRequest, GenerateResult, ScoreChoicesRequest, ScoreChoicesResult } from '../llm/types.js';
+import { cacheKeyMaterial, responseCacheKey, scoreCacheKey, scoreCacheKeyMaterial } from './cache-key.js';
 
 export interface CacheStats {
   hits: number;
@@ -67,28 +67,51 @@ export class ResponseCache {
   }
 
   get(provider: string, modelId: string, request: GenerateRequest): GenerateResult | undefined {
-    const row = this.selectStatement.get(responseCacheKey(provider, modelId, request));
+    return this.lookup<GenerateResult>(responseCacheKey(provider, modelId, request));
+  }
+
+  /** Stored scores of a choice scoring request (same table, keys of their own kind). */
+  getScores(provider: string, modelId: string, request: ScoreChoicesRequest): ScoreChoicesResult | undefined {
+    return this.lookup<ScoreChoicesResult>(scoreCacheKey(provider, modelId, request));
+  }
+
+  putScores(provider: string, modelId: string, request: ScoreChoicesRequest, result: ScoreChoicesResult): void {
+    const { cached: _cached, ...stored } = result;
+    this.insert(
+      scoreCacheKey(provider, modelId, request),
+      provider,
+      modelId,
+      scoreCacheKeyMaterial(provider, modelId, request),
+      stored,
+    );
+  }
+
+  private lookup<T>(key: string): (T & { cached: true }) | undefined {
+    const row = this.selectStatement.get(key);
     if (!row) {
       this.counters.misses += 1;
       return undefined;
     }
     this.counters.hits += 1;
-    return { ...(JSON.parse(row.result_json) as GenerateResult), cached: true };
+    return { ...(JSON.parse(row.result_json) as T), cached: true };
+  }
+
+  private insert(key: string, provider: string, modelId: string, material: string, stored: unknown): void {
+    this.insertStatement.run(key, provider, modelId, material, JSON.stringify(stored), Date.now());
+    this.counters.writes += 1;
   }
 
   /** Stores a finished result; returns false (and stores nothing) for errors and aborted generations. */
   put(provider: string, modelId: string, request: GenerateRequest, result: GenerateResult): boolean {
     if (result.finishReason === 'error' || result.finishReason === 'aborted') return false;
     const { cached: _cached, ...stored } = result;
-    this.insertStatement.run(
+    this.insert(
       responseCacheKey(provider, modelId, request),
       provider,
       modelId,
       cacheKeyMaterial(provider, modelId, request),
-      JSON.stringify(stored),
-      Date.now(),
+      stored,
     );
-    this.counters.writes += 1;
     return true;
   }
 

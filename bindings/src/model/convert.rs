@@ -87,6 +87,21 @@ pub struct NativeScoreChoicesOptions {
     pub choices: Vec<String>,
 }
 
+/// One prompt of `scoreChoicesBatch`: chat `messages` or a raw `prompt`; exactly one.
+#[napi(object)]
+pub struct NativeScorePrompt {
+    pub messages: Option<Vec<NativeChatMessage>>,
+    pub prompt: Option<String>,
+}
+
+/// Several prompts scored against the same choices; the prompts' common token prefix is computed once.
+#[napi(object)]
+pub struct NativeScoreChoicesBatchOptions {
+    pub prompts: Vec<NativeScorePrompt>,
+    /// Continuations to score after every prompt; each is tokenized on its own.
+    pub choices: Vec<String>,
+}
+
 /// Score of one continuation.
 #[napi(object)]
 pub struct NativeChoiceScore {
@@ -228,6 +243,18 @@ pub fn to_score_request(
         to_prompt(options.messages, options.prompt)?,
         options.choices,
     ))
+}
+
+/// The prompts and choices of `scoreChoicesBatch`.
+pub fn to_score_batch_request(
+    options: NativeScoreChoicesBatchOptions,
+) -> Result<(Vec<core::PromptInput>, Vec<String>)> {
+    let prompts = options
+        .prompts
+        .into_iter()
+        .map(|p| to_prompt(p.messages, p.prompt))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((prompts, options.choices))
 }
 
 fn to_usage(usage: core::Usage) -> NativeUsage {

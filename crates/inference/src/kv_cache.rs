@@ -82,6 +82,11 @@ impl LayerCache {
         self.len = 0;
     }
 
+    /// Keeps the first `len` positions (a shared prefix); later appends overwrite the rest.
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
     /// Copies row 0 into `batch` rows (one shared prompt, several continuations).
     pub fn broadcast_row0(&self, batch: usize, device: &Device) -> Result<Self> {
         self.select_rows(&vec![0; batch], device)
@@ -128,6 +133,11 @@ impl KvCache {
 
     pub fn clear(&mut self) {
         self.layers.iter_mut().for_each(LayerCache::clear);
+    }
+
+    /// See [`LayerCache::truncate`].
+    pub fn truncate(&mut self, len: usize) {
+        self.layers.iter_mut().for_each(|layer| layer.truncate(len));
     }
 
     /// See [`LayerCache::broadcast_row0`].

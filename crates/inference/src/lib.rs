@@ -29,7 +29,7 @@ pub use config::{DecoderConfig, HfQwen2Config};
 pub use error::{InferenceError, Result};
 pub use kv_cache::KvCache;
 pub use loader::WeightFormat;
-pub use mask::BatchLayout;
+pub use mask::{AttentionLayout, BatchLayout};
 pub use qwen2::{DecoderInput, Qwen2Decoder};
 pub use sampling::SamplingParams;
 pub use text_model::TextModel;

@@ -5,6 +5,22 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::error::Result;
 
+/// Where the new positions of one forward step sit (RoPE) and what each may attend to.
+pub trait AttentionLayout {
+    /// Per-row RoPE positions of new slots `past..past+seq`: `None` when every row uses
+    /// `past..past+seq` (the RoPE table can then be narrowed), else `(b, seq)` u32.
+    fn positions(&self, past: usize, seq: usize, device: &Device) -> Result<Option<Tensor>>;
+
+    /// Additive mask `(b, 1, seq, past + seq)`, or `None` when no key needs hiding.
+    fn mask(
+        &self,
+        past: usize,
+        seq: usize,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Option<Tensor>>;
+}
+
 /// Which cache slots of each row are padding: row `r` holds padding in slots `0..left_pad[r]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchLayout {
@@ -12,7 +28,7 @@ pub struct BatchLayout {
 }
 
 /// Large negative instead of -inf: a fully masked row stays finite (no NaN in padded slots).
-const MASKED: f32 = -1e9;
+pub(crate) const MASKED: f32 = -1e9;
 
 impl BatchLayout {
     /// `batch` rows without padding.
@@ -42,10 +58,10 @@ impl BatchLayout {
     fn position(&self, row: usize, slot: usize) -> u32 {
         slot.saturating_sub(self.left_pad[row]) as u32
     }
+}
 
-    /// Per-row positions of slots `past..past+seq`: `None` when every row uses `past..past+seq`
-    /// (the RoPE table can then be narrowed), else `(b, seq)` u32.
-    pub fn positions(&self, past: usize, seq: usize, device: &Device) -> Result<Option<Tensor>> {
+impl AttentionLayout for BatchLayout {
+    fn positions(&self, past: usize, seq: usize, device: &Device) -> Result<Option<Tensor>> {
         if !self.is_padded() {
             return Ok(None);
         }
@@ -55,9 +71,9 @@ impl BatchLayout {
         Ok(Some(Tensor::from_vec(ids, (self.batch(), seq), device)?))
     }
 
-    /// Additive mask `(b, 1, seq, past + seq)`: causal, padding slots hidden. `None` when a single
-    /// unpadded query needs no mask. Padding queries see themselves only, so they stay finite.
-    pub fn mask(
+    /// Causal, padding slots hidden. `None` when a single unpadded query needs no mask. Padding
+    /// queries see themselves only, so they stay finite.
+    fn mask(
         &self,
         past: usize,
         seq: usize,

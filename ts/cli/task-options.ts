@@ -108,14 +108,33 @@ export function applyConfigFile(command: Command, path: string): void {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new OptNativeError('E_BAD_INPUT', `--config ${path} must hold an object of option names to values`);
   }
-  const known = new Set(command.options.map((option) => option.attributeName()));
   for (const [rawKey, value] of Object.entries(parsed)) {
     const key = camelCase(rawKey);
-    if (!known.has(key) || key === 'config') {
+    const option = command.options.find((candidate) => candidate.attributeName() === key);
+    if (!option || key === 'config') {
       throw new OptNativeError('E_BAD_INPUT', `--config ${path}: unknown option "${rawKey}"`);
     }
     const source = command.getOptionValueSource(key);
-    if (source === undefined || source === 'default') command.setOptionValueWithSource(key, value, 'config');
+    if (source === undefined || source === 'default') {
+      command.setOptionValueWithSource(key, configValue(option, rawKey, value, path), 'config');
+    }
+  }
+}
+
+/** A config value through the flag's own parser (range checks, choices), as if it had been typed. */
+function configValue(option: Option, rawKey: string, value: unknown, path: string): unknown {
+  if (!option.parseArg) return value;
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `--config ${path}: "${rawKey}" must be a number or a string, got ${JSON.stringify(value)}`,
+    );
+  }
+  try {
+    return option.parseArg(String(value), undefined);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new OptNativeError('E_BAD_INPUT', `--config ${path}: "${rawKey}": ${message}`);
   }
 }
 

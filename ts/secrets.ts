@@ -31,8 +31,9 @@ function configuredSecrets(): string[] {
 
 /** `text` with every configured key and every key-shaped substring replaced by [REDACTED]. */
 export function redactSecrets(text: string): string {
+  // Shapes first: `Bearer <configured key>` then goes as a whole.
   let redacted = text;
-  for (const secret of configuredSecrets()) redacted = redacted.split(secret).join(REDACTED);
   for (const [pattern, replacement] of SECRET_SHAPES) redacted = redacted.replace(pattern, replacement);
+  for (const secret of configuredSecrets()) redacted = redacted.split(secret).join(REDACTED);
   return redacted;
 }

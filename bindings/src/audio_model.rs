@@ -75,6 +75,9 @@ pub struct NativeClipAnswer {
     /// `score` mode: softmax of `logprobs` over the labels.
     pub probabilities: Option<Vec<f64>>,
     pub usage: NativeUsage,
+    /// The clip was longer than the model's 30 s window: only its first 30 s were heard (a file is
+    /// decoded no further).
+    pub truncated: bool,
 }
 
 /// Hits and misses of the per-clip encoder cache (keyed by a hash of the samples).
@@ -249,6 +252,7 @@ impl From<ClipAnswer> for NativeClipAnswer {
                 prompt_tokens: answer.usage.prompt_tokens as u32,
                 completion_tokens: answer.usage.completion_tokens as u32,
             },
+            truncated: answer.truncated,
         }
     }
 }

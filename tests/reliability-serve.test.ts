@@ -37,13 +37,18 @@ afterAll(async () => {
   await native.dispose();
 });
 
+interface WireBody {
+  error?: { code?: string; type?: string };
+  usage: { prompt_tokens: number };
+}
+
 async function post(server: RunningServer, path: string, body: unknown) {
   const response = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as WireBody };
 }
 
 /** Sends only the headers of a request that claims a huge body, and waits for the answer. */

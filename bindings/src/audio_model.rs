@@ -116,7 +116,10 @@ impl AudioModel {
         options: Option<LoadAudioModelOptions>,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<LoadAudioTask>> {
-        let options = options.map(to_load_options).transpose()?.unwrap_or_default();
+        let options = options
+            .map(to_load_options)
+            .transpose()?
+            .unwrap_or_default();
         Ok(AsyncTask::with_optional_signal(
             LoadAudioTask { path, options },
             signal,
@@ -155,7 +158,8 @@ impl AudioModel {
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<AudioGenerateTask>> {
         self.ensure_live()?;
-        let max_new_tokens = checked_max_new_tokens(options.and_then(|o| o.max_new_tokens))? as usize;
+        let max_new_tokens =
+            checked_max_new_tokens(options.and_then(|o| o.max_new_tokens))? as usize;
         let task = AudioGenerateTask {
             model: self.inner.clone(),
             clip: to_clip(clip),

@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { LOG_LEVELS } from '../run/logger.js';
 import { reportCliError, toCliError } from './cli-errors.js';
 import { commandRegistrations } from './commands/index.js';
 
@@ -7,7 +8,7 @@ export function buildProgram(): Command {
     .name('opt-native')
     .description('Prompt optimization with a native Rust core: OPRO and friends on local Qwen and hosted LLMs')
     .version('0.1.0')
-    .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace or silent', 'info')
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     // Usage errors throw (subcommands inherit both settings) and main() prints them as one coded line.
     .exitOverride()
     .configureOutput({ outputError: () => undefined });

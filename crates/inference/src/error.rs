@@ -126,7 +126,10 @@ mod tests {
             inner: Box::new(candle_core::Error::Msg("shape mismatch".into())),
             backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
         };
-        assert!(err.to_string().lines().count() > 2, "candle prints the frames");
+        assert!(
+            err.to_string().lines().count() > 2,
+            "candle prints the frames"
+        );
         let ours = InferenceError::from(err);
         assert_eq!(ours.message_line(), "inference failed: shape mismatch");
         let wrapped = InferenceError::format(format!(

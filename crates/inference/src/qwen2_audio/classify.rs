@@ -29,7 +29,9 @@ pub fn render_audio_prompt(system: Option<&str>, user_text: &str, n_clips: usize
 
 /// `Audio 1: `, `Audio 2: `, … (kept apart so the pieces can borrow them).
 pub(crate) fn clip_labels(n_clips: usize) -> Vec<String> {
-    (1..=n_clips).map(|clip| format!("Audio {clip}: ")).collect()
+    (1..=n_clips)
+        .map(|clip| format!("Audio {clip}: "))
+        .collect()
 }
 
 /// The audio prompt as template pieces: the system prompt and `user_text` are plain text.

@@ -28,7 +28,7 @@ pub fn optional_u32(name: &str, value: Option<f64>, min: u32) -> Result<Option<u
 pub fn checked_seed(value: f64) -> Result<u64> {
     // 2^64 is exactly representable; every integer below it fits a u64.
     const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
-    if !value.is_finite() || value.fract() != 0.0 || value < 0.0 || value >= TWO_POW_64 {
+    if !value.is_finite() || value.fract() != 0.0 || !(0.0..TWO_POW_64).contains(&value) {
         return Err(InferenceError::bad_input(format!(
             "seed must be an integer from 0 to 2^64-1, got {value}"
         )));

@@ -197,7 +197,7 @@ export interface NativeAudioCacheStats {
 
 /** Options of `generate`. */
 export interface NativeAudioGenerateOptions {
-  /** Maximum number of new tokens (default 8). */
+  /** Maximum number of new tokens (default 8), from 1 to 2^32-1. */
   maxNewTokens?: number
 }
 
@@ -226,7 +226,7 @@ export interface NativeClassifyOptions {
   labels: Array<string>
   /** `score` (default) or `generate`. */
   mode?: AudioClassifyMode
-  /** Tokens generated per clip in `generate` mode (default 8). */
+  /** Tokens generated per clip in `generate` mode (default 8), from 1 to 2^32-1. */
   maxNewTokens?: number
 }
 
@@ -241,6 +241,11 @@ export interface NativeClipAnswer {
   /** `score` mode: softmax of `logprobs` over the labels. */
   probabilities?: Array<number>
   usage: NativeUsage
+  /**
+   * The clip was longer than the model's 30 s window: only its first 30 s were heard (a file is
+   * decoded no further).
+   */
+  truncated: boolean
 }
 
 /** What to generate from: chat `messages` (rendered with the ChatML template) or a raw `prompt`; exactly one. */
@@ -248,15 +253,19 @@ export interface NativeGenerateOptions {
   messages?: Array<NativeChatMessage>
   /** Raw text, used as is (no chat template). */
   prompt?: string
-  /** Maximum number of new tokens (default 256). */
+  /** Maximum number of new tokens (default 256), an integer from 1 to 2^32-1. */
   maxTokens?: number
   /** 0 (default) = greedy. */
   temperature?: number
+  /** An integer from 0 to 2^32-1 (0 = off). */
   topK?: number
   topP?: number
   /** 1.0 (default) = off. */
   repetitionPenalty?: number
-  /** RNG seed for sampling (default 0): same seed, model and prompt give the same text. */
+  /**
+   * RNG seed for sampling (default 0), an integer from 0 to 2^64-1: same seed, model and
+   * prompt give the same text.
+   */
   seed?: number
   /** Generation ends before the first occurrence of any of these strings. */
   stop?: Array<string>

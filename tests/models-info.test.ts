@@ -45,6 +45,11 @@ class GgufWriter {
   bytes() {
     return Buffer.concat(this.chunks);
   }
+  /** The header, padding to the 32-byte alignment, then `dataBytes` of (zero) tensor data. */
+  withTensorData(dataBytes: number) {
+    const header = this.bytes();
+    return Buffer.concat([header, Buffer.alloc(((32 - (header.length % 32)) % 32) + dataBytes)]);
+  }
 }
 
 function tinyGguf(): Buffer {
@@ -60,9 +65,9 @@ function tinyGguf(): Buffer {
     .kvU32('qwen2.block_count', 2)
     .kvU32('qwen2.embedding_length', 8)
     .kvStringArray('tokenizer.ggml.tokens', ['a', 'b', 'c'])
-    .tensor('token_embd.weight', [8, 3], 0, 0)
-    .tensor('blk.0.attn_q.weight', [8, 8], 12, 96)
-    .bytes();
+    .tensor('token_embd.weight', [8, 3], 0, 0) // f32: 96 bytes
+    .tensor('blk.0.attn_q.weight', [256, 2], 12, 96) // Q4_K: 2 blocks of 144 bytes
+    .withTensorData(96 + 2 * 144);
 }
 
 describe('GGUF header reader', () => {
@@ -80,7 +85,7 @@ describe('GGUF header reader', () => {
       format: 'gguf',
       architecture: 'qwen2',
       name: 'Tiny Test',
-      parameterCount: 8 * 3 + 8 * 8,
+      parameterCount: 8 * 3 + 256 * 2,
       quantization: 'Q4_K_M',
       contextLength: 4096,
       layerCount: 2,

@@ -1,3 +1,5 @@
+import { redactSecrets } from './secrets.js';
+
 /** Stable error codes shared by the native core, providers and the CLI. */
 export type ErrorCode =
   | 'E_BAD_INPUT'
@@ -23,11 +25,12 @@ export type ErrorCode =
   | 'E_CHECKSUM'
   | 'E_INTERNAL';
 
+/** A coded error. Its message never holds a credential: configured keys and key shapes are redacted here. */
 export class OptNativeError extends Error {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(redactSecrets(message), options);
     this.name = 'OptNativeError';
     this.code = code;
   }

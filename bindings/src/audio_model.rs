@@ -8,13 +8,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use opt_native_inference as core;
+use opt_native_inference::numbers::optional_u32;
 use opt_native_inference::qwen2_audio::{
     AudioLoadOptions, AudioModel as CoreAudioModel, ClassifyMode, ClassifyOptions, ClipAnswer,
     ClipInput,
 };
 
 use crate::model::{
-    bad_input, cancel_flag, disposed_error, panic_error, to_napi_error, CancelFlag, ModelDevice,
+    cancel_flag, disposed_error, panic_error, to_device, to_napi_error, CancelFlag, ModelDevice,
     ModelDtype, NativeGenerateResult, NativeUsage,
 };
 
@@ -28,7 +29,7 @@ pub struct LoadAudioModelOptions {
     /// `cpu` (default) or `cuda` (needs an addon built with CUDA).
     pub device: Option<ModelDevice>,
     /// CUDA device ordinal (default 0).
-    pub device_index: Option<u32>,
+    pub device_index: Option<f64>,
     pub dtype: Option<ModelDtype>,
     /// PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), merged at load.
     pub lora: Option<String>,
@@ -51,15 +52,15 @@ pub struct NativeClassifyOptions {
     pub labels: Vec<String>,
     /// `score` (default) or `generate`.
     pub mode: Option<AudioClassifyMode>,
-    /// Tokens generated per clip in `generate` mode (default 8).
-    pub max_new_tokens: Option<u32>,
+    /// Tokens generated per clip in `generate` mode (default 8), from 1 to 2^32-1.
+    pub max_new_tokens: Option<f64>,
 }
 
 /// Options of `generate`.
 #[napi(object)]
 pub struct NativeAudioGenerateOptions {
-    /// Maximum number of new tokens (default 8).
-    pub max_new_tokens: Option<u32>,
+    /// Maximum number of new tokens (default 8), from 1 to 2^32-1.
+    pub max_new_tokens: Option<f64>,
 }
 
 /// The answer for one clip.
@@ -74,6 +75,9 @@ pub struct NativeClipAnswer {
     /// `score` mode: softmax of `logprobs` over the labels.
     pub probabilities: Option<Vec<f64>>,
     pub usage: NativeUsage,
+    /// The clip was longer than the model's 30 s window: only its first 30 s were heard (a file is
+    /// decoded no further).
+    pub truncated: bool,
 }
 
 /// Hits and misses of the per-clip encoder cache (keyed by a hash of the samples).
@@ -111,9 +115,15 @@ impl AudioModel {
         path: String,
         options: Option<LoadAudioModelOptions>,
         signal: Option<AbortSignal>,
-    ) -> AsyncTask<LoadAudioTask> {
-        let options = options.map(to_load_options).unwrap_or_default();
-        AsyncTask::with_optional_signal(LoadAudioTask { path, options }, signal)
+    ) -> Result<AsyncTask<LoadAudioTask>> {
+        let options = options
+            .map(to_load_options)
+            .transpose()?
+            .unwrap_or_default();
+        Ok(AsyncTask::with_optional_signal(
+            LoadAudioTask { path, options },
+            signal,
+        ))
     }
 
     /// Classifies each clip (16 kHz mono `Float32Array`, or an audio file path decoded natively)
@@ -148,9 +158,8 @@ impl AudioModel {
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<AudioGenerateTask>> {
         self.ensure_live()?;
-        let max_new_tokens = options
-            .and_then(|o| o.max_new_tokens)
-            .unwrap_or(DEFAULT_MAX_NEW_TOKENS) as usize;
+        let max_new_tokens =
+            checked_max_new_tokens(options.and_then(|o| o.max_new_tokens))? as usize;
         let task = AudioGenerateTask {
             model: self.inner.clone(),
             clip: to_clip(clip),
@@ -193,14 +202,9 @@ fn with_audio_model<O>(
     }
 }
 
-fn to_load_options(options: LoadAudioModelOptions) -> AudioLoadOptions {
-    let device = match options.device {
-        Some(ModelDevice::Cuda) => {
-            core::DeviceRequest::Cuda(options.device_index.unwrap_or(0) as usize)
-        }
-        _ => core::DeviceRequest::Cpu,
-    };
-    AudioLoadOptions {
+fn to_load_options(options: LoadAudioModelOptions) -> Result<AudioLoadOptions> {
+    let device = to_device(options.device.as_ref(), options.device_index)?;
+    Ok(AudioLoadOptions {
         device,
         dtype: options.dtype.map(|dtype| match dtype {
             ModelDtype::F32 => core::DTypeRequest::F32,
@@ -209,14 +213,17 @@ fn to_load_options(options: LoadAudioModelOptions) -> AudioLoadOptions {
         }),
         lora: options.lora.map(PathBuf::from),
         tokenizer_path: options.tokenizer_path.map(PathBuf::from),
-    }
+    })
+}
+
+/// A checked `maxNewTokens` (default 8).
+fn checked_max_new_tokens(value: Option<f64>) -> Result<u32> {
+    let checked = optional_u32("maxNewTokens", value, 1).map_err(to_napi_error)?;
+    Ok(checked.unwrap_or(DEFAULT_MAX_NEW_TOKENS))
 }
 
 fn to_classify_options(options: NativeClassifyOptions) -> Result<ClassifyOptions> {
-    let max_new_tokens = options.max_new_tokens.unwrap_or(DEFAULT_MAX_NEW_TOKENS);
-    if max_new_tokens == 0 {
-        return Err(bad_input("maxNewTokens must be >= 1"));
-    }
+    let max_new_tokens = checked_max_new_tokens(options.max_new_tokens)?;
     Ok(ClassifyOptions {
         labels: options.labels,
         mode: match options.mode {
@@ -249,6 +256,7 @@ impl From<ClipAnswer> for NativeClipAnswer {
                 prompt_tokens: answer.usage.prompt_tokens as u32,
                 completion_tokens: answer.usage.completion_tokens as u32,
             },
+            truncated: answer.truncated,
         }
     }
 }

@@ -12,7 +12,8 @@ use opt_native_metrics as metrics;
 use serde_json::Value;
 
 fn to_napi(error: metrics::MetricsError) -> napi::Error {
-    napi::Error::from_reason(format!("[{}] {}", error.code(), error))
+    let message = opt_native_inference::error::one_line(&error.to_string());
+    napi::Error::from_reason(format!("[{}] {message}", error.code()))
 }
 
 /// Runs `work`, turning a core error into a coded JS error and a panic into `E_NATIVE_PANIC`.

@@ -110,9 +110,15 @@ impl Model {
         path: String,
         options: Option<LoadModelOptions>,
         signal: Option<AbortSignal>,
-    ) -> AsyncTask<LoadTask> {
-        let options = options.map(core::LoadOptions::from).unwrap_or_default();
-        AsyncTask::with_optional_signal(LoadTask { path, options }, signal)
+    ) -> Result<AsyncTask<LoadTask>> {
+        let options = options
+            .map(core::LoadOptions::try_from)
+            .transpose()?
+            .unwrap_or_default();
+        Ok(AsyncTask::with_optional_signal(
+            LoadTask { path, options },
+            signal,
+        ))
     }
 
     /// Architecture, size, quantization, context length, vocabulary, device and dtype.

@@ -3,7 +3,7 @@
  * `optimizer_prompt_params` of the original tool become a camelCase config, with `max_trials` mapped to each
  * optimizer's iteration count and the runner's own parameters split off.
  */
-import { OptNativeError } from '../errors.js';
+import { checkInteger } from '../numbers.js';
 import { OPTIMIZERS, type OptimizerName } from '../optimizers/registry.js';
 import type { TextTask } from '../tasks/types.js';
 import type { PromptMessage } from './types.js';
@@ -14,6 +14,10 @@ export {
   createOptimizer,
   type OptimizerName,
 } from '../optimizers/registry.js';
+
+/** Iterations (`max_trials`, `num_iterations`, …) and samples a manifest may ask for: more is a typo, not a plan. */
+const MAX_ITERATIONS = 10_000;
+const MAX_SAMPLES = 1_000;
 
 /** The original tool's parameter names that mean something else here. */
 const RENAMED: Readonly<Record<string, string>> = { numGenerations: 'generations' };
@@ -33,18 +37,25 @@ export function optimizerConfigOf(
 ): { config: Record<string, unknown>; runner: { nSamples?: number } } {
   const config: Record<string, unknown> = {};
   const runner: { nSamples?: number } = {};
+  /** The name each parameter had in the manifest, for error messages. */
+  const manifestKeys: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...optimizerParams, ...promptParams })) {
     let camel = camelCase(key);
     camel = RENAMED[camel] ?? camel;
     if (camel === 'maxTrials') camel = OPTIMIZERS[name].maxTrialsKey;
     if (camel === 'nSamples') {
-      if (!Number.isInteger(value) || (value as number) < 1) {
-        throw new OptNativeError('E_BAD_INPUT', `n_samples must be a positive integer, got ${JSON.stringify(value)}`);
-      }
-      runner.nSamples = value as number;
+      runner.nSamples = checkInteger(key, value as number, { min: 1, max: MAX_SAMPLES });
     } else {
       config[camel] = value;
+      manifestKeys[camel] = key;
     }
+  }
+  const iterations = OPTIMIZERS[name].maxTrialsKey;
+  if (config[iterations] !== undefined) {
+    checkInteger(manifestKeys[iterations] ?? iterations, config[iterations] as number, {
+      min: 1,
+      max: MAX_ITERATIONS,
+    });
   }
   return { config, runner };
 }

@@ -10,6 +10,7 @@ import {
   type InstructionPosition,
 } from '../tasks/answer-format.js';
 import { CALIBRATION_MODES, DEFAULT_SCORE_CALIBRATION, type CalibrationMode } from '../tasks/calibration.js';
+import { integerFlag, numberFlag, seedFlag, type NumberRange } from '../numbers.js';
 import { loadTextTask } from '../tasks/text-task.js';
 import type { TextTask } from '../tasks/types.js';
 
@@ -31,23 +32,14 @@ export interface TaskOptionValues {
   calibration?: CalibrationMode;
 }
 
-/** Parses a non-negative integer option, with a coded error naming the flag. */
-export function integerOption(flag: string): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0) {
-      throw new OptNativeError('E_BAD_INPUT', `${flag} expects a non-negative integer, got "${value}"`);
-    }
-    return parsed;
-  };
+/** A non-negative integer flag (default range 0..2^32-1), with a coded error naming the flag. */
+export function integerOption(flag: string, range: NumberRange = {}): (value: string) => number {
+  return integerFlag(flag, range);
 }
 
-export function numberOption(flag: string): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed)) throw new OptNativeError('E_BAD_INPUT', `${flag} expects a number, got "${value}"`);
-    return parsed;
-  };
+/** A number flag (any finite number unless a range is given). */
+export function numberOption(flag: string, range: NumberRange = {}): (value: string) => number {
+  return numberFlag(flag, range);
 }
 
 export function addTaskOptions(command: Command, defaultSplit: string): Command {
@@ -64,9 +56,7 @@ export function addTaskOptions(command: Command, defaultSplit: string): Command 
     .option('--target-field <name>', 'jsonl: field holding the target', undefined)
     .option('--id-field <name>', 'jsonl: field holding a stable id', undefined)
     .addOption(
-      new Option('--seed <n>', 'seed of splits, sampling and the optimizer')
-        .default(42)
-        .argParser(integerOption('--seed')),
+      new Option('--seed <n>', 'seed of splits, sampling and the optimizer').default(42).argParser(seedFlag('--seed')),
     );
 }
 
@@ -118,14 +108,33 @@ export function applyConfigFile(command: Command, path: string): void {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new OptNativeError('E_BAD_INPUT', `--config ${path} must hold an object of option names to values`);
   }
-  const known = new Set(command.options.map((option) => option.attributeName()));
   for (const [rawKey, value] of Object.entries(parsed)) {
     const key = camelCase(rawKey);
-    if (!known.has(key) || key === 'config') {
+    const option = command.options.find((candidate) => candidate.attributeName() === key);
+    if (!option || key === 'config') {
       throw new OptNativeError('E_BAD_INPUT', `--config ${path}: unknown option "${rawKey}"`);
     }
     const source = command.getOptionValueSource(key);
-    if (source === undefined || source === 'default') command.setOptionValueWithSource(key, value, 'config');
+    if (source === undefined || source === 'default') {
+      command.setOptionValueWithSource(key, configValue(option, rawKey, value, path), 'config');
+    }
+  }
+}
+
+/** A config value through the flag's own parser (range checks, choices), as if it had been typed. */
+function configValue(option: Option, rawKey: string, value: unknown, path: string): unknown {
+  if (!option.parseArg) return value;
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `--config ${path}: "${rawKey}" must be a number or a string, got ${JSON.stringify(value)}`,
+    );
+  }
+  try {
+    return option.parseArg(String(value), undefined);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new OptNativeError('E_BAD_INPUT', `--config ${path}: "${rawKey}": ${message}`);
   }
 }
 

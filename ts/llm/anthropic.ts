@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { OptNativeError } from '../errors.js';
+import { registerSecret } from '../secrets.js';
 import type { MessageCreateParamsBase, Message } from '@anthropic-ai/sdk/resources/messages/messages';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
 import { ProviderError, toProviderError } from './provider-error.js';
@@ -78,6 +79,7 @@ export class AnthropicLanguageModel implements LanguageModel {
     this.modelId = options.model;
     this.defaultMaxTokens = options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS;
     const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
+    registerSecret(options.apiKey); // keys from the environment are redacted without registration
     if (!apiKey) {
       throw new OptNativeError('E_BAD_INPUT', `anthropic:${options.model}: no API key; set ANTHROPIC_API_KEY`);
     }

@@ -1,6 +1,7 @@
 // The `native:` provider: a LanguageModel over the addon's Qwen model (ts/native/text-model.ts).
 import { OptNativeError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../models/resolve.js';
+import { checkInteger, checkSeed } from '../numbers.js';
 import {
   NativeModel,
   type NativeChatMessage,
@@ -24,17 +25,20 @@ import {
 /** Default completion length when a request sets no `maxTokens`. */
 export const NATIVE_DEFAULT_MAX_TOKENS = 512;
 
-/** A LanguageModel request → the addon's options. `sampleIndex` shifts the seed so repeated samples differ. */
+/**
+ * A LanguageModel request → the addon's options. `sampleIndex` shifts the seed so repeated samples differ. Integer
+ * options are range-checked here (and again in the addon), so nothing wraps at the u32 boundary.
+ */
 export function toNativeGenerateOptions(request: GenerateRequest): NativeGenerateOptions {
   const seed = request.seed === undefined && request.sampleIndex === undefined ? undefined : (request.seed ?? 0);
   return {
     messages: request.messages.map(({ role, content }) => ({ role, content })),
-    maxTokens: request.maxTokens ?? NATIVE_DEFAULT_MAX_TOKENS,
+    maxTokens: checkInteger('maxTokens', request.maxTokens ?? NATIVE_DEFAULT_MAX_TOKENS, { min: 1 }),
     temperature: request.temperature,
-    topK: request.topK,
+    topK: request.topK === undefined ? undefined : checkInteger('topK', request.topK),
     topP: request.topP,
     repetitionPenalty: request.repetitionPenalty,
-    seed: seed === undefined ? undefined : seed + (request.sampleIndex ?? 0),
+    seed: seed === undefined ? undefined : checkSeed('seed', seed + (request.sampleIndex ?? 0)),
     stop: request.stop,
   };
 }

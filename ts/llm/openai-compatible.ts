@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { OptNativeError } from '../errors.js';
+import { registerSecret } from '../secrets.js';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
 import { mapOpenAIFinishReason } from './map-finish-reason.js';
 import { ProviderError, toProviderError } from './provider-error.js';
@@ -57,6 +58,7 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
     this.modelId = options.model;
     const baseURL = options.baseURL ?? process.env.OPENAI_BASE_URL;
     const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY ?? (baseURL ? 'not-needed' : undefined);
+    registerSecret(options.apiKey); // keys from the environment are redacted without registration
     if (!apiKey) {
       throw new OptNativeError('E_BAD_INPUT', `${this.provider}:${options.model}: no API key; set OPENAI_API_KEY`);
     }

@@ -1,4 +1,5 @@
 import { OptNativeError } from '../errors.js';
+import { redactSecrets } from '../secrets.js';
 
 export type ProviderFailureKind = 'rate-limit' | 'server' | 'client' | 'timeout' | 'connection' | 'malformed';
 
@@ -72,7 +73,19 @@ export function toProviderError(
   nowMs: number = Date.now(),
 ): OptNativeError {
   if (error instanceof OptNativeError) return error;
-  const shape = (error ?? {}) as SdkErrorShape;
+  return describeSdkError(error, label, signal, nowMs);
+}
+
+/** A stand-in for the client's error: same name, redacted message (it quotes the body, which may echo the key). */
+function redactedCause(error: unknown): Error {
+  const cause = new Error(redactSecrets(error instanceof Error ? error.message : String(error)));
+  cause.name = error instanceof Error ? error.name : 'Error';
+  return cause;
+}
+
+function describeSdkError(raw: unknown, label: string, signal: AbortSignal | undefined, nowMs: number): OptNativeError {
+  const error = redactedCause(raw);
+  const shape = (raw ?? {}) as SdkErrorShape;
   const name = typeof shape.name === 'string' ? shape.name : '';
   const message = typeof shape.message === 'string' ? shape.message : String(error);
   // Whatever the client made of it, a request whose signal fired was aborted (not a connection failure).
@@ -92,7 +105,7 @@ export function toProviderError(
       status === 429 ? 'rate-limit' : status >= 500 || status === 408 || status === 409 ? 'server' : 'client';
     return new ProviderError(kind, `${label}: HTTP ${status}: ${message}`, { status, retryAfterMs, cause: error });
   }
-  if (error instanceof SyntaxError) {
+  if (raw instanceof SyntaxError) {
     return new ProviderError('malformed', `${label}: malformed response: ${message}`, { cause: error });
   }
   // Undici/fetch failures of a dropped connection mid-body surface as TypeError('terminated') and friends.

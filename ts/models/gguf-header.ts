@@ -11,12 +11,16 @@ export interface GgufTensorInfo {
   name: string;
   shape: number[];
   ggmlType: number;
+  /** Offset of the tensor's bytes from the start of the data section. */
+  offset: number;
 }
 
 export interface GgufHeader {
   version: number;
   metadata: Map<string, GgufValue>;
   tensors: GgufTensorInfo[];
+  /** File offset of the data section (the header's end, aligned). */
+  dataStart: number;
 }
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
@@ -27,6 +31,10 @@ class OutOfBytes extends Error {}
 class Cursor {
   private offset = 0;
   private readonly view: DataView;
+
+  get position(): number {
+    return this.offset;
+  }
 
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -94,7 +102,9 @@ function parseHeader(bytes: Uint8Array): GgufHeader {
   const cursor = new Cursor(bytes);
   if (cursor.u32() !== GGUF_MAGIC) throw new OptNativeError('E_MODEL_FORMAT', 'not a GGUF file (bad magic)');
   const version = cursor.u32();
-  if (version < 2) throw new OptNativeError('E_MODEL_FORMAT', `GGUF version ${version} is not supported (need 2+)`);
+  if (version !== 2 && version !== 3) {
+    throw new OptNativeError('E_MODEL_FORMAT', `GGUF version ${version} is not supported (need 2 or 3)`);
+  }
   const tensorCount = cursor.count();
   const metadataCount = cursor.count();
   const metadata = new Map<string, GgufValue>();
@@ -106,12 +116,72 @@ function parseHeader(bytes: Uint8Array): GgufHeader {
   for (let index = 0; index < tensorCount; index += 1) {
     const name = cursor.string();
     const dimensionCount = cursor.u32();
+    if (dimensionCount > MAX_DIMENSIONS) {
+      throw new OptNativeError('E_MODEL_FORMAT', `GGUF tensor '${name}' has ${dimensionCount} dimensions`);
+    }
     const shape = Array.from({ length: dimensionCount }, () => cursor.count());
     const ggmlType = cursor.u32();
-    cursor.u64(); // data offset
-    tensors.push({ name, shape, ggmlType });
+    const offset = cursor.count();
+    tensors.push({ name, shape, ggmlType, offset });
   }
-  return { version, metadata, tensors };
+  const alignment = alignmentOf(metadata);
+  const dataStart = Math.ceil(cursor.position / alignment) * alignment;
+  return { version, metadata, tensors, dataStart };
+}
+
+const MAX_DIMENSIONS = 4;
+const DEFAULT_ALIGNMENT = 32;
+
+/** `general.alignment` (a power of two), else 32. */
+function alignmentOf(metadata: Map<string, GgufValue>): number {
+  const value = metadata.get('general.alignment');
+  if (value === undefined) return DEFAULT_ALIGNMENT;
+  const alignment = typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : NaN;
+  if (!Number.isInteger(alignment) || alignment < 1 || (alignment & (alignment - 1)) !== 0) {
+    throw new OptNativeError('E_MODEL_FORMAT', `GGUF general.alignment ${String(value)} is not a power of two`);
+  }
+  return alignment;
+}
+
+/** ggml type id -> [elements per block, bytes per block] (ggml.c's type traits). */
+// prettier-ignore
+const GGML_BLOCKS: Record<number, [number, number]> = {
+  0: [1, 4], 1: [1, 2], 2: [32, 18], 3: [32, 20], 6: [32, 22], 7: [32, 24], 8: [32, 34], 9: [32, 36],
+  10: [256, 84], 11: [256, 110], 12: [256, 144], 13: [256, 176], 14: [256, 210], 15: [256, 292],
+  16: [256, 66], 17: [256, 74], 18: [256, 98], 19: [256, 50], 20: [32, 18], 21: [256, 110], 22: [256, 82],
+  23: [256, 136], 24: [1, 1], 25: [1, 2], 26: [1, 4], 27: [1, 8], 28: [1, 8], 29: [256, 56], 30: [1, 2],
+  34: [256, 54], 35: [256, 66], 39: [32, 17],
+};
+
+/** Bytes of one tensor; E_MODEL_FORMAT for an unknown type or a shape that does not fill whole blocks. */
+function tensorBytes(tensor: GgufTensorInfo): number {
+  const block = GGML_BLOCKS[tensor.ggmlType];
+  if (!block)
+    throw new OptNativeError('E_MODEL_FORMAT', `GGUF tensor '${tensor.name}': unknown type ${tensor.ggmlType}`);
+  const [perBlock, blockBytes] = block;
+  const elements = tensor.shape.reduce((total, dimension) => total * dimension, 1);
+  if (tensor.shape.some((dimension) => dimension < 1) || (tensor.shape[0] ?? 1) % perBlock !== 0) {
+    throw new OptNativeError('E_MODEL_FORMAT', `GGUF tensor '${tensor.name}': bad shape [${tensor.shape.join(', ')}]`);
+  }
+  return (elements / perBlock) * blockBytes;
+}
+
+/** Every tensor's bytes lie inside the file, and no name appears twice. */
+function checkTensors(header: GgufHeader, fileSize: number, path: string): void {
+  const names = new Set<string>();
+  for (const tensor of header.tensors) {
+    if (names.has(tensor.name)) {
+      throw new OptNativeError('E_MODEL_FORMAT', `${path}: GGUF tensor '${tensor.name}' appears twice`);
+    }
+    names.add(tensor.name);
+    const end = header.dataStart + tensor.offset + tensorBytes(tensor);
+    if (!(end <= fileSize)) {
+      throw new OptNativeError(
+        'E_MODEL_FORMAT',
+        `${path}: GGUF tensor '${tensor.name}' extends past the end of the file (${fileSize} bytes)`,
+      );
+    }
+  }
 }
 
 /** Reads the metadata and tensor table of a GGUF file; E_MODEL_FORMAT when it is not one (or is truncated). */
@@ -122,12 +192,16 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     for (let readBytes = Math.min(FIRST_READ_BYTES, size); ; readBytes = Math.min(readBytes * 4, size)) {
       const buffer = new Uint8Array(readBytes);
       await file.read(buffer, 0, readBytes, 0);
+      let header: GgufHeader;
       try {
-        return parseHeader(buffer);
+        header = parseHeader(buffer);
       } catch (error) {
         if (!(error instanceof OutOfBytes)) throw error;
         if (readBytes >= size) throw new OptNativeError('E_MODEL_FORMAT', `${path}: GGUF header is truncated`);
+        continue;
       }
+      checkTensors(header, size, path);
+      return header;
     }
   } finally {
     await file.close();

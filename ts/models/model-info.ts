@@ -70,17 +70,61 @@ async function summariseSafetensors(path: string): Promise<SafetensorsSummary> {
     }
     const headerBytes = Buffer.alloc(headerLength);
     await file.read(headerBytes, 0, headerLength, 8);
-    const header = JSON.parse(headerBytes.toString('utf8')) as Record<string, { dtype?: string; shape?: number[] }>;
+    const header = parseSafetensorsHeader(headerBytes, path);
     const summary: SafetensorsSummary = { parameterCount: 0, dtypes: new Set(), sizeBytes };
+    const dataBytes = sizeBytes - 8 - headerLength;
     for (const [tensorName, tensor] of Object.entries(header)) {
-      if (tensorName === '__metadata__' || !tensor.shape) continue;
+      if (tensorName === '__metadata__') continue;
+      checkSafetensorsEntry(tensorName, tensor, dataBytes, path);
       summary.parameterCount += product(tensor.shape);
-      if (tensor.dtype) summary.dtypes.add(tensor.dtype);
+      summary.dtypes.add(tensor.dtype);
     }
     return summary;
   } finally {
     await file.close();
   }
+}
+
+interface SafetensorsEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+/** safetensors dtype -> bytes per element. */
+// prettier-ignore
+const SAFETENSORS_DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4,
+  I64: 8, U64: 8, F64: 8,
+};
+
+function parseSafetensorsHeader(bytes: Buffer, path: string): Record<string, SafetensorsEntry> {
+  let header: unknown;
+  try {
+    header = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new OptNativeError('E_MODEL_FORMAT', `${path}: the safetensors header is not valid JSON`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new OptNativeError('E_MODEL_FORMAT', `${path}: the safetensors header is not a JSON object`);
+  }
+  return header as Record<string, SafetensorsEntry>;
+}
+
+/** A tensor entry names a known dtype, a shape and byte offsets that match the shape and lie inside the file. */
+function checkSafetensorsEntry(name: string, entry: SafetensorsEntry, dataBytes: number, path: string): void {
+  const bad = (why: string) => new OptNativeError('E_MODEL_FORMAT', `${path}: tensor '${name}' ${why}`);
+  const elementBytes = SAFETENSORS_DTYPE_BYTES[entry?.dtype];
+  if (elementBytes === undefined) throw bad(`has an unknown dtype ${JSON.stringify(entry?.dtype)}`);
+  const { shape, data_offsets: offsets } = entry;
+  if (!Array.isArray(shape) || !shape.every((dimension) => Number.isSafeInteger(dimension) && dimension >= 0)) {
+    throw bad('has a bad shape');
+  }
+  const [begin, end] = Array.isArray(offsets) ? offsets : [];
+  if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin! < 0 || end! < begin! || end! > dataBytes) {
+    throw bad(`has data offsets outside the file's ${dataBytes} data bytes`);
+  }
+  if (end! - begin! !== product(shape) * elementBytes) throw bad('has data offsets that do not match its shape');
 }
 
 interface HfConfig {
@@ -107,7 +151,13 @@ export async function huggingFaceFolderInfo(folder: string): Promise<ModelFileIn
   } catch (cause) {
     throw new OptNativeError('E_MODEL_FORMAT', `${folder}: no readable config.json`, { cause });
   }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new OptNativeError('E_MODEL_FORMAT', `${folder}: config.json is not a JSON object`);
+  }
   const weightFiles = weightFileNames(await readdir(folder));
+  if (weightFiles.length === 0) {
+    throw new OptNativeError('E_MODEL_NOT_FOUND', `${folder}: no .safetensors weights next to config.json`);
+  }
   const summaries = await Promise.all(weightFiles.map((file) => summariseSafetensors(join(folder, file))));
   const dtypes = new Set(summaries.flatMap((summary) => [...summary.dtypes]));
   return {

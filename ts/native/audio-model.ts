@@ -39,6 +39,8 @@ export interface AudioClipResult {
   /** `score` mode: natural-log probability of each label. */
   logprobs?: Readonly<Record<string, number>>;
   usage: { promptTokens: number; completionTokens: number };
+  /** Set when the clip is longer than the model's 30 s window: only its first 30 s were heard. */
+  truncated?: true;
 }
 
 export interface AudioGenerateOptions {
@@ -69,6 +71,7 @@ function toResult(labels: readonly string[], answer: NativeClipAnswer): AudioCli
     probabilities: byLabel(labels, answer.probabilities),
     logprobs: byLabel(labels, answer.logprobs),
     usage: { promptTokens: answer.usage.promptTokens, completionTokens: answer.usage.completionTokens },
+    ...(answer.truncated ? { truncated: true as const } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { redactSecrets } from '../secrets.js';
 
 export type LogLevel = Level | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -16,13 +17,8 @@ export const REDACTED_PATHS = [
   'options.headers.authorization',
 ];
 
-/** Bearer tokens and provider keys embedded in free text (error messages, URLs). */
-const SECRET_PATTERN = /(sk-[A-Za-z0-9_-]{8,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,})/g;
-
-/** Replaces key-shaped substrings of a message with [REDACTED]. */
-export function scrubSecrets(text: string): string {
-  return text.replace(SECRET_PATTERN, '[REDACTED]');
-}
+/** Replaces configured keys and key-shaped substrings (bearer tokens, `sk-…`) of a message with [REDACTED]. */
+export const scrubSecrets = redactSecrets;
 
 export interface LoggerOptions {
   level?: LogLevel;

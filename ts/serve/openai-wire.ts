@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { OptNativeError } from '../errors.js';
+import { SEED_MAX, U32_MAX } from '../numbers.js';
+import { redactSecrets } from '../secrets.js';
 import { toOpenAIFinishReason } from '../llm/map-finish-reason.js';
 import type { ChatMessage, GenerateRequest, GenerateResult, SamplingOptions } from '../llm/types.js';
 
@@ -8,11 +10,11 @@ const samplingFields = {
   model: z.string().optional(),
   temperature: z.number().min(0).max(2).optional(),
   top_p: z.number().gt(0).max(1).optional(),
-  top_k: z.number().int().optional(),
-  repetition_penalty: z.number().positive().optional(),
-  max_tokens: z.number().int().positive().optional(),
-  max_completion_tokens: z.number().int().positive().optional(),
-  seed: z.number().int().optional(),
+  top_k: z.number().int().min(0).max(U32_MAX).optional(),
+  repetition_penalty: z.number().positive().max(100).optional(),
+  max_tokens: z.number().int().min(1).max(U32_MAX).optional(),
+  max_completion_tokens: z.number().int().min(1).max(U32_MAX).optional(),
+  seed: z.number().int().min(0).max(SEED_MAX).optional(),
   stop: z.union([z.string(), z.array(z.string()).max(16)]).optional(),
   n: z.number().int().min(1).max(16).optional(),
   stream: z.boolean().optional(),
@@ -155,18 +157,25 @@ export function completionChunk(
   };
 }
 
+function httpStatusOf(error: unknown, coded: OptNativeError | undefined): number {
+  const explicit = (error as { httpStatus?: unknown } | undefined)?.httpStatus;
+  if (typeof explicit === 'number') return explicit;
+  if (coded?.code === 'E_BAD_INPUT') return 400;
+  return coded?.code === 'E_BUDGET' || coded?.code === 'E_CIRCUIT_OPEN' ? 503 : 500;
+}
+
 /** OpenAI's error body and the HTTP status for one of our errors. */
 export function errorResponse(error: unknown): { status: number; body: { error: Record<string, unknown> } } {
   const coded = error instanceof OptNativeError ? error : undefined;
-  const status =
-    coded?.code === 'E_BAD_INPUT' ? 400 : coded?.code === 'E_BUDGET' || coded?.code === 'E_CIRCUIT_OPEN' ? 503 : 500;
-  const message = error instanceof Error ? error.message : String(error);
+  const status = httpStatusOf(error, coded);
+  // Coded messages are redacted when made; anything else is redacted here, before a client sees it.
+  const message = redactSecrets(error instanceof Error ? error.message : String(error));
   return {
     status,
     body: {
       error: {
         message,
-        type: status === 400 ? 'invalid_request_error' : 'server_error',
+        type: status < 500 ? 'invalid_request_error' : 'server_error',
         code: coded?.code ?? 'E_INTERNAL',
         param: null,
       },

@@ -29,10 +29,14 @@ export interface ServeOptions {
   /** Name listed by /v1/models and echoed in responses; defaults to the model's id. */
   modelName?: string;
   logger?: Logger;
+  /** Larger bodies get 413 before any of them is parsed or tokenized (default 1 MiB). */
   maxBodyBytes?: number;
-  /** Generations run at once; further requests queue (default: no limit, the model queues itself). */
+  /** Generations run at once; further requests queue (default 4: each holds a prompt and its KV cache). */
   maxConcurrency?: number;
 }
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CONCURRENCY = 4;
 
 export interface RunningServer {
   /** Base URL for OpenAI clients, ending in /v1. */
@@ -46,9 +50,10 @@ type Endpoint = 'chat' | 'completion';
 /** An OpenAI-compatible HTTP server over any LanguageModel: /v1/chat/completions, /v1/completions, /v1/models. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  if (options.maxConcurrency !== undefined) {
-    options = { ...options, model: new ConcurrencyLimitedModel(options.model, options.maxConcurrency) };
-  }
+  options = {
+    ...options,
+    model: new ConcurrencyLimitedModel(options.model, options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY),
+  };
   const server = createServer((request, response) => {
     handle(options, request, response).catch((error: unknown) => {
       options.logger?.error({ err: error }, 'unhandled error in the request handler');
@@ -107,7 +112,7 @@ async function handle(options: ServeOptions, request: IncomingMessage, response:
   const signal = clientDisconnectSignal(response);
   let call: ParsedCall;
   try {
-    const raw = await readJsonBody(request, options.maxBodyBytes ?? 10 * 1024 * 1024);
+    const raw = await readJsonBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     call = parseCall(endpoint, raw, signal);
   } catch (error) {
     const { status, body } = errorResponse(error);

@@ -3,6 +3,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use opt_native_inference as core;
+use opt_native_inference::numbers::{checked_seed, optional_u32};
 
 /// Where to run the model.
 #[napi(string_enum = "lowercase")]
@@ -25,7 +26,7 @@ pub struct LoadModelOptions {
     /// `cpu` (default) or `cuda` (needs an addon built with CUDA).
     pub device: Option<ModelDevice>,
     /// CUDA device ordinal (default 0).
-    pub device_index: Option<u32>,
+    pub device_index: Option<f64>,
     pub dtype: Option<ModelDtype>,
     /// `tokenizer.json` to use; default: the one next to the weights (required for a bare GGUF file).
     pub tokenizer_path: Option<String>,
@@ -45,16 +46,18 @@ pub struct NativeGenerateOptions {
     pub messages: Option<Vec<NativeChatMessage>>,
     /// Raw text, used as is (no chat template).
     pub prompt: Option<String>,
-    /// Maximum number of new tokens (default 256).
-    pub max_tokens: Option<u32>,
+    /// Maximum number of new tokens (default 256), an integer from 1 to 2^32-1.
+    pub max_tokens: Option<f64>,
     /// 0 (default) = greedy.
     pub temperature: Option<f64>,
-    pub top_k: Option<u32>,
+    /// An integer from 0 to 2^32-1 (0 = off).
+    pub top_k: Option<f64>,
     pub top_p: Option<f64>,
     /// 1.0 (default) = off.
     pub repetition_penalty: Option<f64>,
-    /// RNG seed for sampling (default 0): same seed, model and prompt give the same text.
-    pub seed: Option<i64>,
+    /// RNG seed for sampling (default 0), an integer from 0 to 2^64-1: same seed, model and
+    /// prompt give the same text.
+    pub seed: Option<f64>,
     /// Generation ends before the first occurrence of any of these strings.
     pub stop: Option<Vec<String>>,
 }
@@ -155,30 +158,36 @@ pub fn bad_input(message: impl std::fmt::Display) -> Error {
 pub fn to_napi_error(error: core::InferenceError) -> Error {
     Error::new(
         Status::GenericFailure,
-        format!("[{}] {error}", error.code()),
+        format!("[{}] {}", error.code(), error.message_line()),
     )
 }
 
 const DEFAULT_MAX_TOKENS: u32 = 256;
 
-impl From<LoadModelOptions> for core::LoadOptions {
-    fn from(options: LoadModelOptions) -> Self {
-        let device = match options.device {
-            Some(ModelDevice::Cuda) => {
-                core::DeviceRequest::Cuda(options.device_index.unwrap_or(0) as usize)
-            }
-            _ => core::DeviceRequest::Cpu,
-        };
+/// The device of a load: `cuda` with a checked ordinal, else the CPU.
+pub fn to_device(device: Option<&ModelDevice>, index: Option<f64>) -> Result<core::DeviceRequest> {
+    let index = optional_u32("deviceIndex", index, 0).map_err(to_napi_error)?;
+    Ok(match device {
+        Some(ModelDevice::Cuda) => core::DeviceRequest::Cuda(index.unwrap_or(0) as usize),
+        _ => core::DeviceRequest::Cpu,
+    })
+}
+
+impl TryFrom<LoadModelOptions> for core::LoadOptions {
+    type Error = Error;
+
+    fn try_from(options: LoadModelOptions) -> Result<Self> {
+        let device = to_device(options.device.as_ref(), options.device_index)?;
         let dtype = options.dtype.map(|dtype| match dtype {
             ModelDtype::F32 => core::DTypeRequest::F32,
             ModelDtype::F16 => core::DTypeRequest::F16,
             ModelDtype::Bf16 => core::DTypeRequest::Bf16,
         });
-        core::LoadOptions {
+        Ok(core::LoadOptions {
             device,
             dtype,
             tokenizer_path: options.tokenizer_path.map(Into::into),
-        }
+        })
     }
 }
 
@@ -204,15 +213,15 @@ fn to_prompt(
 fn to_sampling(options: &NativeGenerateOptions) -> Result<core::SamplingParams> {
     let defaults = core::SamplingParams::default();
     let seed = match options.seed {
-        Some(seed) if seed < 0 => return Err(bad_input("seed must be >= 0")),
-        Some(seed) => seed as u64,
+        Some(seed) => checked_seed(seed).map_err(to_napi_error)?,
         None => defaults.seed,
     };
+    let top_k = optional_u32("topK", options.top_k, 0).map_err(to_napi_error)?;
     Ok(core::SamplingParams {
         temperature: options
             .temperature
             .map_or(defaults.temperature, |t| t as f32),
-        top_k: options.top_k.map(|k| k as usize),
+        top_k: top_k.map(|k| k as usize),
         top_p: options.top_p.map(|p| p as f32),
         repetition_penalty: options
             .repetition_penalty
@@ -226,9 +235,10 @@ impl TryFrom<NativeGenerateOptions> for core::GenerateRequest {
 
     fn try_from(options: NativeGenerateOptions) -> Result<Self> {
         let sampling = to_sampling(&options)?;
+        let max_tokens = optional_u32("maxTokens", options.max_tokens, 1).map_err(to_napi_error)?;
         Ok(core::GenerateRequest {
             prompt: to_prompt(options.messages, options.prompt)?,
-            max_tokens: options.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS) as usize,
+            max_tokens: max_tokens.unwrap_or(DEFAULT_MAX_TOKENS) as usize,
             sampling,
             stop: options.stop.unwrap_or_default(),
         })

@@ -46,6 +46,12 @@ impl InferenceError {
         }
     }
 
+    /// The message on one line, without a backtrace candle captured under `RUST_BACKTRACE`: what
+    /// crosses the native boundary.
+    pub fn message_line(&self) -> String {
+        one_line(&self.to_string())
+    }
+
     pub(crate) fn format(msg: impl std::fmt::Display) -> Self {
         Self::ModelFormat(msg.to_string())
     }
@@ -67,7 +73,7 @@ impl From<crate::audio::AudioError> for InferenceError {
 /// Run-time tensor errors: out-of-memory is recognised from the backend's message.
 impl From<candle_core::Error> for InferenceError {
     fn from(err: candle_core::Error) -> Self {
-        let msg = err.to_string();
+        let msg = candle_message(&err);
         let lower = msg.to_ascii_lowercase();
         if lower.contains("out of memory") || lower.contains("out_of_memory") {
             Self::OutOfMemory(msg)
@@ -77,5 +83,65 @@ impl From<candle_core::Error> for InferenceError {
     }
 }
 
+/// A candle error's message without the backtrace it carries when `RUST_BACKTRACE` is set.
+pub fn candle_message(err: &candle_core::Error) -> String {
+    use candle_core::Error;
+    match err {
+        Error::WithBacktrace { inner, .. } => candle_message(inner),
+        Error::Context { inner, context } => format!("{context}: {}", candle_message(inner)),
+        Error::WithPath { inner, path } => {
+            format!("{}: {}", path.display(), candle_message(inner))
+        }
+        other => one_line(&other.to_string()),
+    }
+}
+
+/// The lines of `message` before any backtrace frame (`   0: symbol`), joined by spaces.
+pub fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .take_while(|line| !is_backtrace_frame(line))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_backtrace_frame(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+    line.starts_with(' ') && digits > 0 && trimmed[digits..].starts_with(": ")
+}
+
 /// Crate-wide result alias.
 pub type Result<T> = std::result::Result<T, InferenceError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_captured_backtrace_stays_out_of_the_message() {
+        let err = candle_core::Error::WithBacktrace {
+            inner: Box::new(candle_core::Error::Msg("shape mismatch".into())),
+            backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
+        };
+        assert!(
+            err.to_string().lines().count() > 2,
+            "candle prints the frames"
+        );
+        let ours = InferenceError::from(err);
+        assert_eq!(ours.message_line(), "inference failed: shape mismatch");
+        let wrapped = InferenceError::format(format!(
+            "GGUF header: {}",
+            candle_core::Error::WithBacktrace {
+                inner: Box::new(candle_core::Error::Msg("bad dtype 99".into())),
+                backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
+            }
+        ));
+        assert_eq!(
+            wrapped.message_line(),
+            "bad model file: GGUF header: bad dtype 99"
+        );
+    }
+}

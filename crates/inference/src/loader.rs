@@ -14,7 +14,7 @@ use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{DecoderConfig, HfQwen2Config};
-use crate::error::{InferenceError, Result};
+use crate::error::{candle_message, InferenceError, Result};
 use crate::weights::{GgufSource, WeightSource};
 
 /// Weights opened and a validated config, ready for `Qwen2Decoder::new`.
@@ -78,10 +78,12 @@ fn open_gguf(path: &Path, device: &Device) -> Result<OpenedWeights> {
     }
     std::io::Seek::rewind(&mut reader).map_err(|e| InferenceError::format(e.to_string()))?;
     let content = gguf_file::Content::read(&mut reader)
-        .map_err(|e| InferenceError::format(format!("GGUF header: {e}")))?;
+        .map_err(|e| InferenceError::format(format!("GGUF header: {}", candle_message(&e))))?;
     if content.tensor_data_offset == 0 {
         return Err(InferenceError::format("GGUF header: bad alignment"));
     }
+    let file_len = std::fs::metadata(path).map_or(0, |m| m.len());
+    check_tensor_extents(&content, file_len)?;
     let embd = content
         .tensor_infos
         .get("token_embd.weight")
@@ -108,6 +110,37 @@ fn open_gguf(path: &Path, device: &Device) -> Result<OpenedWeights> {
         name,
         tokenizer_beside: beside(path, "tokenizer.json"),
     })
+}
+
+/// Every tensor's bytes must lie inside the file: a truncated file or an offset past the end is
+/// refused at open, before any tensor is read.
+fn check_tensor_extents(content: &gguf_file::Content, file_len: u64) -> Result<()> {
+    for (name, info) in &content.tensor_infos {
+        // Checked: corrupt dimensions can overflow a plain product into a small number.
+        let elements = info
+            .shape
+            .dims()
+            .iter()
+            .try_fold(1u64, |total, &dim| total.checked_mul(dim as u64));
+        let block = info.ggml_dtype.block_size() as u64;
+        let Some(elements) = elements.filter(|n| block > 0 && n % block == 0) else {
+            return Err(InferenceError::format(format!(
+                "GGUF tensor '{name}': shape {:?} does not fill whole {:?} blocks",
+                info.shape.dims(),
+                info.ggml_dtype
+            )));
+        };
+        let end = (elements / block)
+            .checked_mul(info.ggml_dtype.type_size() as u64)
+            .and_then(|bytes| bytes.checked_add(info.offset))
+            .and_then(|end| end.checked_add(content.tensor_data_offset));
+        if end.is_none_or(|end| end > file_len) {
+            return Err(InferenceError::format(format!(
+                "GGUF tensor '{name}' extends past the end of the file ({file_len} bytes)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// llama.cpp's `general.file_type` name (e.g. `Q4_K_M`), else the dtype of the first FFN matrix.

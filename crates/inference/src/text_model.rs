@@ -103,6 +103,12 @@ impl TextModel {
         self.tokenizer.render_chat(messages)
     }
 
+    /// The prompt ids of a chat: contents and roles are plain text (a `<|im_end|>` inside a
+    /// message is ordinary tokens), only the template emits control tokens.
+    pub fn chat_ids(&self, messages: &[ChatMessage]) -> Result<Vec<u32>> {
+        self.tokenizer.encode_chat(messages)
+    }
+
     /// The low-level decoder, for callers that build their own inputs (e.g. Qwen2-Audio).
     pub fn decoder(&self) -> &Qwen2Decoder {
         &self.decoder
@@ -110,11 +116,11 @@ impl TextModel {
 
     /// Prompt -> ids; refuses empty prompts.
     pub(crate) fn prompt_ids(&self, prompt: &PromptInput) -> Result<Vec<u32>> {
-        let text = match prompt {
-            PromptInput::Chat(messages) => self.render_chat(messages),
-            PromptInput::Raw(text) => text.clone(),
+        let ids = match prompt {
+            PromptInput::Chat(messages) => self.chat_ids(messages)?,
+            // A raw prompt is the caller's own template: its special-token strings are meant.
+            PromptInput::Raw(text) => self.tokenizer.encode(text)?,
         };
-        let ids = self.tokenizer.encode(&text)?;
         if ids.is_empty() {
             return Err(InferenceError::bad_input("prompt is empty"));
         }

@@ -20,10 +20,21 @@ pub struct ChatMessage {
     pub content: String,
 }
 
+/// One piece of a prompt template: a control token only the template may emit, or text. Text is
+/// encoded with special-token strings split into ordinary tokens, so `<|im_end|>` typed by a user
+/// stays text and cannot close its turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptPiece<'a> {
+    Control(&'a str),
+    Text(&'a str),
+}
+
 /// Tokenizer plus the chat conventions read next to it.
 #[derive(Debug, Clone)]
 pub struct TextTokenizer {
     inner: Tokenizer,
+    /// The same tokenizer with special-token matching off: for user-controlled text.
+    plain: Tokenizer,
     eos_ids: Vec<u32>,
     pad_id: u32,
     default_system: String,
@@ -73,21 +84,50 @@ impl TextTokenizer {
             .unwrap_or_default();
         let default_system =
             default_system_prompt(&template).unwrap_or_else(|| QWEN2_DEFAULT_SYSTEM.to_string());
+        let mut plain = inner.clone();
+        plain.set_encode_special_tokens(true);
         Self {
             inner,
+            plain,
             eos_ids,
             pad_id,
             default_system,
         }
     }
 
-    /// Text -> ids; special-token strings such as `<|im_start|>` become their ids.
+    /// Text -> ids; special-token strings such as `<|im_start|>` become their ids. For trusted
+    /// template text only: user text goes through `encode_text`.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        let enc = self
-            .inner
-            .encode(text, false)
-            .map_err(|e| InferenceError::Tokenizer(e.to_string()))?;
-        Ok(enc.get_ids().to_vec())
+        encode_with(&self.inner, text)
+    }
+
+    /// Text -> ids with special-token strings split into ordinary tokens (`<|im_end|>` is text).
+    pub fn encode_text(&self, text: &str) -> Result<Vec<u32>> {
+        encode_with(&self.plain, text)
+    }
+
+    /// Template pieces -> ids: control tokens by id, the text between two controls encoded as
+    /// one plain-text run (so benign prompts get the ids a whole-string encode would give).
+    pub fn encode_pieces(&self, pieces: &[PromptPiece]) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        let mut text = String::new();
+        for piece in pieces {
+            match piece {
+                PromptPiece::Text(part) => text.push_str(part),
+                PromptPiece::Control(token) => {
+                    ids.extend(self.encode_text(&std::mem::take(&mut text))?);
+                    ids.push(self.control_id(token)?);
+                }
+            }
+        }
+        ids.extend(self.encode_text(&text)?);
+        Ok(ids)
+    }
+
+    fn control_id(&self, token: &str) -> Result<u32> {
+        self.inner
+            .token_to_id(token)
+            .ok_or_else(|| InferenceError::Tokenizer(format!("the tokenizer has no {token} token")))
     }
 
     /// Ids -> text, special tokens dropped.
@@ -121,26 +161,57 @@ impl TextTokenizer {
         &self.default_system
     }
 
-    /// ChatML with the assistant generation prompt; adds the default system turn when missing.
+    /// ChatML with the assistant generation prompt, as text (for display; `encode_chat` gives
+    /// the ids). Adds the default system turn when missing.
     pub fn render_chat(&self, messages: &[ChatMessage]) -> String {
-        let mut out = String::new();
+        self.chat_pieces(messages)
+            .iter()
+            .map(|piece| match piece {
+                PromptPiece::Control(s) | PromptPiece::Text(s) => *s,
+            })
+            .collect()
+    }
+
+    /// ChatML ids: roles and contents are plain text, only the template emits control tokens.
+    pub fn encode_chat(&self, messages: &[ChatMessage]) -> Result<Vec<u32>> {
+        self.encode_pieces(&self.chat_pieces(messages))
+    }
+
+    fn chat_pieces<'a>(&'a self, messages: &'a [ChatMessage]) -> Vec<PromptPiece<'a>> {
+        let mut pieces = Vec::new();
         if messages.first().is_none_or(|m| m.role != "system") {
-            push_turn(&mut out, "system", &self.default_system);
+            push_turn(&mut pieces, "system", &self.default_system);
         }
         for m in messages {
-            push_turn(&mut out, &m.role, &m.content);
+            push_turn(&mut pieces, &m.role, &m.content);
         }
-        out.push_str("<|im_start|>assistant\n");
-        out
+        pieces.extend([
+            PromptPiece::Control(IM_START),
+            PromptPiece::Text("assistant\n"),
+        ]);
+        pieces
     }
 }
 
-fn push_turn(out: &mut String, role: &str, content: &str) {
-    out.push_str("<|im_start|>");
-    out.push_str(role);
-    out.push('\n');
-    out.push_str(content);
-    out.push_str("<|im_end|>\n");
+const IM_START: &str = "<|im_start|>";
+const IM_END: &str = "<|im_end|>";
+
+fn push_turn<'a>(pieces: &mut Vec<PromptPiece<'a>>, role: &'a str, content: &'a str) {
+    pieces.extend([
+        PromptPiece::Control(IM_START),
+        PromptPiece::Text(role),
+        PromptPiece::Text("\n"),
+        PromptPiece::Text(content),
+        PromptPiece::Control(IM_END),
+        PromptPiece::Text("\n"),
+    ]);
+}
+
+fn encode_with(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>> {
+    let enc = tokenizer
+        .encode(text, false)
+        .map_err(|e| InferenceError::Tokenizer(e.to_string()))?;
+    Ok(enc.get_ids().to_vec())
 }
 
 fn read_tokenizer_config(tokenizer_path: &Path) -> Result<TokenizerConfig> {

@@ -151,3 +151,61 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A 16-bit mono WAV of a 440 Hz tone, `seconds` long at `rate` Hz.
+fn write_tone_wav(path: &Path, rate: u32, seconds: u32) {
+    let frames = rate * seconds;
+    let mut bytes = Vec::with_capacity(44 + 2 * frames as usize);
+    let data_len = 2 * frames;
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // mono
+    bytes.extend_from_slice(&rate.to_le_bytes());
+    bytes.extend_from_slice(&(2 * rate).to_le_bytes());
+    bytes.extend_from_slice(&2u16.to_le_bytes());
+    bytes.extend_from_slice(&16u16.to_le_bytes());
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..frames {
+        let t = f64::from(i) / f64::from(rate);
+        let sample = (0.4 * (2.0 * std::f64::consts::PI * TONE_HZ * t).sin() * 32767.0) as i16;
+        bytes.extend_from_slice(&sample.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_long_file_is_decoded_only_up_to_the_window_and_says_so() {
+    use opt_native_inference::audio::decode_audio_file_prefix;
+    let dir = std::env::temp_dir().join(format!("opt-native-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 22.05 kHz so the resampler runs; 5 minutes, of which 30 s are needed.
+    let long = dir.join("long.wav");
+    write_tone_wav(&long, 22_050, 300);
+    let prefix = decode_audio_file_prefix(&long, 30.0).unwrap();
+    assert!(prefix.truncated);
+    assert_eq!(prefix.samples.len(), 30 * 16_000);
+    // The kept samples are those of a whole-file decode (the margin feeds the resampler's filter).
+    let whole = decode_audio_file(&long).unwrap();
+    assert!(whole.len() >= 299 * 16_000);
+    let max_diff = prefix
+        .samples
+        .iter()
+        .zip(&whole)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        max_diff < 1e-4,
+        "prefix differs from the whole decode by {max_diff}"
+    );
+    // A clip shorter than the window is decoded whole and not marked.
+    let short = dir.join("short.wav");
+    write_tone_wav(&short, 22_050, 10);
+    let short_prefix = decode_audio_file_prefix(&short, 30.0).unwrap();
+    assert!(!short_prefix.truncated);
+    assert_eq!(short_prefix.samples, decode_audio_file(&short).unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -12,6 +12,7 @@ import { BenchStore } from '../../bench/store.js';
 import { OPTIMIZER_NAMES } from '../../optimizers/registry.js';
 import type { BenchTaskSpec } from '../../bench/types.js';
 import { OptNativeError } from '../../errors.js';
+import { seedFlag } from '../../numbers.js';
 import { integerOption } from '../task-options.js';
 
 interface RunValues {
@@ -209,7 +210,7 @@ export function registerBench(program: Command): void {
     .option('--models <models...>', 'evaluated models (default native:default)')
     .option('--optimizer-model <model>', 'model writing prompts (default: the evaluated model)')
     .option('--test-mode', '5 examples per split')
-    .option('--seed <n>', 'seed of splits and optimizers (default 42)', integerOption('--seed'))
+    .option('--seed <n>', 'seed of splits and optimizers (default 42)', seedFlag('--seed'))
     .option('--max-concurrent <n>', 'tasks at once (local engine)', integerOption('--max-concurrent'), 1)
     .addOption(checkpointOption())
     .option('--resume-run-id <id>', 'continue an interrupted run (finished tasks are kept)')

@@ -54,6 +54,11 @@ async function runClassifyAudio(files: string[], values: ClassifyAudioValues): P
         signal: controller.signal,
       });
       results.push(...answers);
+      answers.forEach((answer, index) => {
+        if (answer.truncated) {
+          console.error(`warning: ${batch[index]} is longer than 30 s: only its first 30 s were classified`);
+        }
+      });
       if (!values.json) answers.forEach((answer, index) => console.log(textLine(batch[index] as string, answer)));
     }
     if (values.json) {

@@ -4,6 +4,7 @@ import { buildSpeechConditions, DEFAULT_CLIPS, DEFAULT_SEED } from '../../data/b
 import { CONDITION_FAMILIES, type ConditionFamily } from '../../data/conditions.js';
 import { loadAudioManifestFile, type AudioExample } from '../../datasets/audio-manifest.js';
 import { OptNativeError } from '../../errors.js';
+import { seedFlag } from '../../numbers.js';
 import { integerOption } from '../task-options.js';
 
 interface SpeechConditionsOptionValues {
@@ -83,7 +84,7 @@ export function registerData(program: Command): void {
     .command('speech-conditions')
     .description('speech / non-speech clips under SNR, duration, band-limiting, reverb and level conditions')
     .requiredOption('--out <dir>', 'output folder (audio/*.wav and conditions_manifest_split.parquet)')
-    .option('--seed <n>', 'seed of every choice (same seed, same bytes)', integerOption('--seed'), DEFAULT_SEED)
+    .option('--seed <n>', 'seed of every choice (same seed, same bytes)', seedFlag('--seed'), DEFAULT_SEED)
     .option('--clips <n>', 'number of clips (half dev, half test)', integerOption('--clips'), DEFAULT_CLIPS)
     .option('--sources <dir...>', 'folders of recordings (default: the Debian/npm install paths)')
     .option('--conditions <list>', `condition families to vary (default: all of ${CONDITION_FAMILIES.join(',')})`)

@@ -1,8 +1,9 @@
 // `opt-native generate`: one completion from a local model, streamed to stdout.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadNativeLanguageModel, type NativeLanguageModel } from '../../llm/native-provider.js';
 import type { ChatMessage, GenerateRequest, GenerateResult } from '../../llm/types.js';
 import { createProgressBar } from '../../models/progress.js';
+import { integerFlag, numberFlag, seedFlag } from '../../numbers.js';
 
 interface GenerateCommandOptions {
   model: string;
@@ -14,16 +15,6 @@ interface GenerateCommandOptions {
   seed?: number;
   device: 'cpu' | 'cuda';
   json?: boolean;
-}
-
-function parseNumber(kind: 'integer' | 'number') {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || (kind === 'integer' && !Number.isInteger(parsed))) {
-      throw new InvalidArgumentError(`expected a${kind === 'integer' ? 'n integer' : ' number'}, got "${value}"`);
-    }
-    return parsed;
-  };
 }
 
 function buildRequest(options: GenerateCommandOptions, signal: AbortSignal): GenerateRequest {
@@ -90,9 +81,9 @@ export function registerGenerate(program: Command): void {
     .option('--tokenizer <path>', 'tokenizer.json (default: next to the weights, else the bundled Qwen2.5 one)')
     .requiredOption('--prompt <text>', 'the user message')
     .option('--system <text>', 'a system message')
-    .option('--max-tokens <n>', 'maximum new tokens', parseNumber('integer'), 256)
-    .option('--temperature <t>', '0 = greedy', parseNumber('number'), 0)
-    .option('--seed <s>', 'sampling seed', parseNumber('integer'))
+    .option('--max-tokens <n>', 'maximum new tokens (1 to 2^32-1)', integerFlag('--max-tokens', { min: 1 }), 256)
+    .option('--temperature <t>', '0 = greedy (0 to 2)', numberFlag('--temperature', { min: 0, max: 2 }), 0)
+    .option('--seed <s>', 'sampling seed (0 to 2^53-1)', seedFlag('--seed'))
     .option('--device <device>', 'cpu or cuda', 'cpu')
     .option('--json', 'print the result as JSON instead of streaming')
     .action(runGenerate);

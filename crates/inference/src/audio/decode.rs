@@ -27,12 +27,34 @@ struct DecodedAudio {
     sample_rate: u32,
 }
 
+/// Decoded input past the cut that is still decoded, so the resampler's filter sees what follows
+/// the last kept sample (the kept samples then match a whole-file decode).
+const CUT_MARGIN_SECONDS: f64 = 0.25;
+
+/// The first seconds of a file as 16 kHz mono, and whether the file went on past them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedPrefix {
+    pub samples: Vec<f32>,
+    /// The file is longer than the prefix: the rest was never decoded.
+    pub truncated: bool,
+}
+
 /// Decodes a WAV/FLAC/MP3/OGG file into 16 kHz mono samples in [-1, 1].
 pub fn decode_audio_file(path: &Path) -> Result<Vec<f32>> {
+    Ok(decode_file(path, None)?.samples)
+}
+
+/// Decodes only the first `max_seconds` of a file (memory and time bounded by that, not by the
+/// file's length): what a 30 s model window needs from a 60-minute recording.
+pub fn decode_audio_file_prefix(path: &Path, max_seconds: f64) -> Result<DecodedPrefix> {
+    decode_file(path, Some(max_seconds))
+}
+
+fn decode_file(path: &Path, max_seconds: Option<f64>) -> Result<DecodedPrefix> {
     let file = std::fs::File::open(path)
         .map_err(|e| AudioError::bad(format!("cannot open audio file {}: {e}", path.display())))?;
     let extension = path.extension().and_then(|e| e.to_str());
-    decode_source(Box::new(file), extension)
+    decode_source_prefix(Box::new(file), extension, max_seconds)
         .map_err(|e| AudioError::bad(format!("{}: {e}", path.display())))
 }
 
@@ -43,15 +65,31 @@ pub fn decode_audio_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Resul
 }
 
 fn decode_source(source: Box<dyn MediaSource>, extension_hint: Option<&str>) -> Result<Vec<f32>> {
-    let decoded = decode_interleaved(source, extension_hint)?;
-    let mono = mix_to_mono(&decoded.interleaved, decoded.channels);
-    resample(&mono, decoded.sample_rate, TARGET_SAMPLE_RATE)
+    Ok(decode_source_prefix(source, extension_hint, None)?.samples)
 }
 
+fn decode_source_prefix(
+    source: Box<dyn MediaSource>,
+    extension_hint: Option<&str>,
+    max_seconds: Option<f64>,
+) -> Result<DecodedPrefix> {
+    let (decoded, mut truncated) = decode_interleaved(source, extension_hint, max_seconds)?;
+    let mono = mix_to_mono(&decoded.interleaved, decoded.channels);
+    let mut samples = resample(&mono, decoded.sample_rate, TARGET_SAMPLE_RATE)?;
+    if let Some(seconds) = max_seconds {
+        let keep = (seconds * f64::from(TARGET_SAMPLE_RATE)).round() as usize;
+        truncated |= samples.len() > keep;
+        samples.truncate(keep);
+    }
+    Ok(DecodedPrefix { samples, truncated })
+}
+
+/// The decoded packets; `true` when decoding stopped early at `max_seconds` (plus the margin).
 fn decode_interleaved(
     source: Box<dyn MediaSource>,
     extension_hint: Option<&str>,
-) -> Result<DecodedAudio> {
+    max_seconds: Option<f64>,
+) -> Result<(DecodedAudio, bool)> {
     let stream = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(extension) = extension_hint {
@@ -65,10 +103,13 @@ fn decode_interleaved(
             MetadataOptions::default(),
         )
         .map_err(|e| AudioError::bad(format!("unrecognized audio format: {e}")))?;
-    read_all_packets(format.as_mut())
+    read_packets(format.as_mut(), max_seconds.map(|s| s + CUT_MARGIN_SECONDS))
 }
 
-fn read_all_packets(format: &mut dyn FormatReader) -> Result<DecodedAudio> {
+fn read_packets(
+    format: &mut dyn FormatReader,
+    max_seconds: Option<f64>,
+) -> Result<(DecodedAudio, bool)> {
     let track = format
         .default_track(TrackType::Audio)
         .ok_or_else(|| AudioError::bad("the file has no audio track"))?;
@@ -88,7 +129,15 @@ fn read_all_packets(format: &mut dyn FormatReader) -> Result<DecodedAudio> {
         sample_rate: 0,
     };
     let mut chunk: Vec<f32> = Vec::new();
+    let mut stopped_early = false;
     loop {
+        if let Some(seconds) = max_seconds {
+            let frames = out.interleaved.len() / out.channels.max(1);
+            if out.sample_rate > 0 && frames as f64 >= seconds * f64::from(out.sample_rate) {
+                stopped_early = format.next_packet().is_ok_and(|p| p.is_some());
+                break;
+            }
+        }
         let packet = match format.next_packet() {
             Ok(Some(packet)) => packet,
             // End of stream, or a chained stream we do not follow.
@@ -112,7 +161,7 @@ fn read_all_packets(format: &mut dyn FormatReader) -> Result<DecodedAudio> {
     if out.interleaved.is_empty() || out.channels == 0 || out.sample_rate == 0 {
         return Err(AudioError::bad("the audio decoded to zero samples"));
     }
-    Ok(out)
+    Ok((out, stopped_early))
 }
 
 /// Averages interleaved channels into one.

@@ -5,7 +5,8 @@ pub mod decode;
 pub mod logmel;
 
 pub use decode::{
-    decode_audio_bytes, decode_audio_file, mix_to_mono, resample, TARGET_SAMPLE_RATE,
+    decode_audio_bytes, decode_audio_file, decode_audio_file_prefix, mix_to_mono, resample,
+    DecodedPrefix, TARGET_SAMPLE_RATE,
 };
 pub use logmel::{LogMelExtractor, LogMelFeatures};
 

@@ -8,10 +8,11 @@ use candle_core::Tensor;
 use opt_native_metrics::{LabelSet, Normalizer};
 use serde::{Deserialize, Serialize};
 
-use super::classify::{render_audio_prompt, LabelScore};
+use super::classify::{audio_prompt_pieces, clip_labels, LabelScore};
 use super::model::{expand_audio_tokens, Qwen2AudioModel};
 use super::tokens::audio_token_ids;
-use crate::audio::decode_audio_file;
+use crate::audio::decode_audio_file_prefix;
+use crate::audio::logmel::{CHUNK_SECONDS, N_SAMPLES};
 use crate::error::{InferenceError, Result};
 use crate::loader::guarded;
 use crate::text_model::{as_format_error, make_device, pick_dtype};
@@ -72,6 +73,17 @@ pub struct ClipAnswer {
     /// `Score` mode: softmax of `logprobs` over the labels.
     pub probabilities: Option<Vec<f32>>,
     pub usage: Usage,
+    /// The clip is longer than the model's 30 s window: only its first 30 s were heard (and, for
+    /// a file, decoded).
+    pub truncated: bool,
+}
+
+/// One clip ready for the decoder: prompt ids with the audio placeholders expanded, the audio
+/// embeddings, and whether the clip was cut to 30 s.
+struct ClipPrompt {
+    ids: Vec<u32>,
+    audio: Tensor,
+    truncated: bool,
 }
 
 /// A loaded Qwen2-Audio model with its tokenizer and per-clip encoder cache.
@@ -134,20 +146,29 @@ impl AudioModel {
         if opts.mode == ClassifyMode::Score {
             for chunk in clips.chunks(SCORE_BATCH_CLIPS) {
                 check_cancel(cancel)?;
-                let prompts = chunk
+                let clip_prompts = chunk
                     .iter()
                     .map(|clip| self.clip_prompt(clip, prompt))
                     .collect::<Result<Vec<_>>>()?;
+                let truncated: Vec<bool> = clip_prompts.iter().map(|c| c.truncated).collect();
+                let prompts: Vec<(Vec<u32>, Tensor)> =
+                    clip_prompts.into_iter().map(|c| (c.ids, c.audio)).collect();
                 let scores = self.model.score_labels_batch(&prompts, &label_ids)?;
-                for ((ids, _), scores) in prompts.iter().zip(scores) {
-                    answers.push(score_answer(ids.len(), &scores, &opts.labels, &label_ids));
+                for (((ids, _), scores), truncated) in prompts.iter().zip(scores).zip(truncated) {
+                    let mut answer = score_answer(ids.len(), &scores, &opts.labels, &label_ids);
+                    answer.truncated = truncated;
+                    answers.push(answer);
                 }
             }
             return Ok(answers);
         }
         for clip in clips {
             check_cancel(cancel)?;
-            let (ids, audio) = self.clip_prompt(clip, prompt)?;
+            let ClipPrompt {
+                ids,
+                audio,
+                truncated,
+            } = self.clip_prompt(clip, prompt)?;
             let output = self.generate_ids(&ids, audio, opts.max_new_tokens)?;
             let label = normalizer
                 .normalize(&output.text)
@@ -158,6 +179,7 @@ impl AudioModel {
                 logprobs: None,
                 probabilities: None,
                 usage: output.usage,
+                truncated,
             });
         }
         Ok(answers)
@@ -174,25 +196,32 @@ impl AudioModel {
         if cancel.load(Ordering::Relaxed) {
             return Err(InferenceError::Aborted);
         }
-        let (ids, audio) = self.clip_prompt(clip, prompt)?;
-        self.generate_ids(&ids, audio, max_new_tokens)
+        let clip_prompt = self.clip_prompt(clip, prompt)?;
+        self.generate_ids(&clip_prompt.ids, clip_prompt.audio, max_new_tokens)
     }
 
     /// The expanded prompt ids of one clip and its (cached) audio embeddings.
-    fn clip_prompt(&mut self, clip: &ClipInput, prompt: &str) -> Result<(Vec<u32>, Tensor)> {
+    fn clip_prompt(&mut self, clip: &ClipInput, prompt: &str) -> Result<ClipPrompt> {
         if prompt.trim().is_empty() {
             return Err(InferenceError::bad_input("the prompt is empty"));
         }
-        let samples = match clip {
+        let (samples, truncated) = match clip {
             ClipInput::Samples(samples) => {
                 check_samples(samples)?;
-                std::borrow::Cow::Borrowed(samples.as_slice())
+                let cut = samples.len() > N_SAMPLES;
+                (std::borrow::Cow::Borrowed(samples.as_slice()), cut)
             }
-            ClipInput::File(path) => std::borrow::Cow::Owned(decode_audio_file(path)?),
+            ClipInput::File(path) => {
+                // Only the model's window is decoded: a 60-minute file costs what 30 s cost.
+                let prefix = decode_audio_file_prefix(path, CHUNK_SECONDS as f64)?;
+                (std::borrow::Cow::Owned(prefix.samples), prefix.truncated)
+            }
         };
         let audio = self.model.audio_embeddings(&samples)?;
-        let text = render_audio_prompt(None, prompt, 1);
-        let ids = self.tokenizer.encode(&text)?;
+        let labels = clip_labels(1);
+        let ids = self
+            .tokenizer
+            .encode_pieces(&audio_prompt_pieces(None, prompt, &labels))?;
         let ids = expand_audio_tokens(&ids, self.model.audio_token_id(), &[audio.dim(0)?])?;
         let limit = self.model.decoder().config().max_position_embeddings;
         if ids.len() > limit {
@@ -201,14 +230,18 @@ impl AudioModel {
                 ids.len()
             )));
         }
-        Ok((ids, audio))
+        Ok(ClipPrompt {
+            ids,
+            audio,
+            truncated,
+        })
     }
 
     fn label_token_ids(&self, labels: &[String]) -> Result<Vec<Vec<u32>>> {
         labels
             .iter()
             .map(|label| {
-                let ids = self.tokenizer.encode(label)?;
+                let ids = self.tokenizer.encode_text(label)?;
                 if ids.is_empty() {
                     return Err(InferenceError::bad_input("a label is empty"));
                 }
@@ -276,6 +309,7 @@ fn score_answer(
             prompt_tokens: prompt_tokens + label_ids.iter().map(Vec::len).sum::<usize>(),
             completion_tokens: 0,
         },
+        truncated: false,
     }
 }
 

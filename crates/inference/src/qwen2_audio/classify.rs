@@ -7,6 +7,9 @@ use super::model::Qwen2AudioModel;
 use crate::error::{InferenceError, Result};
 use crate::mask::BatchLayout;
 use crate::qwen2::DecoderInput;
+use crate::tokenizer::PromptPiece;
+
+use super::tokens::{AUDIO_BOS_TOKEN, AUDIO_EOS_TOKEN, AUDIO_TOKEN};
 
 /// Qwen2-Audio's default system prompt (the processor's chat template adds it).
 pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful assistant.";
@@ -15,16 +18,55 @@ pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful assistant.";
 /// clips then `user_text`, followed by the assistant header. Each clip is one `<|AUDIO|>`
 /// placeholder, to be expanded with `expand_audio_tokens` after tokenizing.
 pub fn render_audio_prompt(system: Option<&str>, user_text: &str, n_clips: usize) -> String {
-    let system = system.unwrap_or(DEFAULT_SYSTEM_PROMPT);
-    let mut prompt = format!("<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n");
-    for clip in 1..=n_clips {
-        prompt.push_str(&format!(
-            "Audio {clip}: <|audio_bos|><|AUDIO|><|audio_eos|>\n"
-        ));
+    let labels = clip_labels(n_clips);
+    audio_prompt_pieces(system, user_text, &labels)
+        .iter()
+        .map(|piece| match piece {
+            PromptPiece::Control(s) | PromptPiece::Text(s) => *s,
+        })
+        .collect()
+}
+
+/// `Audio 1: `, `Audio 2: `, … (kept apart so the pieces can borrow them).
+pub(crate) fn clip_labels(n_clips: usize) -> Vec<String> {
+    (1..=n_clips)
+        .map(|clip| format!("Audio {clip}: "))
+        .collect()
+}
+
+/// The audio prompt as template pieces: the system prompt and `user_text` are plain text.
+pub(crate) fn audio_prompt_pieces<'a>(
+    system: Option<&'a str>,
+    user_text: &'a str,
+    clip_labels: &'a [String],
+) -> Vec<PromptPiece<'a>> {
+    use PromptPiece::{Control, Text};
+    let mut pieces = vec![
+        Control("<|im_start|>"),
+        Text("system\n"),
+        Text(system.unwrap_or(DEFAULT_SYSTEM_PROMPT)),
+        Control("<|im_end|>"),
+        Text("\n"),
+        Control("<|im_start|>"),
+        Text("user\n"),
+    ];
+    for label in clip_labels {
+        pieces.extend([
+            Text(label),
+            Control(AUDIO_BOS_TOKEN),
+            Control(AUDIO_TOKEN),
+            Control(AUDIO_EOS_TOKEN),
+            Text("\n"),
+        ]);
     }
-    prompt.push_str(user_text);
-    prompt.push_str("<|im_end|>\n<|im_start|>assistant\n");
-    prompt
+    pieces.extend([
+        Text(user_text),
+        Control("<|im_end|>"),
+        Text("\n"),
+        Control("<|im_start|>"),
+        Text("assistant\n"),
+    ]);
+    pieces
 }
 
 /// Log-probability of one label continuation.

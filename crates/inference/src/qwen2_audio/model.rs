@@ -11,7 +11,8 @@ use super::audio_encoder::AudioEncoder;
 use super::config::{encoder_output_lengths, Qwen2AudioConfig};
 use super::embedding_cache::{clip_hash, AudioEmbeddingCache};
 use super::lora::LoraAdapter;
-use crate::audio::{decode_audio_file, LogMelExtractor};
+use crate::audio::logmel::CHUNK_SECONDS;
+use crate::audio::{decode_audio_file_prefix, LogMelExtractor};
 use crate::config::HfQwen2Config;
 use crate::error::{InferenceError, Result};
 use crate::kv_cache::KvCache;
@@ -115,10 +116,11 @@ impl Qwen2AudioModel {
         Ok(embeddings)
     }
 
-    /// Decodes an audio file (WAV/FLAC/MP3/OGG), then as [`Self::audio_embeddings`].
+    /// Decodes the first 30 s of an audio file (WAV/FLAC/MP3/OGG; the rest is never decoded),
+    /// then as [`Self::audio_embeddings`].
     pub fn audio_embeddings_from_file(&mut self, path: &Path) -> Result<Tensor> {
-        let samples = decode_audio_file(path)?;
-        self.audio_embeddings(&samples)
+        let prefix = decode_audio_file_prefix(path, CHUNK_SECONDS as f64)?;
+        self.audio_embeddings(&prefix.samples)
     }
 
     /// Token embeddings of `ids` with the `<|AUDIO|>` positions replaced, in order, by the rows of

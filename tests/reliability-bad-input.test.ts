@@ -1,0 +1,259 @@
+/**
+ * The bad-input corpus: hostile or mistaken command lines through the real CLI (a child process each). Every one must
+ * fail with the exact code on one `error[E_CODE]: …` line, exit status 1, no stack trace, no help text and an empty
+ * stdout. Then the pure converters behind it: numbers, commander/system errors, zod errors, manifest bounds.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ManifestError, expandManifest } from '../ts/bench/manifest.js';
+import { toCliError } from '../ts/cli/cli-errors.js';
+import { OptNativeError } from '../ts/errors.js';
+import { parseInteger, parseNumber, checkSeed } from '../ts/numbers.js';
+import { SOURCE_CLI_ARGS, runCli } from './cli-harness.js';
+import { TINY_GGUF, TINY_MODEL_DIR } from './native-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'reliability-'));
+const file = (name: string, content: string | Buffer) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+const folder = (name: string, files: Record<string, string | Buffer>) => {
+  const path = join(dir, name);
+  mkdirSync(path, { recursive: true });
+  for (const [fileName, content] of Object.entries(files)) writeFileSync(join(path, fileName), content);
+  return path;
+};
+
+const tokenizer = join(TINY_MODEL_DIR, 'tokenizer.json');
+const generate = (...extra: string[]) => ['generate', '--model', TINY_GGUF, '--tokenizer', tokenizer, ...extra];
+const v99 = Buffer.from(await import('node:fs').then((fs) => fs.readFileSync(TINY_GGUF)));
+v99.writeUInt32LE(99, 4);
+const randomBytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24));
+
+/** A port something already listens on (for EADDRINUSE). */
+async function busyPort(): Promise<{ port: number; close: () => void }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+const busy = await busyPort();
+const manifest = (params: Record<string, unknown>) =>
+  file(
+    `manifest-${Object.keys(params).join('-')}.json`,
+    JSON.stringify({
+      tasks: [{ dataset: 'bbh:navigate', optimizer: 'opro', model: 'native:default', optimizer_params: params }],
+    }),
+  );
+
+/** `bench run` with its checkpoint folder inside `dir`, so that a write before the check would show. */
+const bench = (config: string) => ['bench', 'run', '--config', config, '--checkpoint-dir', join(dir, 'checkpoints')];
+
+/** [what, argv, exact code]. */
+const CORPUS: [string, string[], string][] = [
+  ['--max-tokens above u32', generate('--prompt', 'hi', '--max-tokens', '4294967300'), 'E_BAD_INPUT'],
+  ['--max-tokens 0', generate('--prompt', 'hi', '--max-tokens', '0'), 'E_BAD_INPUT'],
+  ['--max-tokens 1e3', generate('--prompt', 'hi', '--max-tokens', '1e3'), 'E_BAD_INPUT'],
+  ['--max-tokens -1', generate('--prompt', 'hi', '--max-tokens=-1'), 'E_BAD_INPUT'],
+  ['--seed above 2^64', generate('--prompt', 'hi', '--seed', '18446744073709551616'), 'E_BAD_INPUT'],
+  ['--temperature NaN', generate('--prompt', 'hi', '--temperature', 'NaN'), 'E_BAD_INPUT'],
+  ['--temperature -1', generate('--prompt', 'hi', '--temperature=-1'), 'E_BAD_INPUT'],
+  ['unknown option', generate('--prompt', 'hi', '--bogus'), 'E_BAD_INPUT'],
+  ['missing option argument', generate('--prompt'), 'E_BAD_INPUT'],
+  ['missing required option', ['generate', '--model', TINY_GGUF], 'E_BAD_INPUT'],
+  ['missing argument', ['models', 'info'], 'E_BAD_INPUT'],
+  ['unknown command', ['frobnicate'], 'E_BAD_INPUT'],
+  ['excess argument', ['models', 'info', TINY_GGUF, 'extra'], 'E_BAD_INPUT'],
+  [
+    '--port out of range',
+    ['serve', '--model', 'openai-compatible:http://127.0.0.1:9/v1#x', '--port', '70000'],
+    'E_BAD_INPUT',
+  ],
+  ['--max-concurrency 0', ['serve', '--model', 'native:default', '--max-concurrency', '0'], 'E_BAD_INPUT'],
+  [
+    'port in use (EADDRINUSE)',
+    ['serve', '--model', 'openai-compatible:http://127.0.0.1:9/v1#x', '--port', String(busy.port)],
+    'E_BAD_INPUT',
+  ],
+  ['a folder as the manifest (EISDIR)', bench(dir), 'E_BAD_INPUT'],
+  ['manifest num_iterations 1e12', bench(manifest({ num_iterations: 1e12 })), 'E_BAD_INPUT'],
+  ['manifest max_trials 0', bench(manifest({ max_trials: 0 })), 'E_BAD_INPUT'],
+  ['models info: GGUF version 99', ['models', 'info', file('v99.gguf', v99)], 'E_MODEL_FORMAT'],
+  ['models info: empty file', ['models', 'info', file('empty.gguf', '')], 'E_MODEL_FORMAT'],
+  ['models info: random bytes', ['models', 'info', file('random.gguf', randomBytes)], 'E_MODEL_FORMAT'],
+  [
+    'models info: folder without weights',
+    ['models', 'info', folder('no-weights', { 'config.json': '{"model_type":"qwen2"}' })],
+    'E_MODEL_NOT_FOUND',
+  ],
+  [
+    'models info: safetensors header not JSON',
+    ['models', 'info', folder('bad-header', { 'config.json': '{}', 'model.safetensors': badSafetensors() })],
+    'E_MODEL_FORMAT',
+  ],
+  [
+    'models info: config.json not an object',
+    ['models', 'info', folder('bad-config', { 'config.json': '[1]', 'model.safetensors': badSafetensors() })],
+    'E_MODEL_FORMAT',
+  ],
+  [
+    'generate: GGUF version 99',
+    ['generate', '--model', join(dir, 'v99.gguf'), '--tokenizer', tokenizer, '--prompt', 'hi'],
+    'E_MODEL_FORMAT',
+  ],
+  [
+    'generate: tokenizer is not a tokenizer',
+    ['generate', '--model', TINY_GGUF, '--tokenizer', join(TINY_MODEL_DIR, 'config.json'), '--prompt', 'hi'],
+    'E_TOKENIZER',
+  ],
+  [
+    'generate: tokenizer is a folder',
+    ['generate', '--model', TINY_GGUF, '--tokenizer', dir, '--prompt', 'hi'],
+    'E_TOKENIZER',
+  ],
+];
+
+/** A safetensors file whose 8-byte length is right but whose header is not JSON. */
+function badSafetensors(): Buffer {
+  const header = Buffer.from('{"a": nope}');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([length, header, Buffer.alloc(16)]);
+}
+
+/** Runs `tasks` at most `limit` at a time (the machine is shared; each is a Node process). */
+async function limited<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < tasks.length; index = next++) results[index] = await tasks[index]!();
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return results;
+}
+
+describe(`the bad-input corpus (${CORPUS.length} command lines)`, () => {
+  it('each fails with its exact code, exit 1, one error line, no stack or help, empty stdout', async () => {
+    const before = readdirSync(dir).sort();
+    const outcomes = await limited(
+      4,
+      CORPUS.map(
+        ([, args]) =>
+          () =>
+            runCli(SOURCE_CLI_ARGS, args),
+      ),
+    );
+    busy.close();
+    const summary = outcomes.map((outcome, index) => {
+      const [what, , code] = CORPUS[index]!;
+      const lines = outcome.stderr.trimEnd().split('\n');
+      return {
+        what,
+        exit: outcome.code,
+        stdout: outcome.stdout,
+        code: /^error\[(E_[A-Z_]+)\]: \S/.exec(lines[0] ?? '')?.[1] ?? `no code in: ${outcome.stderr.slice(0, 300)}`,
+        oneLine: lines.length === 1,
+        stack: /^\s+at /m.test(outcome.stderr),
+        help: outcome.stderr.includes('Usage:'),
+        expected: code,
+      };
+    });
+    expect(summary).toEqual(
+      summary.map(({ what, expected }) => ({
+        what,
+        exit: 1,
+        stdout: '',
+        code: expected,
+        oneLine: !what.startsWith('manifest'), // a manifest error lists each issue on its own line
+        stack: false,
+        help: false,
+        expected,
+      })),
+    );
+    // Nothing was written next to the inputs.
+    expect(readdirSync(dir).sort()).toEqual(before);
+  }, 240_000);
+});
+
+describe('number parsing (CLI flags)', () => {
+  it('accepts strict decimal integers in range and refuses the rest with E_BAD_INPUT', () => {
+    expect(parseInteger('--n', '4294967295')).toBe(4294967295);
+    expect(parseInteger('--n', ' 7 ', { min: 1 })).toBe(7);
+    for (const bad of ['4294967296', '-1', '', '1e3', '0x10', '2.0', '9007199254740993', 'abc']) {
+      expect(() => parseInteger('--n', bad)).toThrow(OptNativeError);
+    }
+    expect(() => parseInteger('--port', '70000', { min: 0, max: 65535 })).toThrow(
+      '--port must be an integer from 0 to 65535, got 70000',
+    );
+    expect(parseNumber('--t', '0.25', { min: 0, max: 2 })).toBe(0.25);
+    for (const bad of ['', 'Infinity', 'NaN', '3', '-0.1']) {
+      expect(() => parseNumber('--t', bad, { min: 0, max: 2 })).toThrow(OptNativeError);
+    }
+    expect(checkSeed('seed', 2 ** 53 - 1)).toBe(2 ** 53 - 1);
+    expect(() => checkSeed('seed', 2 ** 64)).toThrow('seed must be an integer from 0 to 9007199254740991');
+  });
+});
+
+describe('errors the CLI did not raise itself get codes', () => {
+  it('maps commander usage errors to E_BAD_INPUT and lets --help/--version through', () => {
+    const unknown = new CommanderError(1, 'commander.unknownOption', "error: unknown option '--x'");
+    expect(toCliError(unknown)).toMatchObject({ code: 'E_BAD_INPUT', message: "unknown option '--x' (see --help)" });
+    expect(toCliError(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'))).toBeUndefined();
+  });
+
+  it('maps EISDIR, EADDRINUSE and ENOTFOUND (also as the cause of a fetch failure)', () => {
+    const system = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(toCliError(system('EISDIR', 'EISDIR: illegal operation on a directory, read'))?.code).toBe('E_BAD_INPUT');
+    expect(toCliError(system('EADDRINUSE', 'listen EADDRINUSE 127.0.0.1:80'))?.code).toBe('E_BAD_INPUT');
+    const fetchFailed = new TypeError('fetch failed', { cause: system('ENOTFOUND', 'getaddrinfo ENOTFOUND hub') });
+    expect(toCliError(fetchFailed)).toMatchObject({
+      code: 'E_PROVIDER',
+      message: 'the host name does not resolve: getaddrinfo ENOTFOUND hub',
+    });
+    expect(toCliError(new Error('boom'))?.code).toBe('E_INTERNAL');
+  });
+
+  it('turns a zod error into one readable E_BAD_INPUT line (no issue JSON)', () => {
+    const parsed = z.object({ numIterations: z.number().int().min(1) }).safeParse({ numIterations: 'many' });
+    const coded = toCliError(parsed.error);
+    expect(coded?.code).toBe('E_BAD_INPUT');
+    expect(coded?.message).not.toContain('"code"');
+    expect(coded?.message).not.toContain('\n');
+    expect(coded?.message).toContain('numIterations');
+  });
+});
+
+describe('manifest numeric bounds', () => {
+  const issuesOf = (params: Record<string, unknown>) => {
+    try {
+      expandManifest({
+        tasks: [{ dataset: 'bbh:navigate', optimizer: 'opro', model: 'native:default', optimizer_params: params }],
+      });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ManifestError);
+      return (error as ManifestError).issues.map((issue) => issue.message);
+    }
+    return [];
+  };
+
+  it('refuses iterations outside 1..10000 under the name the manifest used, and huge seeds', () => {
+    expect(issuesOf({ num_iterations: 1e12 })).toEqual([
+      'opro parameters: num_iterations must be an integer from 1 to 10000, got 1000000000000',
+    ]);
+    expect(issuesOf({ max_trials: 0 })).toEqual([
+      'opro parameters: max_trials must be an integer from 1 to 10000, got 0',
+    ]);
+    expect(issuesOf({ num_iterations: 3 })).toEqual([]);
+    expect(() =>
+      expandManifest({
+        seed: 2 ** 64,
+        tasks: [{ dataset: 'bbh:navigate', optimizer: 'opro', model: 'native:default' }],
+      }),
+    ).toThrow(ManifestError);
+  });
+});

@@ -65,6 +65,7 @@ describe('example manifests', () => {
     expect(counts).toEqual({
       'generator.example.json': 4,
       'manifest.example.json': 2,
+      'quality.json': 18,
       'smoke.json': 12,
       'tasks.example.json': 3,
     });

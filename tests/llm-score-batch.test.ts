@@ -169,3 +169,23 @@ describe('groupByChoices (native provider)', () => {
     ).toEqual([[0, 2], [1, 4], [3]]);
   });
 });
+
+describe("the optimizers' usage meter", () => {
+  it('passes scoreChoicesBatch through as one call and counts each scored prompt, cache hits apart', async () => {
+    const { UsageMeter } = await import('../ts/optimizers/engine/meter.js');
+    const inner = scripted();
+    const meter = new UsageMeter();
+    const wrapped = meter.wrap(inner);
+    const results = await wrapped.scoreChoicesBatch!([ask('a'), ask('bb')]);
+    // 'a': -1 vs -1, the first wins the tie; 'bb': -2 vs -1.
+    expect(results.map((result) => result.best)).toEqual(['Yes', 'No']);
+    expect(inner.scoreBatchCalls).toBe(1);
+    expect(meter.snapshot()).toMatchObject({ calls: 2, cacheHits: 0 });
+    const fromCache: LanguageModel = Object.assign(scripted(), {
+      scoreChoicesBatch: async () => results.map((result) => ({ ...result, cached: true })),
+    });
+    const cached = meter.wrap(fromCache);
+    await cached.scoreChoicesBatch!([ask('a'), ask('bb')]);
+    expect(meter.snapshot()).toMatchObject({ calls: 2, cacheHits: 2 });
+  });
+});

@@ -87,18 +87,10 @@ describe('score mode with calibration', () => {
 
   it('contextual calibration scores the content-free inputs under the same instruction and corrects by them', async () => {
     const model = scorer();
-    const seen: string[] = [];
-    const spy = model.scoreChoices!;
-    const wrapped = Object.assign(Object.create(model) as ScriptedLanguageModel, {
-      scoreChoices: (request: Parameters<typeof spy>[0]) => {
-        seen.push(request.messages.at(-1)!.content);
-        return spy(request);
-      },
-    });
     const report = await evaluateTextPrompt({
       task,
       examples: splits.validation,
-      model: wrapped,
+      model,
       instruction: 'Decide.',
       mode: 'score',
       calibration: 'contextual',
@@ -106,6 +98,7 @@ describe('score mode with calibration', () => {
     expect(report.predictions.map((prediction) => prediction.answer)).toEqual(['Yes', 'No', 'Yes']);
     expect(report.balancedAccuracy).toBeCloseTo(0.75, 12);
     // 3 content-free calls first, each with the instruction and the answer format, then one per example.
+    const seen = model.scoreCalls.map((request) => request.messages.at(-1)!.content);
     expect(seen).toHaveLength(CONTENT_FREE_INPUTS.length + 3);
     expect(seen[0]).toBe('Decide.\n\nQ: N/A\nAnswer with one of: No, Yes.\nA:');
     expect(report.usage.calls).toBe(6);

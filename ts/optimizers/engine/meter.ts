@@ -76,8 +76,18 @@ export class UsageMeter {
       wrapped.scoreChoices = async (request: ScoreChoicesRequest): Promise<ScoreChoicesResult> => {
         checkBudget();
         const result = await scoreChoices(request);
-        this.record(result.modelId, result.usage, false);
+        this.record(result.modelId, result.usage, result.cached);
         return result;
+      };
+    }
+    const scoreChoicesBatch = model.scoreChoicesBatch?.bind(model);
+    if (scoreChoicesBatch) {
+      // One native call, but one counted call per scored prompt, as the budgeted model counts them.
+      wrapped.scoreChoicesBatch = async (requests: ScoreChoicesRequest[]): Promise<ScoreChoicesResult[]> => {
+        checkBudget();
+        const results = await scoreChoicesBatch(requests);
+        for (const result of results) this.record(result.modelId, result.usage, result.cached);
+        return results;
       };
     }
     return wrapped;

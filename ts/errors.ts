@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'E_NATIVE_UNAVAILABLE'
   | 'E_DOWNLOAD'
   | 'E_CHECKSUM'
+  | 'E_SANDBOX_UNAVAILABLE'
+  | 'E_EVALUATOR'
   | 'E_INTERNAL';
 
 /** A coded error. Its message never holds a credential: configured keys and key shapes are redacted here. */

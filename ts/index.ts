@@ -164,3 +164,26 @@ export {
   type ListedModel,
   type ModelFileInfo,
 } from './models/index.js';
+export {
+  optimize,
+  llmScorer,
+  parseFinalScore,
+  lastFencedBlock,
+  TOPK_META_PROMPT,
+  CHAT_FIRST_PROMPT,
+  CHAT_FEEDBACK_PROMPT,
+  OPTIMIZER_SYSTEM_PROMPT,
+  REASK_PROMPT,
+  JUDGE_PROMPT,
+  type Evaluation,
+  type Objective,
+  type ObjectiveValue,
+  type LlmScorerOptions,
+  type OptimizeCandidate,
+  type OptimizeResult,
+  type OptimizeRunOptions,
+  type OptimizeStopReason,
+  type OptimizeStrategy,
+} from './optimize/index.js';
+export * as sandbox from './sandbox/index.js';
+export type { SandboxOptions, SandboxResult, SandboxRuntime, SandboxService } from './sandbox/index.js';

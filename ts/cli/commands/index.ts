@@ -9,6 +9,7 @@ import { registerGenerate } from './generate.js';
 import { registerMetrics } from './metrics.js';
 import { registerModels } from './models.js';
 import { registerOpro } from './opro.js';
+import { registerOptimize } from './optimize.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
 import { registerWorker } from './worker.js';
@@ -27,6 +28,7 @@ export const commandRegistrations: CommandRegistration[] = [
   registerMetrics,
   registerModels,
   registerOpro,
+  registerOptimize,
   registerReport,
   registerServe,
   registerWorker,

@@ -168,6 +168,8 @@ export {
   optimize,
   llmScorer,
   parseFinalScore,
+  sandboxEvaluator,
+  type SandboxEvaluatorOptions,
   lastFencedBlock,
   TOPK_META_PROMPT,
   CHAT_FIRST_PROMPT,

@@ -217,3 +217,14 @@ describe('optimize.run failures', () => {
     });
   });
 });
+
+describe('package entry', () => {
+  it('exports optimize, the sandbox helpers and the scorers', async () => {
+    const api = await import('../ts/index.js');
+    expect(api.optimize.run).toBe(optimize.run);
+    for (const name of ['runPython', 'runNode', 'listenOnServiceSocket'] as const)
+      expect(typeof api.sandbox[name]).toBe('function');
+    expect(typeof api.llmScorer).toBe('function');
+    expect(typeof api.sandboxEvaluator).toBe('function');
+  });
+});

@@ -11,6 +11,7 @@ import {
   NO_HISTORY,
   OPTIMIZER_SYSTEM_PROMPT,
   TOPK_META_PROMPT,
+  ANSWER_FORMAT,
 } from './prompts.js';
 import type { OptimizeCandidate } from './types.js';
 
@@ -55,6 +56,7 @@ export function topkMessages(framing: Framing, history: readonly OptimizeCandida
     history: historyText,
     latest: latestText,
     question: framing.question,
+    format: ANSWER_FORMAT,
   });
   return [
     { role: 'system', content: OPTIMIZER_SYSTEM_PROMPT },
@@ -68,6 +70,7 @@ export function chatOpening(framing: Framing, start: OptimizeCandidate): ChatMes
     candidate: fenced(start.x),
     result: resultText(start),
     question: framing.question,
+    format: ANSWER_FORMAT,
   });
   return [
     { role: 'system', content: OPTIMIZER_SYSTEM_PROMPT },
@@ -81,7 +84,11 @@ export function chatTurn(framing: Framing, reply: string, outcome: OptimizeCandi
     { role: 'assistant', content: reply },
     {
       role: 'user',
-      content: fillTemplate(CHAT_FEEDBACK_PROMPT, { result: resultText(outcome), question: framing.question }),
+      content: fillTemplate(CHAT_FEEDBACK_PROMPT, {
+        result: resultText(outcome),
+        question: framing.question,
+        format: ANSWER_FORMAT,
+      }),
     },
   ];
 }

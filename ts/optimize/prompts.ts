@@ -8,6 +8,13 @@ export const OPTIMIZER_SYSTEM_PROMPT =
   'feedback of earlier values. Answer with a short reasoning, then the complete new x in one fenced block ' +
   '(```), and nothing after that block.';
 
+/** Closes every request: shows the shape of the answer instead of only describing it. */
+export const ANSWER_FORMAT = `Reply in exactly this format:
+Reasoning: <one or two sentences>
+\`\`\`
+<the complete new x>
+\`\`\``;
+
 /** `topk`: OPRO-style scored history of the best k (worst first, best last) plus the latest feedback. */
 export const TOPK_META_PROMPT = `# Task
 {task}
@@ -21,7 +28,8 @@ export const TOPK_META_PROMPT = `# Task
 # Question
 {question}
 
-Propose one new x that differs from every value above. Give the complete x in a single fenced block.`;
+Propose one new x that differs from every value above.
+{format}`;
 
 /** `chat`: the first turn of the growing conversation (the original's strategy). */
 export const CHAT_FIRST_PROMPT = `# Task
@@ -36,7 +44,7 @@ export const CHAT_FIRST_PROMPT = `# Task
 # Question
 {question}
 
-Give the complete new x in a single fenced block.`;
+{format}`;
 
 /** `chat`: every later turn reports how the proposed x did and asks again. */
 export const CHAT_FEEDBACK_PROMPT = `# Result of your x
@@ -45,12 +53,14 @@ export const CHAT_FEEDBACK_PROMPT = `# Result of your x
 # Question
 {question}
 
-Give the complete new x in a single fenced block.`;
+{format}`;
 
 /** Sent once when a reply held no fenced block. */
-export const REASK_PROMPT =
-  'Your reply had no fenced block. Reply again with the complete new x inside one fenced block (```), and ' +
-  'nothing after it.';
+export const REASK_PROMPT = `Your reply had no fenced block. Reply again with only the complete new x inside one
+fenced block, like this:
+\`\`\`
+<the complete new x>
+\`\`\``;
 
 export const NO_HISTORY = '(none yet)';
 

@@ -2,8 +2,11 @@
  * The sandbox's one granted service (a Unix socket mounted into the work dir, reachable as http://localhost:PORT),
  * its inputs (files, stdin, args, env), its refusals (no bubblewrap, bad names, abort) and the exact isolation flags.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapCommand, dropRootCommand, prlimitCommand } from '../ts/sandbox/command.js';
 import { listenOnServiceSocket, runNode, runPython, type ServiceSocket } from '../ts/sandbox/index.js';
@@ -84,6 +87,19 @@ except OSError as error:
     );
     expect(result.stdout).toBe("candidate input ['a', 'b'] eval\n30\n");
     expect(result).toMatchObject({ exitCode: 0, timedOut: false, memoryExceeded: false, isolation: 'bubblewrap' });
+  });
+
+  it('stages its files where the sandbox uid can reach them, even when TMPDIR is private to root', async () => {
+    const privateTmp = mkdtempSync(join(tmpdir(), 'sandbox-private-tmp-'));
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = privateTmp; // mkdtemp makes it 0700
+    try {
+      expect((await runPython('print("reached")', { uid: TEST_UID })).stdout).toBe('reached\n');
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+      rmSync(privateTmp, { recursive: true, force: true });
+    }
   });
 
   it('reports a crash as a non-zero exit with its stderr', async () => {

@@ -4,7 +4,7 @@
  */
 import { chmodSync, chownSync, mkdirSync, readFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { OptNativeError } from '../errors.js';
 import { bubblewrapPath, bubblewrapStatus } from './availability.js';
 import {
@@ -109,9 +109,23 @@ function insideUid(sandboxUid: number): number {
   return callerUid() === 0 ? sandboxUid : callerUid();
 }
 
+/** True when every folder from / down to `path` lets others pass (o+x), as bwrap running as the sandbox uid must. */
+function othersCanTraverse(path: string): boolean {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === dirname(dir)) return true;
+  }
+}
+
+/** The staging base: the temp folder, unless (say TMPDIR under /root) the sandbox uid could not reach into it. */
+function stagingBase(): string {
+  const base = tmpdir();
+  return othersCanTraverse(base) ? base : '/tmp';
+}
+
 /** A 0755 staging folder of 0644 files, so that bwrap running as the sandbox uid can bind them. */
 function stage(runtime: SandboxRuntime, code: string, options: SandboxOptions, insideUid: number) {
-  const root = mkdtempSync(join(tmpdir(), 'opt-native-sandbox-'));
+  const root = mkdtempSync(join(stagingBase(), 'opt-native-sandbox-'));
   chmodSync(root, 0o755);
   const write = (dir: string, name: string, content: string) => {
     const path = join(dir, name);

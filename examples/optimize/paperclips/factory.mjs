@@ -6,6 +6,7 @@
 // After the window every call answers 409; the score is the clips at the end of the window.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const WINDOW_MS = 5000;
 export const MACHINE_COST = 10;
@@ -59,7 +60,7 @@ export function createFactory() {
     if (request.method === 'GET' && !match[2]) return reply(response, 200, session.state(now));
     if (session.timeLeft(now) === 0) return reply(response, 409, { error: 'time is up', ...session.state(now) });
     if (request.method === 'POST' && match[2] === '/make') {
-      await new Promise((resolve) => setTimeout(resolve, HAND_DELAY_MS));
+      await sleep(HAND_DELAY_MS);
       session.advance(Date.now());
       if (session.timeLeft(Date.now()) > 0) session.clips += 1;
       return reply(response, 200, session.state(Date.now()));

@@ -42,6 +42,9 @@ console.log(
       bestValidation: result.bestScore,
       bestTest: testAccuracy,
       steps: result.steps,
+      failures: result.history
+        .filter((c) => c.error)
+        .map((c) => `step ${c.step}.${c.proposal}: ${c.error.slice(0, 300)}`),
       evaluations: result.evaluations,
       calls: result.usage.calls,
       tokens: result.usage.promptTokens + result.usage.completionTokens,

@@ -70,6 +70,9 @@ try {
         nonPalindromesJudged8OrMore: wronglyRatedHigh,
         judged,
         steps: result.steps,
+        failures: result.history
+          .filter((c) => c.error)
+          .map((c) => `step ${c.step}.${c.proposal}: ${c.error.slice(0, 300)}`),
         judgeCalls: judgeUsage.calls,
         judgeTokens: judgeUsage.tokens,
         calls: result.usage.calls,

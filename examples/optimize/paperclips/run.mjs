@@ -45,6 +45,9 @@ try {
         start: result.history[0]?.score ?? null,
         best: result.bestScore,
         steps: result.steps,
+        failures: result.history
+          .filter((c) => c.error)
+          .map((c) => `step ${c.step}.${c.proposal}: ${c.error.slice(0, 300)}`),
         evaluations: result.evaluations,
         calls: result.usage.calls,
         tokens: result.usage.promptTokens + result.usage.completionTokens,

@@ -1,14 +1,14 @@
 /**
  * One `optimize.run`: x0 is scored, then each step asks for several proposals at once, takes the last fenced block
  * of each reply (re-asking once when there is none), evaluates the new values concurrently and keeps the best.
- * Generations and evaluations are recorded steps (ts/optimizers/opro/steps.ts): a resumed run replays them, and a
+ * Generations and evaluations are recorded steps (ts/optimizers/engine/steps.ts): a resumed run replays them, and a
  * value of x is evaluated once per run, however often it is proposed.
  */
 import { OptNativeError } from '../errors.js';
 import type { ChatMessage, LanguageModel } from '../llm/types.js';
 import { addUsage, EMPTY_USAGE, type OptimizationProgress, type OptimizationUsage } from '../optimizers/contract.js';
-import type { PromptEvaluator } from '../optimizers/opro/evaluator.js';
-import { isStopError, promptDigest, type StepRunner } from '../optimizers/opro/steps.js';
+import type { PromptEvaluator } from '../optimizers/engine/evaluator.js';
+import { isStopError, promptDigest, type StepRunner } from '../optimizers/engine/steps.js';
 import { chatOpening, chatTurn, topkMessages, type Framing } from './context.js';
 import { lastFencedBlock } from './extract.js';
 import { evaluateObjective, type Objective } from './objective.js';

@@ -14,7 +14,7 @@ import { RunDirectory } from '../../run/run-directory.js';
 import { bubblewrapPath, bubblewrapStatus } from '../../sandbox/availability.js';
 import { SANDBOX_DEFAULTS } from '../../sandbox/run.js';
 import type { SandboxRuntime } from '../../sandbox/types.js';
-import { LanguageModelResolver } from '../language-model-option.js';
+import { LanguageModelResolver } from '../../llm/resolver.js';
 import { progressDisplay } from '../progress-display.js';
 import { integerOption, numberOption } from '../task-options.js';
 

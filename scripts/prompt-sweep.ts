@@ -3,8 +3,7 @@
 // Resumable: a configuration already in --out is skipped.
 //   npx tsx scripts/prompt-sweep.ts --task bbh:navigate --size 60 --out runs/sweep/navigate.jsonl \
 //     [--model native:default] [--positions before,after,system] [--calibrations none,contextual] [--prompts FILE]
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
 import { isInstructionPosition, type InstructionPosition } from '../ts/tasks/answer-format.js';
@@ -12,6 +11,7 @@ import type { CalibrationMode } from '../ts/tasks/calibration.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
 import { loadTextTask } from '../ts/tasks/text-task.js';
 import '../ts/llm/native-provider.js';
+import { openResumableJsonl } from './resumable-jsonl.js';
 
 const GENERIC_PROMPTS = [
   'Read the question carefully and answer it.',
@@ -35,16 +35,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.task || !values.out) throw new Error('pass --task and --out');
-const out = values.out;
-mkdirSync(dirname(out), { recursive: true });
-const done = new Set(
-  existsSync(out)
-    ? readFileSync(out, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => (JSON.parse(line) as { key: string }).key)
-    : [],
-);
+const output = openResumableJsonl(values.out);
 const prompts = values.prompts ? (JSON.parse(readFileSync(values.prompts, 'utf8')) as string[]) : GENERIC_PROMPTS;
 const positions = values.positions.split(',').filter(isInstructionPosition) as InstructionPosition[];
 const calibrations = values.calibrations.split(',') as CalibrationMode[];
@@ -61,7 +52,7 @@ for (const position of positions) {
   for (const calibration of calibrations) {
     for (const prompt of prompts) {
       const key = JSON.stringify([values.model, values.task, split, size, position, calibration, prompt]);
-      if (done.has(key)) continue;
+      if (output.done.has(key)) continue;
       const started = performance.now();
       const report = await evaluateTextPrompt({
         task,
@@ -86,7 +77,7 @@ for (const position of positions) {
         distinct_answers: new Set(answers).size,
         seconds: (performance.now() - started) / 1000,
       };
-      appendFileSync(out, `${JSON.stringify(row)}\n`);
+      output.append(row);
       console.log(
         `${values.task} ${position} ${calibration} score=${report.score.toFixed(3)} ` +
           `acc=${report.accuracy.toFixed(3)} answers=${row.distinct_answers} ${row.seconds.toFixed(0)}s "${prompt}"`,

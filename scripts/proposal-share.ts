@@ -3,8 +3,6 @@
 // Resumable (rows already in --out are skipped).
 //   npx tsx scripts/proposal-share.ts --task bbh:navigate --model native:default --samples 8 \
 //     --out runs/proposals/navigate-05b.jsonl
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
 import { SeededRandom } from '../ts/datasets/random.js';
@@ -13,6 +11,7 @@ import { buildMetaPrompt, buildVariationPrompt, parseCandidates } from '../ts/op
 import { copyIndexOf, sanitizeCandidate } from '../ts/optimizers/opro/sanitize.js';
 import { loadTextTask } from '../ts/tasks/text-task.js';
 import '../ts/llm/native-provider.js';
+import { openResumableJsonl } from './resumable-jsonl.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,16 +24,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.task || !values.out) throw new Error('pass --task and --out');
-const out = values.out;
-mkdirSync(dirname(out), { recursive: true });
-const done = new Set(
-  existsSync(out)
-    ? readFileSync(out, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => (JSON.parse(line) as { key: string }).key)
-    : [],
-);
+const output = openResumableJsonl(values.out);
 const task = await loadTextTask(values.task, { sizes: { train: 20, validation: 20, test: 5 } });
 const model = await createLanguageModel(values.model);
 const baseline = defaultBaselinePrompt(task.labels);
@@ -57,7 +47,7 @@ function requestFor(style: string, sample: number): string {
 for (const style of values.styles.split(',')) {
   for (let sample = 0; sample < Number(values.samples); sample += 1) {
     const key = JSON.stringify([values.model, values.task, style, values.temperature, sample]);
-    if (done.has(key)) continue;
+    if (output.done.has(key)) continue;
     const started = performance.now();
     const reply = await model.generate({
       messages: [{ role: 'user', content: requestFor(style, sample) }],
@@ -78,7 +68,7 @@ for (const style of values.styles.split(',')) {
       reasons: candidates.flatMap((outcome) => (outcome.ok ? [] : [outcome.reason])),
       seconds: (performance.now() - started) / 1000,
     };
-    appendFileSync(out, `${JSON.stringify(row)}\n`);
+    output.append(row);
     console.log(`${style} #${sample} usable=${row.usable} ${row.first_usable ?? row.reasons.join('; ')}`);
   }
 }

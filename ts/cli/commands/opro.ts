@@ -5,7 +5,6 @@ import { Option, type Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { withRunControls } from '../../llm/run-controls.js';
 import type { LanguageModel } from '../../llm/types.js';
-import type { OptimizationProgress } from '../../optimizers/contract.js';
 import { OproOptimizer, type OproConfig, type OproResult } from '../../optimizers/opro/index.js';
 import { withConfigErrors } from '../../optimizers/engine/config.js';
 import { runOptimizationJob } from '../../optimizers/engine/job.js';
@@ -13,7 +12,6 @@ import { promptDigest } from '../../optimizers/engine/steps.js';
 import { PROPOSAL_STYLES } from '../../optimizers/opro/meta-prompt.js';
 import { OUTPUT_FILES, writeOproOutputs } from '../../optimizers/opro/outputs.js';
 import { Budget } from '../../run/budget.js';
-import { createProgress } from '../../run/progress.js';
 import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
 import { EVENT_LOG_FILE, RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
@@ -27,6 +25,7 @@ import {
   type AudioEvaluatorValues,
 } from '../audio-target.js';
 import { LanguageModelResolver } from '../../llm/resolver.js';
+import { progressDisplay } from '../progress-display.js';
 import {
   addEvaluatorOptions,
   addTaskOptions,
@@ -159,32 +158,6 @@ function budgetOf(values: OproOptionValues): Budget {
   });
 }
 
-/** A progress bar over iterations on a terminal; one line per event in logs and pipes (with the best reward). */
-function progressDisplay(
-  quiet: boolean | undefined,
-  totalIterations: number,
-): { onProgress?: (progress: OptimizationProgress) => void; stop(): void } {
-  if (quiet) return { stop: () => undefined };
-  if (process.stderr.isTTY) {
-    const bar = createProgress({ label: 'opro', total: totalIterations });
-    return {
-      onProgress: (progress) => {
-        if (progress.kind === 'iteration') bar.tick(1);
-      },
-      stop: () => bar.stop(),
-    };
-  }
-  return {
-    onProgress: (progress) => {
-      const best = Number.isNaN(progress.bestScore) ? '-' : progress.bestScore.toFixed(4);
-      process.stderr.write(
-        `[opro ${progress.iteration}/${progress.totalIterations}] best ${best} · ${progress.message}\n`,
-      );
-    },
-    stop: () => undefined,
-  };
-}
-
 interface HeldoutSummary {
   split: 'test';
   score: number;
@@ -299,7 +272,7 @@ async function optimizeWithProgress(
   input: Parameters<OproOptimizer['optimize']>[0],
   quiet: boolean | undefined,
 ): Promise<OproResult> {
-  const progress = progressDisplay(quiet, optimizer.config.numIterations);
+  const progress = progressDisplay('opro', quiet, optimizer.config.numIterations);
   const interrupt = new AbortController();
   const onInterrupt = () => interrupt.abort();
   process.once('SIGINT', onInterrupt);

@@ -54,7 +54,8 @@ describe('opro output folder', () => {
           ['--initial-prompts-json', join(dir, 'missing.json')],
           /^error\[E_BAD_INPUT\]: cannot read --initial-prompts-json/,
         ],
-        [['--config', configPath], /^error\[E_BAD_INPUT\]: opro config: topK: /],
+        // --config values go through the flags' own parsers.
+        [['--config', configPath], /^error\[E_BAD_INPUT\]: --config .*bad-config\.yaml: "top-k": --top-k must be/],
       ];
       const out = join(dir, 'checked');
       const manifest = join(dir, 'manifest.csv');

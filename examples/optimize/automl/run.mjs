@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { optimize, sandbox, sandboxEvaluator } from 'opt-native';
+import { runSummary } from '../run-summary.mjs';
 
 const here = import.meta.dirname;
 const { values } = parseArgs({
@@ -41,14 +42,8 @@ console.log(
       startValidation: result.history[0]?.score ?? null,
       bestValidation: result.bestScore,
       bestTest: testAccuracy,
-      steps: result.steps,
-      failures: result.history
-        .filter((c) => c.error)
-        .map((c) => `step ${c.step}.${c.proposal}: ${c.error.slice(0, 300)}`),
+      ...runSummary(result),
       evaluations: result.evaluations,
-      calls: result.usage.calls,
-      tokens: result.usage.promptTokens + result.usage.completionTokens,
-      wallSeconds: Math.round(result.wallMs / 100) / 10,
       bestX: result.bestX,
     },
     null,

@@ -4,6 +4,7 @@
 //   npm run build:ts && node examples/optimize/palindrome/run.mjs [--model native:default] [--steps 3]
 import { parseArgs } from 'node:util';
 import { createLanguageModel, llmScorer, optimize } from 'opt-native';
+import { runSummary } from '../run-summary.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -69,15 +70,9 @@ try {
         bestIsPalindrome: isPalindrome(result.bestX),
         nonPalindromesJudged8OrMore: wronglyRatedHigh,
         judged,
-        steps: result.steps,
-        failures: result.history
-          .filter((c) => c.error)
-          .map((c) => `step ${c.step}.${c.proposal}: ${c.error.slice(0, 300)}`),
+        ...runSummary(result),
         judgeCalls: judgeUsage.calls,
         judgeTokens: judgeUsage.tokens,
-        calls: result.usage.calls,
-        tokens: result.usage.promptTokens + result.usage.completionTokens,
-        wallSeconds: Math.round(result.wallMs / 100) / 10,
       },
       null,
       2,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { optimize, sandbox, sandboxEvaluator } from 'opt-native';
 import { createFactory } from './factory.mjs';
+import { runSummary } from '../run-summary.mjs';
 
 const here = import.meta.dirname;
 const { values } = parseArgs({
@@ -44,14 +45,8 @@ try {
       {
         start: result.history[0]?.score ?? null,
         best: result.bestScore,
-        steps: result.steps,
-        failures: result.history
-          .filter((c) => c.error)
-          .map((c) => `step ${c.step}.${c.proposal}: ${c.error.slice(0, 300)}`),
+        ...runSummary(result),
         evaluations: result.evaluations,
-        calls: result.usage.calls,
-        tokens: result.usage.promptTokens + result.usage.completionTokens,
-        wallSeconds: Math.round(result.wallMs / 100) / 10,
         bestX: result.bestX,
       },
       null,

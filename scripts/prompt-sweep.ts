@@ -3,11 +3,15 @@
 // Resumable: a configuration already in --out is skipped.
 //   npx tsx scripts/prompt-sweep.ts --task bbh:navigate --size 60 --out runs/sweep/navigate.jsonl \
 //     [--model native:default] [--positions before,after,system] [--calibrations none,contextual] [--prompts FILE]
+//     [--demos 3 --demo-sets 4]   (also scores the first prompt followed by N seeded sets of train demonstrations)
 import { readFileSync } from 'node:fs';
+import type { Example } from '../ts/datasets/types.js';
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
 import { isInstructionPosition, type InstructionPosition } from '../ts/tasks/answer-format.js';
 import type { CalibrationMode } from '../ts/tasks/calibration.js';
+import { SeededRandom, deriveSeed } from '../ts/datasets/random.js';
+import { renderFewShotPrompt } from '../ts/optimizers/few-shot/optimizer.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
 import { loadTextTask } from '../ts/tasks/text-task.js';
 import '../ts/llm/native-provider.js';
@@ -31,24 +35,38 @@ const { values } = parseArgs({
     positions: { type: 'string', default: 'before' },
     calibrations: { type: 'string', default: 'none' },
     prompts: { type: 'string' },
+    demos: { type: 'string', default: '0' },
+    'demo-sets': { type: 'string', default: '3' },
     out: { type: 'string' },
   },
 });
 if (!values.task || !values.out) throw new Error('pass --task and --out');
 const output = openResumableJsonl(values.out);
-const prompts = values.prompts ? (JSON.parse(readFileSync(values.prompts, 'utf8')) as string[]) : GENERIC_PROMPTS;
+const basePrompts = values.prompts ? (JSON.parse(readFileSync(values.prompts, 'utf8')) as string[]) : GENERIC_PROMPTS;
 const positions = values.positions.split(',').filter(isInstructionPosition) as InstructionPosition[];
 const calibrations = values.calibrations.split(',') as CalibrationMode[];
 const size = Number(values.size);
 const split = values.split as 'test' | 'validation' | 'train';
 const model = await createLanguageModel(values.model);
+const demoCount = Number(values.demos);
+
+/** The base prompts, then the first one followed by each seeded set of train demonstrations. */
+function promptsOf(train: readonly Example[]): string[] {
+  if (demoCount === 0) return basePrompts;
+  const sets = Array.from({ length: Number(values['demo-sets']) }, (_, index) =>
+    new SeededRandom(deriveSeed(Number(values.seed), 'sweep-demos', index)).sample(train, demoCount),
+  );
+  return [...basePrompts, ...sets.map((demos) => renderFewShotPrompt(basePrompts[0] ?? '', demos))];
+}
 
 for (const position of positions) {
   const task = await loadTextTask(values.task, {
     seed: Number(values.seed),
-    sizes: { train: 5, validation: split === 'validation' ? size : 5, test: split === 'test' ? size : 5 },
+    // Default train/validation sizes, so the test rows are the first `size` of the default held-out split.
+    sizes: split === 'test' ? { test: size } : { validation: size },
     instructionPosition: position,
   });
+  const prompts = promptsOf(task.splits.train);
   for (const calibration of calibrations) {
     for (const prompt of prompts) {
       const key = JSON.stringify([values.model, values.task, split, size, position, calibration, prompt]);
@@ -80,7 +98,7 @@ for (const position of positions) {
       output.append(row);
       console.log(
         `${values.task} ${position} ${calibration} score=${report.score.toFixed(3)} ` +
-          `acc=${report.accuracy.toFixed(3)} answers=${row.distinct_answers} ${row.seconds.toFixed(0)}s "${prompt}"`,
+          `acc=${report.accuracy.toFixed(3)} answers=${row.distinct_answers} ${row.seconds.toFixed(0)}s "${prompt.slice(0, 60).replace(/\n/g, ' ')}"`,
       );
     }
   }

@@ -44,6 +44,14 @@ describe('local engine', { timeout: SLOW_TEST_MS }, () => {
         expect(result.bestPrompt).not.toBe('');
         expect(result.usage.calls).toBeGreaterThan(0);
         expect(result.final?.examples).toBeGreaterThan(0);
+        // The baseline prompt is scored on the same held-out examples, with paired bootstrap intervals.
+        expect(result.baselineFinal?.examples).toBe(result.final?.examples);
+        const heldout = result.heldout!;
+        expect(heldout.best).toBe(result.final?.score);
+        expect(heldout.baseline).toBe(result.baselineFinal?.score);
+        expect(heldout.gain).toBeCloseTo(heldout.best - heldout.baseline, 12);
+        expect(heldout.gainInterval[0]).toBeLessThanOrEqual(heldout.gain);
+        expect(heldout.gainInterval[1]).toBeGreaterThanOrEqual(heldout.gain);
       }
     }
     // A loader object is one slice for training and validation; a dataset string keeps its test split.
@@ -70,6 +78,10 @@ describe('local engine', { timeout: SLOW_TEST_MS }, () => {
     ];
     const reference = await cli(args(join(dir, 'ck-reference')));
     expect(reference.code).toBe(0);
+    // The run's shared cache answers the second optimizer's baseline evaluations, paid by the first.
+    const [first, second] = storedTasks(join(dir, 'ck-reference')).map(resultOf);
+    expect(first!.usage.cacheHits).toBe(0);
+    expect(second!.usage.cacheHits).toBeGreaterThan(0);
 
     const checkpointDir = join(dir, 'ck-killed');
     const child = spawnCli(args(checkpointDir));

@@ -57,8 +57,26 @@ function task(taskId: string, optimizer: BenchTaskSpec['optimizer'], fields: Par
   };
 }
 
+/** t000's held-out comparison: baseline 0.6, best 0.7 on the same test examples. */
+const HELDOUT = {
+  baseline: 0.6,
+  best: 0.7,
+  gain: 0.1,
+  baselineInterval: [0.5, 0.7] as const,
+  bestInterval: [0.6, 0.8] as const,
+  gainInterval: [0.02, 0.18] as const,
+  resamples: 2000,
+  confidence: 0.95,
+};
+
 const TASKS: TaskRecord[] = [
-  task('t000', 'meta_prompt', { result: result('meta_prompt', 0.8, 2, '<script>alert(1)</script> & "quote"') }),
+  task('t000', 'meta_prompt', {
+    result: {
+      ...result('meta_prompt', 0.8, 2, '<script>alert(1)</script> & "quote"'),
+      baselineFinal: { split: 'test', examples: 5, score: 0.6, metrics: { exact_match: 0.6 } },
+      heldout: HELDOUT,
+    },
+  }),
   task('t001', 'meta_prompt', { result: result('meta_prompt', 0.6, 4, 'Plain.') }),
   task('t002', 'few_shot', { status: 'failed', error: 'boom <img src=x>' }),
 ];
@@ -80,6 +98,9 @@ describe('bench report', () => {
     expect(mean?.optimizer).toBe('meta_prompt');
     expect(mean?.best).toBeCloseTo(0.7, 12);
     expect(mean?.final).toBeCloseTo(0.6, 12);
+    // Only t000 has a held-out comparison: the mean gain is over the compared tasks.
+    expect(mean?.gain).toBeCloseTo(0.1, 12);
+    expect(mean?.compared).toBe(1);
     expect(mean?.calls).toBe(3);
     expect(mean?.tokens).toBe(330);
     expect(mean?.cost).toBeCloseTo(0.003, 12);
@@ -92,7 +113,10 @@ describe('bench report', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quote&quot;');
     expect(html).toContain('failed: boom &lt;img src=x&gt;');
     expect(html).not.toMatch(/<script|<img/);
-    expect(html).toContain('<td>0.700</td><td>0.600</td><td>3.0</td><td>330</td><td>$0.0030</td><td>4.5</td>');
+    expect(html).toContain('<td>0.600</td><td>0.700</td><td>+0.100 [+0.020, +0.180]</td>');
+    expect(html).toContain(
+      '<td>0.700</td><td>0.600</td><td>0.100</td><td>3.0</td><td>330</td><td>$0.0030</td><td>4.5</td>',
+    );
   });
 });
 
@@ -112,18 +136,22 @@ describe('bench results table', () => {
   it('shows status, scores, tokens, cost and time per task', () => {
     const lines = formatRunTable(SUMMARY, TASKS).split('\n');
     expect(lines[0]).toBe('run run-1 (local): failed, 2/3 done, 1 failed');
-    expect(lines[3]?.split(/\s+/)).toEqual([
+    // Cells are two or more spaces apart; the gain cell holds single spaces.
+    expect(lines[3]?.split(/\s{2,}/)).toEqual([
       't000',
       'succeeded',
       '0.500',
       '0.800',
+      '0.600',
       '0.700',
+      '+0.100 [+0.020, +0.180]',
       '2',
       '220',
       '$0.0020',
       '3.0s',
     ]);
-    expect(lines[5]?.split(/\s+/)).toEqual(['t002', 'failed', '-', '-', '-', '-', '-', '-', '-']);
+    expect(lines[4]?.split(/\s{2,}/).slice(4, 7)).toEqual(['-', '0.500', '-']);
+    expect(lines[5]?.split(/\s+/)).toEqual(['t002', 'failed', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
   });
 });
 

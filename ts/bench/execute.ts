@@ -4,23 +4,25 @@
  * valset when there is none). The same function serves the local engine and BullMQ workers, so a task killed on
  * one machine resumes from its recorded steps wherever it runs next.
  */
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LanguageModelResolver } from '../llm/resolver.js';
 import { OptNativeError } from '../errors.js';
 import { withRunControls } from '../llm/run-controls.js';
 import type { LanguageModel } from '../llm/types.js';
-import { addUsage, type OptimizationUsage } from '../optimizers/contract.js';
+import { addUsage, type OptimizationResult, type OptimizationUsage } from '../optimizers/contract.js';
 import { runOptimizationJob } from '../optimizers/engine/job.js';
 import { UsageMeter } from '../optimizers/engine/meter.js';
 import { promptDigest } from '../optimizers/engine/steps.js';
 import { Budget } from '../run/budget.js';
+import { ResponseCache } from '../run/cache.js';
 import { RunDirectory } from '../run/run-directory.js';
+import { pairedBootstrap, splitScoreOf, type ScoredOutcomes } from '../tasks/bootstrap.js';
 import { evaluateTextPrompt, type EvalMode } from '../tasks/evaluate.js';
 import { loadBenchTaskData, metricByName, type BenchTaskData } from './data.js';
 import { withModelParameters } from './model-parameters.js';
 import { createOptimizer, evaluationTaskOf, initialInstruction, optimizerConfigOf } from './optimizers.js';
-import type { BenchTaskResult, BenchTaskSpec, FinalEvaluation } from './types.js';
+import type { BenchTaskResult, BenchTaskSpec, FinalEvaluation, HeldoutComparison } from './types.js';
 
 export interface ExecuteOptions {
   /** Root of checkpoints: the task's run directory is `<checkpointDir>/<runId>/<taskId>`. */
@@ -36,6 +38,23 @@ export function taskCheckpointDir(checkpointDir: string, runId: string, taskId: 
 }
 
 /**
+ * One response cache for all the tasks of a run, behind each task's own: every optimizer of a dataset starts from
+ * the same baseline prompt, so its validation and held-out evaluations are paid once per run, not once per task.
+ */
+export function sharedCachePath(checkpointDir: string, runId: string): string {
+  return join(checkpointDir, runId, 'shared-cache.sqlite');
+}
+
+function openSharedCache(checkpointDir: string, runId: string): ResponseCache | undefined {
+  try {
+    mkdirSync(join(checkpointDir, runId), { recursive: true });
+    return new ResponseCache(sharedCachePath(checkpointDir, runId));
+  } catch {
+    return undefined; // an optimization only: the task's own cache still keeps every response
+  }
+}
+
+/**
  * Keeps a copy of a failed attempt's checkpoint (`<task>.failed-<time>`) for inspection. The checkpoint itself stays:
  * failed steps are never recorded, so the next attempt retries only what failed and replays every success instead of
  * paying the whole task again.
@@ -45,6 +64,14 @@ export function keepFailedAttemptCopy(checkpointDir: string, runId: string, task
   if (existsSync(dir)) cpSync(dir, `${dir}.failed-${Date.now()}`, { recursive: true });
 }
 
+interface FinalStep {
+  final: FinalEvaluation;
+  usage: OptimizationUsage;
+  wallMs?: number;
+  /** Per-example outcomes on the held-out split, for the paired bootstrap (absent from steps recorded before). */
+  outcomes?: ScoredOutcomes;
+}
+
 async function finalEvaluation(
   spec: BenchTaskSpec,
   data: BenchTaskData,
@@ -52,7 +79,7 @@ async function finalEvaluation(
   prompt: string,
   runDir: RunDirectory,
   mode: EvalMode,
-): Promise<{ final: FinalEvaluation; usage: OptimizationUsage; wallMs?: number }> {
+): Promise<FinalStep> {
   const split = data.testset.length > 0 ? 'test' : 'validation';
   const examples = split === 'test' ? data.testset : data.valset;
   const meter = new UsageMeter(new Budget());
@@ -76,24 +103,65 @@ async function finalEvaluation(
       metrics[name] = total / report.predictions.length;
     }
     const final: FinalEvaluation = { split, examples: report.examples, score: report.score, metrics };
+    const outcomes = {
+      targets: report.predictions.map((prediction) => prediction.target),
+      correct: report.predictions.map((prediction) => prediction.correct),
+    };
     // Recorded with the step, so a resumed task reports the time it took when it ran.
-    return { final, usage: meter.snapshot(), wallMs: Date.now() - started };
+    return { final, usage: meter.snapshot(), wallMs: Date.now() - started, outcomes };
   });
+}
+
+/** The baseline prompt and the best one on the same held-out examples, with paired 95 % bootstrap intervals. */
+function compareHeldout(
+  data: BenchTaskData,
+  seed: number,
+  baseline: FinalStep,
+  best: FinalStep,
+): HeldoutComparison | null {
+  if (!baseline.outcomes || !best.outcomes) return null;
+  const result = pairedBootstrap(baseline.outcomes, best.outcomes, splitScoreOf(data.task), {
+    resamples: 2000,
+    seed,
+  });
+  return {
+    baseline: result.baseline,
+    best: result.candidate,
+    gain: result.gain,
+    baselineInterval: [result.baselineInterval.low, result.baselineInterval.high],
+    bestInterval: [result.candidateInterval.low, result.candidateInterval.high],
+    gainInterval: [result.gainInterval.low, result.gainInterval.high],
+    resamples: result.resamples,
+    confidence: result.confidence,
+  };
+}
+
+interface HeldoutSteps {
+  best: FinalStep;
+  baseline: FinalStep | undefined;
+  comparison: HeldoutComparison | null;
+}
+
+/** The candidate the optimizer scored first: its baseline. */
+function firstScored(history: OptimizationResult['history']) {
+  return history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
 }
 
 export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOptions): Promise<BenchTaskResult> {
   const { config, runner } = optimizerConfigOf(spec.optimizer, spec.optimizerParams, spec.optimizerPromptParams);
   const data = await loadBenchTaskData(spec, runner.nSamples);
   const resolver = options.resolver ?? new LanguageModelResolver();
+  const sharedCache = openSharedCache(options.checkpointDir, options.runId);
   // The held-out split is scored the way the optimizer scored its candidates.
   const mode: EvalMode = config.evalMode === 'score' ? 'score' : 'generate';
   return runOptimizationJob({
     dir: taskCheckpointDir(options.checkpointDir, options.runId, spec.taskId),
     folder: 'open-or-create',
     models: async (cache) => {
-      const base = await resolver.resolve(spec.model);
+      const shared = (resolved: LanguageModel) => withRunControls(resolved, { cache: sharedCache });
+      const base = shared(await resolver.resolve(spec.model));
       const model = withModelParameters(withRunControls(base, { cache }), spec.modelParameters);
-      const optimizerModel = withRunControls(await resolver.resolve(spec.optimizerModel), { cache });
+      const optimizerModel = withRunControls(shared(await resolver.resolve(spec.optimizerModel)), { cache });
       return { model, optimizerModel };
     },
     optimize: async ({ runDir, model, optimizerModel }) => {
@@ -120,30 +188,40 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
       }
       return result;
     },
-    heldout: ({ runDir, model }, result) => {
+    heldout: async ({ runDir, model }, result) => {
       const finalData = { ...data, task: evaluationTaskOf(spec.optimizer, config, data.task) };
-      return finalEvaluation(spec, finalData, model, result.bestPrompt, runDir as RunDirectory, mode);
+      const evaluate = (prompt: string) =>
+        finalEvaluation(spec, finalData, model, prompt, runDir as RunDirectory, mode);
+      const best = await evaluate(result.bestPrompt);
+      const baselinePrompt = firstScored(result.history)?.prompt;
+      if (baselinePrompt === undefined) return { best, baseline: undefined, comparison: null };
+      const baseline = baselinePrompt === result.bestPrompt ? best : await evaluate(baselinePrompt);
+      return { best, baseline, comparison: compareHeldout(finalData, spec.seed, baseline, best) };
     },
     finish: (_context, result, heldout) => {
-      const { final, usage, wallMs } = heldout as Awaited<ReturnType<typeof finalEvaluation>>;
-      const firstScored = result.history.find((entry) => entry.score !== null && entry.rejectionReason === undefined);
+      const { best, baseline, comparison } = heldout as HeldoutSteps;
+      const { final, wallMs } = best;
+      const usage = baseline && baseline !== best ? addUsage(best.usage, baseline.usage) : best.usage;
       return {
         taskId: spec.taskId,
         optimizer: spec.optimizer,
         dataset: spec.datasetName,
         model: spec.model,
         bestPrompt: result.bestPrompt,
-        initialScore: firstScored?.score ?? null,
+        initialScore: firstScored(result.history)?.score ?? null,
         score: result.score,
         final,
+        baselineFinal: baseline?.final ?? null,
+        heldout: comparison,
         usage: addUsage(result.usage, usage),
-        // Like calls and tokens, the time includes the final evaluation (absent from steps recorded before it was kept).
-        wallTimeMs: result.wallTime + (wallMs ?? 0),
+        // Like calls and tokens, the time includes the final evaluations (absent from steps recorded before it was kept).
+        wallTimeMs: result.wallTime + (wallMs ?? 0) + (baseline && baseline !== best ? (baseline.wallMs ?? 0) : 0),
         stopReason: result.stopReason,
         candidates: result.history.length,
       };
     },
     release: async () => {
+      sharedCache?.close();
       if (!options.resolver) await resolver.disposeAll();
     },
   });

@@ -3,6 +3,7 @@
  * finished tasks, then every task with its scores, usage and best prompt. Every value from a run is escaped.
  */
 import { escapeHtml } from '../report/escape.js';
+import { formatGain } from './results.js';
 import type { RunSummary, TaskRecord } from './store.js';
 
 const STYLE = `body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1f2937; }
@@ -21,6 +22,9 @@ interface OptimizerMean {
   tasks: number;
   best: number;
   final: number;
+  /** Mean held-out gain over the baseline prompt, over the tasks that have one (null: none has). */
+  gain: number | null;
+  compared: number;
   calls: number;
   tokens: number;
   cost: number;
@@ -37,6 +41,8 @@ export function optimizerMeans(tasks: readonly TaskRecord[]): OptimizerMean[] {
       tasks: 0,
       best: 0,
       final: 0,
+      gain: null,
+      compared: 0,
       calls: 0,
       tokens: 0,
       cost: 0,
@@ -45,6 +51,10 @@ export function optimizerMeans(tasks: readonly TaskRecord[]): OptimizerMean[] {
     group.tasks += 1;
     group.best += result.score;
     group.final += result.final?.score ?? 0;
+    if (result.heldout) {
+      group.gain = (group.gain ?? 0) + result.heldout.gain;
+      group.compared += 1;
+    }
     group.calls += result.usage.calls;
     group.tokens += result.usage.promptTokens + result.usage.completionTokens;
     group.cost += result.usage.cost;
@@ -55,6 +65,7 @@ export function optimizerMeans(tasks: readonly TaskRecord[]): OptimizerMean[] {
     ...group,
     best: group.best / group.tasks,
     final: group.final / group.tasks,
+    gain: group.gain === null ? null : group.gain / group.compared,
     calls: group.calls / group.tasks,
     tokens: group.tokens / group.tasks,
     cost: group.cost / group.tasks,
@@ -65,10 +76,10 @@ export function optimizerMeans(tasks: readonly TaskRecord[]): OptimizerMean[] {
 function meansTable(tasks: readonly TaskRecord[]): string {
   const rows = optimizerMeans(tasks).map(
     (mean) =>
-      `<tr>${cell(mean.optimizer, 'text')}${cell(String(mean.tasks))}${cell(num(mean.best))}${cell(num(mean.final))}` +
+      `<tr>${cell(mean.optimizer, 'text')}${cell(String(mean.tasks))}${cell(num(mean.best))}${cell(num(mean.final))}${cell(num(mean.gain))}` +
       `${cell(num(mean.calls, 1))}${cell(num(mean.tokens, 0))}${cell(`$${num(mean.cost, 4)}`)}${cell(num(mean.seconds, 1))}</tr>`,
   );
-  return `<table><thead><tr><th class="text">optimizer</th><th>tasks</th><th>mean best (val)</th><th>mean final</th><th>calls</th><th>tokens</th><th>cost</th><th>seconds</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table><thead><tr><th class="text">optimizer</th><th>tasks</th><th>mean best (val)</th><th>mean final</th><th>mean held-out gain</th><th>calls</th><th>tokens</th><th>cost</th><th>seconds</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function taskRow(task: TaskRecord): string {
@@ -77,7 +88,8 @@ function taskRow(task: TaskRecord): string {
     task.status === 'failed' ? cell(`failed: ${task.error ?? ''}`, 'text failed') : cell(task.status, 'text');
   return (
     `<tr>${cell(task.spec.datasetName, 'text')}${cell(task.spec.optimizer, 'text')}${cell(task.spec.model, 'text')}${status}` +
-    `${cell(num(result?.initialScore))}${cell(num(result?.score))}${cell(num(result?.final?.score))}` +
+    `${cell(num(result?.initialScore))}${cell(num(result?.score))}${cell(num(result?.baselineFinal?.score))}` +
+    `${cell(num(result?.final?.score))}${cell(formatGain(result?.heldout))}` +
     `${cell(result ? String(result.usage.calls) : '-')}${cell(result ? String(result.usage.promptTokens + result.usage.completionTokens) : '-')}` +
     `${cell(result ? `$${num(result.usage.cost, 4)}` : '-')}${cell(result ? num(result.wallTimeMs / 1000, 1) : '-')}` +
     `<td class="text"><pre>${escapeHtml(result?.bestPrompt ?? '')}</pre></td></tr>`
@@ -93,7 +105,7 @@ export function renderBenchReport(summary: RunSummary, tasks: readonly TaskRecor
 <body><h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(`${summary.engine} engine, ${summary.status}: ${summary.counts.succeeded}/${summary.total} tasks done, ${summary.counts.failed} failed; created ${new Date(summary.createdAt).toISOString()}`)}</p>
 <h2>Optimizers</h2>${meansTable(tasks)}
-<h2>Tasks</h2><table><thead><tr><th class="text">dataset</th><th class="text">optimizer</th><th class="text">model</th><th class="text">status</th><th>initial</th><th>best (val)</th><th>final</th><th>calls</th><th>tokens</th><th>cost</th><th>seconds</th><th class="text">best prompt</th></tr></thead>
+<h2>Tasks</h2><table><thead><tr><th class="text">dataset</th><th class="text">optimizer</th><th class="text">model</th><th class="text">status</th><th>initial</th><th>best (val)</th><th>baseline (held-out)</th><th>final</th><th>gain [95% CI]</th><th>calls</th><th>tokens</th><th>cost</th><th>seconds</th><th class="text">best prompt</th></tr></thead>
 <tbody>${tasks.map(taskRow).join('\n')}</tbody></table></body></html>
 `;
 }

@@ -1,5 +1,6 @@
 /** Text views of benchmark runs for `bench results`: the run list, the per-task table, details. */
 import type { RunSummary, TaskRecord } from './store.js';
+import type { HeldoutComparison } from './types.js';
 
 /** Columns padded to their widest cell; numbers right-aligned. */
 export function alignedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -18,6 +19,14 @@ export function alignedTable(header: readonly string[], rows: readonly (readonly
 }
 
 const score = (value: number | null | undefined) => (value === null || value === undefined ? '-' : value.toFixed(3));
+
+/** `+0.080 [+0.010, +0.150]`: the held-out gain over the baseline prompt with its paired bootstrap interval. */
+export function formatGain(heldout: HeldoutComparison | null | undefined): string {
+  if (!heldout) return '-';
+  const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
+  const [low, high] = heldout.gainInterval;
+  return `${signed(heldout.gain)} [${signed(low)}, ${signed(high)}]`;
+}
 
 export function formatRunList(runs: readonly RunSummary[]): string {
   if (runs.length === 0) return 'no benchmark runs';
@@ -44,7 +53,9 @@ export function formatRunTable(summary: RunSummary, tasks: readonly TaskRecord[]
       task.status,
       score(result?.initialScore),
       score(result?.score),
+      score(result?.baselineFinal?.score),
       score(result?.final?.score),
+      formatGain(result?.heldout),
       result ? String(result.usage.calls) : '-',
       result ? String(result.usage.promptTokens + result.usage.completionTokens) : '-',
       result ? `$${result.usage.cost.toFixed(4)}` : '-',
@@ -52,7 +63,7 @@ export function formatRunTable(summary: RunSummary, tasks: readonly TaskRecord[]
     ];
   });
   const head = `run ${summary.runId} (${summary.engine}): ${summary.status}, ${summary.counts.succeeded}/${summary.total} done, ${summary.counts.failed} failed`;
-  return `${head}\n${alignedTable(['task', 'status', 'initial', 'best', 'final', 'calls', 'tokens', 'cost', 'time'], rows)}`;
+  return `${head}\n${alignedTable(['task', 'status', 'initial', 'best', 'baseline', 'final', 'gain [95% CI]', 'calls', 'tokens', 'cost', 'time'], rows)}`;
 }
 
 /** The table plus, per task, the attempts, stop reason, error and best prompt. */
@@ -67,6 +78,14 @@ export function formatRunDetails(summary: RunSummary, tasks: readonly TaskRecord
       if (result.final) {
         const metrics = Object.entries(result.final.metrics).map(([name, value]) => `${name} ${value.toFixed(3)}`);
         lines.push(`final (${result.final.split}, ${result.final.examples} examples): ${metrics.join(', ')}`);
+      }
+      if (result.heldout) {
+        const [low, high] = result.heldout.baselineInterval;
+        const [bestLow, bestHigh] = result.heldout.bestInterval;
+        lines.push(
+          `held-out: baseline ${score(result.heldout.baseline)} [${score(low)}, ${score(high)}], ` +
+            `best ${score(result.heldout.best)} [${score(bestLow)}, ${score(bestHigh)}], gain ${formatGain(result.heldout)}`,
+        );
       }
       lines.push('best prompt:', result.bestPrompt);
     }

@@ -64,6 +64,18 @@ export interface FinalEvaluation {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
+/** The baseline and the best prompt on the same held-out examples, with paired percentile bootstrap intervals. */
+export interface HeldoutComparison {
+  readonly baseline: number;
+  readonly best: number;
+  readonly gain: number;
+  readonly baselineInterval: readonly [number, number];
+  readonly bestInterval: readonly [number, number];
+  readonly gainInterval: readonly [number, number];
+  readonly resamples: number;
+  readonly confidence: number;
+}
+
 /** What a finished task hands back (stored in SQLite, or as the BullMQ job's return value). */
 export interface BenchTaskResult {
   readonly taskId: string;
@@ -76,6 +88,9 @@ export interface BenchTaskResult {
   /** The best prompt's score on the valset. */
   readonly score: number;
   readonly final: FinalEvaluation | null;
+  /** The baseline (first scored) prompt on the same held-out split; absent from results stored before it was kept. */
+  readonly baselineFinal?: FinalEvaluation | null;
+  readonly heldout?: HeldoutComparison | null;
   readonly usage: OptimizationUsage;
   readonly wallTimeMs: number;
   readonly stopReason: StopReason;

@@ -37,7 +37,8 @@ function cellFromLetters(letters: string): WorldObject | null {
     return makeObject('door', colorLetter === '_' ? 'blue' : colorOf(colorLetter), { doorState: 'open' });
   const type = LETTER_TYPES[kind as keyof typeof LETTER_TYPES];
   if (type === undefined) throw new OptNativeError('E_BAD_INPUT', `unknown grid cell "${letters}"`);
-  if (type === 'goal' || type === 'lava') return makeObject(type);
+  // 'G' is green or grey in pprint_grid; walls are grey, everything else green.
+  if (type === 'goal' || type === 'lava' || type === 'wall') return makeObject(type);
   return makeObject(type, colorOf(colorLetter), type === 'box' ? { contains: null } : {});
 }
 

@@ -3,7 +3,7 @@
  * never from one above. Each folder gets a `no-restricted-imports` rule naming the folders above it.
  */
 export const LAYERS = [
-  ['run', 'models', 'datasets'],
+  ['run', 'models', 'datasets', 'minigrid'],
   ['llm', 'native', 'metrics'],
   ['tasks', 'data'],
   ['optimizers'],

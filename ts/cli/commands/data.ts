@@ -6,6 +6,7 @@ import { loadAudioManifestFile, type AudioExample } from '../../datasets/audio-m
 import { OptNativeError } from '../../errors.js';
 import { seedFlag } from '../../numbers.js';
 import { integerOption } from '../task-options.js';
+import { registerMinigridData } from './data-minigrid.js';
 
 interface SpeechConditionsOptionValues {
   out: string;
@@ -79,7 +80,11 @@ async function runManifestSummary(path: string): Promise<void> {
 }
 
 export function registerData(program: Command): void {
-  const data = program.command('data').description('build audio datasets from installed recordings; inspect manifests');
+  const data = program
+    .command('data')
+    .description(
+      'build audio datasets from installed recordings and planner-labelled Minigrid data; inspect manifests',
+    );
   data
     .command('speech-conditions')
     .description('speech / non-speech clips under SNR, duration, band-limiting, reverb and level conditions')
@@ -95,4 +100,5 @@ export function registerData(program: Command): void {
     .command('manifest <file>')
     .description('check an audio manifest (Parquet/CSV/TSV/JSONL) and print its splits, labels and conditions')
     .action(runManifestSummary);
+  registerMinigridData(data);
 }

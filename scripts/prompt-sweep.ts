@@ -35,6 +35,8 @@ const { values } = parseArgs({
     positions: { type: 'string', default: 'before' },
     calibrations: { type: 'string', default: 'none' },
     prompts: { type: 'string' },
+    mode: { type: 'string', default: 'score' },
+    'max-answer-tokens': { type: 'string' },
     demos: { type: 'string', default: '0' },
     'demo-sets': { type: 'string', default: '3' },
     out: { type: 'string' },
@@ -60,16 +62,20 @@ function promptsOf(train: readonly Example[]): string[] {
 }
 
 for (const position of positions) {
-  const task = await loadTextTask(values.task, {
+  const loaded = await loadTextTask(values.task, {
     seed: Number(values.seed),
     // Default train/validation sizes, so the test rows are the first `size` of the default held-out split.
     sizes: split === 'test' ? { test: size } : { validation: size },
     instructionPosition: position,
   });
+  const maxAnswerTokens = Number(values['max-answer-tokens'] ?? loaded.maxAnswerTokens);
+  const task = { ...loaded, maxAnswerTokens };
   const prompts = promptsOf(task.splits.train);
   for (const calibration of calibrations) {
     for (const prompt of prompts) {
-      const key = JSON.stringify([values.model, values.task, split, size, position, calibration, prompt]);
+      const mode = values.mode === 'generate' ? 'generate' : 'score';
+      const keyParts = [values.model, values.task, split, size, position, calibration, prompt];
+      const key = JSON.stringify(mode === 'score' ? keyParts : [...keyParts, mode, values['max-answer-tokens']]);
       if (output.done.has(key)) continue;
       const started = performance.now();
       const report = await evaluateTextPrompt({
@@ -77,7 +83,7 @@ for (const position of positions) {
         examples: task.splits[split],
         model,
         instruction: prompt,
-        mode: 'score',
+        mode,
         calibration,
       });
       const answers = report.predictions.map((prediction) => prediction.answer);
@@ -86,6 +92,7 @@ for (const position of positions) {
         model: values.model,
         task: values.task,
         position,
+        mode,
         calibration,
         prompt,
         score: report.score,
@@ -97,7 +104,7 @@ for (const position of positions) {
       };
       output.append(row);
       console.log(
-        `${values.task} ${position} ${calibration} score=${report.score.toFixed(3)} ` +
+        `${values.task} ${position} ${mode} ${calibration} score=${report.score.toFixed(3)} ` +
           `acc=${report.accuracy.toFixed(3)} answers=${row.distinct_answers} ${row.seconds.toFixed(0)}s "${prompt.slice(0, 60).replace(/\n/g, ' ')}"`,
       );
     }

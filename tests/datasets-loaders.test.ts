@@ -72,6 +72,17 @@ describe('bbh loader', () => {
     });
   });
 
+  it('drops the malformed example of a multiple-choice task, so every target is an option letter', async () => {
+    // movie_recommendation.json has 250 examples; one has the target "Monsters, Inc" instead of a letter.
+    const splits = await loadDataset('bbh:movie_recommendation', { seed: 42 });
+    const all = [...splits.train, ...splits.validation, ...splits.test];
+    expect(all).toHaveLength(249);
+    expect(all.every((example) => /^\([A-E]\)$/.test(example.target))).toBe(true);
+    // A word-label task keeps every example.
+    const navigate = await loadDataset('bbh:navigate', { seed: 42 });
+    expect(navigate.train.length + navigate.validation.length + navigate.test.length).toBe(250);
+  });
+
   it('names the known tasks when one is missing', async () => {
     await expect(loadDataset('bbh:no_such_task')).rejects.toMatchObject({
       code: 'E_FILE_NOT_FOUND',

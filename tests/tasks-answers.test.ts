@@ -63,6 +63,10 @@ describe('BBH exact match', () => {
     expect(extractLabel('Yes and no... the answer is no', ['No', 'Yes'])).toBe('No');
     expect(extractLabel('Nobody knows', ['No', 'Yes'])).toBeNull();
     expect(extractLabel('YES', ['No', 'Yes'])).toBe('Yes');
+    // A reasoned reply without the cue: its last line naming a label is the conclusion.
+    const reasoned = 'not False is True.\nTrue and False is False.\nTrue or False is True.\nSo the value is True.';
+    expect(extractLabel(reasoned, ['False', 'True'])).toBe('True');
+    expect(extractLabel('True or False\n\nThat gives False, since...\n', ['False', 'True'])).toBe('False');
   });
 });
 

@@ -32,6 +32,19 @@ function parseBbhFile(text: string, path: string, task: string): Example[] {
   });
 }
 
+const OPTION_LETTER = /^\([A-R]\)$/;
+
+/**
+ * Drops the rare malformed example of a multiple-choice task: movie_recommendation has one whose target is the text
+ * "Monsters, Inc" split across two options, which no letter answers. A task is multiple choice when nearly all of
+ * its targets are option letters.
+ */
+export function withoutMalformedChoices(examples: readonly Example[]): Example[] {
+  const letters = examples.filter((example) => OPTION_LETTER.test(example.target.trim()));
+  const nearlyAll = letters.length >= examples.length * 0.95;
+  return nearlyAll ? letters : examples.slice();
+}
+
 /** BIG-Bench Hard: one file a task, cut into train / validation / test by a seeded shuffle. */
 export async function loadBbh(task: string, options: DatasetLoadOptions): Promise<DatasetSplits> {
   if (!/^[a-z0-9_]+$/.test(task)) {
@@ -49,6 +62,7 @@ export async function loadBbh(task: string, options: DatasetLoadOptions): Promis
     }
     throw error;
   }
-  const splits = partitionExamples(`bbh:${task}`, parseBbhFile(text, path, task), options);
+  const examples = withoutMalformedChoices(parseBbhFile(text, path, task));
+  const splits = partitionExamples(`bbh:${task}`, examples, options);
   return { name: `bbh:${task}`, defaultMetric: 'exact_match', ...splits };
 }

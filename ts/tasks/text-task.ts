@@ -62,20 +62,30 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** For closed label sets: the label named after the last "answer is" cue, else the first label named at all. */
+/** For closed label sets: the label named after the last "answer is" cue, else the first label on the last line naming one. */
 export function extractLabel(reply: string, labels: readonly string[]): string | null {
   const lower = reply.toLowerCase();
   const cue = lower.lastIndexOf('answer is');
-  const regions = cue >= 0 ? [reply.slice(cue), reply] : [reply];
-  for (const region of regions) {
-    let best: { label: string; index: number } | undefined;
-    for (const label of labels) {
-      const match = new RegExp(`(?<![\\p{L}])${escapeRegExp(label)}(?![\\p{L}])`, 'iu').exec(region);
-      if (match && (best === undefined || match.index < best.index)) best = { label, index: match.index };
-    }
-    if (best) return best.label;
+  if (cue >= 0) {
+    const cued = firstLabelIn(reply.slice(cue), labels);
+    if (cued) return cued;
+  }
+  // No cue: a reasoned reply ends with its conclusion, so the last line that names a label decides.
+  const lines = reply.split('\n').reverse();
+  for (const line of lines) {
+    const found = firstLabelIn(line, labels);
+    if (found) return found;
   }
   return null;
+}
+
+function firstLabelIn(region: string, labels: readonly string[]): string | null {
+  let best: { label: string; index: number } | undefined;
+  for (const label of labels) {
+    const match = new RegExp(`(?<![\\p{L}])${escapeRegExp(label)}(?![\\p{L}])`, 'iu').exec(region);
+    if (match && (best === undefined || match.index < best.index)) best = { label, index: match.index };
+  }
+  return best?.label ?? null;
 }
 
 /** Multiple choice: the normalized answer when it is a letter, else the last "(X)" in the reply. */

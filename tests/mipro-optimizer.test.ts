@@ -20,6 +20,7 @@ import {
   type MiproAdapter,
   type MiproResult,
 } from '../ts/optimizers/mipro/index.js';
+import { replyField } from '../ts/optimizers/mipro/prompts.js';
 import { createOptimizer } from '../ts/optimizers/registry.js';
 import { RunDirectory } from '../ts/run/run-directory.js';
 import { BASELINE, toyInput, toyTaskModel } from './optimizer-toy.js';
@@ -169,6 +170,19 @@ async function toyRun(runDir?: RunDirectory, models = { model: taskModel(), opti
     runDir,
   });
 }
+
+describe('proposer replies', () => {
+  it('reads the field after its marker as small models write it, and an echoed marker as nothing', () => {
+    // Replies of Qwen2.5-Coder-1.5B in the real run (docs/teacher-student.md).
+    expect(replyField('[[ ## summary ## ]]', 'summary')).toBe('');
+    expect(replyField('[[## proposed_instruction## ]].', 'proposed_instruction')).toBe('');
+    expect(replyField('[[## observations ##]]\n\n- Grid puzzles.', 'observations')).toBe('- Grid puzzles.');
+    expect(
+      replyField('[[ ## proposed_instruction ## ]]\nInstruction: "Walk to the goal."', 'proposed_instruction'),
+    ).toBe('Walk to the goal.');
+    expect(replyField('No marker at all.', 'summary')).toBe('No marker at all.');
+  });
+});
 
 describe('MIPROv2 search', () => {
   it('bootstraps only traces that score 1.0, proposes grounded instructions, and finds the good one', async () => {

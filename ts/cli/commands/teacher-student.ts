@@ -91,6 +91,12 @@ export function registerTeacherStudent(program: Command): void {
     .addOption(new Option('--auto <preset>', 'MIPROv2 preset (default light)').choices(['light', 'medium', 'heavy']))
     .option('--output-dir <dir>', 'where {name}.json, {name}_info.json and the run folder go')
     .option('--name <name>', 'experiment name (default program)')
+    .option('--dev-size <n>', 'dev states candidates are scored on (default all)', count('--dev-size', 1))
+    .option(
+      '--proposer-max-tokens <n>',
+      'completion budget of the proposer (default 400)',
+      count('--proposer-max-tokens', 16),
+    )
     .option('--eval-size <n>', 'held-out states scored (default 100)', count('--eval-size', 1))
     .option('--episodes <n>', 'closed-loop episodes on held-out seeds (default 10)', count('--episodes'))
     .option('--episode-max-steps <n>', 'step limit of an episode (default 30)', count('--episode-max-steps', 1))

@@ -99,15 +99,19 @@ export function fillPrompt(template: string, fields: Readonly<Record<string, str
 }
 
 /**
- * The text after `[[ ## field ## ]]` (up to the next marker), else the whole reply; a leading "Label:" prefix and
- * quotes removed, as DSPy's strip_prefix does.
+ * The text after the `[[ ## field ## ]]` marker (spacing as small models write it), else the whole reply; other
+ * markers, a leading "Label:" prefix and quotes removed, as DSPy's strip_prefix does. A reply that is only the marker
+ * (small models often echo it and stop) gives ''.
  */
 export function replyField(reply: string, field: string): string {
-  const marker = `[[ ## ${field} ## ]]`;
-  const at = reply.lastIndexOf(marker);
-  const body = at < 0 ? reply : reply.slice(at + marker.length);
-  const cut = body.indexOf('[[ ##');
-  const text = (cut < 0 ? body : body.slice(0, cut)).trim();
+  const marker = new RegExp(`\\[\\[\\s*##\\s*${field}\\s*##\\s*\\]\\]`, 'gi');
+  const matches = [...reply.matchAll(marker)];
+  const last = matches.at(-1);
+  const body = last === undefined ? reply : reply.slice((last.index ?? 0) + last[0].length);
+  const text = body
+    .replace(/\[\[\s*##[^\]]*\]\]/g, ' ')
+    .trim()
+    .replace(/^[.\s]+$/, '');
   return text
     .replace(/^[*\s]*(([\w'-]+\s+){0,4}[\w'-]+):\s*/, '')
     .replace(/^"+|"+$/g, '')

@@ -63,7 +63,9 @@ async function ask<TExample>(
     maxTokens: options.maxTokens,
     seed: deriveSeed(options.seed, 'mipro-proposer', key),
   });
-  return reply === null ? null : replyField(reply, field);
+  const text = reply === null ? '' : replyField(reply, field);
+  // An empty field (the model echoed the marker and stopped) counts as no answer: the caller's fallback applies.
+  return text === '' ? null : text;
 }
 
 /** DSPy's create_dataset_summary: observations over batches of examples, then a 2–3 sentence summary. */

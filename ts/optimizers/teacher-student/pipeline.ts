@@ -65,14 +65,18 @@ function loadData(settings: TeacherStudentSettings): Data {
   }
   const train = examplesPerCategory(splits.train, settings.samplesPerCategory, deriveSeed(settings.seed, 'train'));
   const dev = examplesPerCategory(splits.dev, settings.samplesPerCategory, deriveSeed(settings.seed, 'dev'));
+  const devStates =
+    settings.devSize === undefined
+      ? dev.examples
+      : new SeededRandom(deriveSeed(settings.seed, 'dev-size')).sample(dev.examples, settings.devSize);
   const test = new SeededRandom(deriveSeed(settings.seed, 'test')).sample(splits.test, settings.evalSize);
-  if (train.examples.length === 0 || dev.examples.length === 0 || test.length === 0) {
+  if (train.examples.length === 0 || devStates.length === 0 || test.length === 0) {
     throw new OptNativeError('E_EMPTY_TABLE', `${settings.datasetPath}: train, dev and test must each hold states`);
   }
   const testCounts = examplesPerCategory(test, undefined, 0).counts;
   return {
     train: train.examples,
-    dev: dev.examples,
+    dev: devStates,
     test,
     counts: { train: train.counts, dev: dev.counts, test: testCounts },
   };
@@ -115,6 +119,7 @@ export async function runTeacherStudent(
     maxBootstrappedDemos: settings.maxBootstrappedDemos,
     maxLabeledDemos: settings.maxLabeledDemos,
     minibatchSize: settings.minibatchSize,
+    optimizerMaxTokens: settings.proposerMaxTokens,
   });
   mkdirSync(settings.outputDir, { recursive: true });
   let roles: Roles | undefined;

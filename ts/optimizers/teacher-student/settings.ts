@@ -28,6 +28,10 @@ export const teacherStudentSettingsSchema = z
     minibatchSize: z.number().int().min(1).default(35),
     auto: z.enum(['light', 'medium', 'heavy']).default('light'),
     outputDir: z.string().min(1).default('teacher-student-out'),
+    /** Dev states MIPROv2 scores candidates on (seeded sample; the auto preset may cut further). */
+    devSize: z.number().int().min(1).optional(),
+    /** Completion budget of the instruction proposer and summarizer (MIPROv2's prompt model). */
+    proposerMaxTokens: z.number().int().min(16).default(400),
     /** Held-out states scored for the printout. */
     evalSize: z.number().int().min(1).default(100),
     /** Closed-loop episodes on held-out seeds, and their step limit. */

@@ -14,7 +14,7 @@ import {
 } from '../ts/optimizers/registry.js';
 
 describe('optimizer registry', () => {
-  it('lists the six optimizers, each built under its own name', () => {
+  it('lists the seven optimizers, each built under its own name', () => {
     expect(OPTIMIZER_NAMES).toEqual([
       'opro',
       'balanced',
@@ -22,6 +22,7 @@ describe('optimizer registry', () => {
       'few_shot',
       'evolutionary',
       'hierarchical_reflective',
+      'mipro',
     ]);
     for (const name of OPTIMIZER_NAMES) expect(createOptimizer(name, {}).name).toBe(name);
     expect(canonicalOptimizerName('evolutionary_optimizer')).toBe('evolutionary');

@@ -189,3 +189,17 @@ export {
 } from './optimize/index.js';
 export * as sandbox from './sandbox/index.js';
 export type { SandboxOptions, SandboxResult, SandboxRuntime, SandboxService } from './sandbox/index.js';
+
+// The Minigrid agent: load a saved teacher-student program and predict an action for an observation.
+export {
+  AGENT_INSTRUCTION,
+  loadAgentProgram,
+  parseAgentReply,
+  predictAction,
+  type AgentObservation,
+  type AgentPrediction,
+  type AgentProgram,
+  type SavedAgentProgram,
+} from './tasks/navigation/program.js';
+export { runTeacherStudent, type TeacherStudentSettings } from './optimizers/teacher-student/index.js';
+export { MiproOptimizer, runMipro, type MiproResult } from './optimizers/mipro/index.js';

@@ -43,7 +43,7 @@ export interface RolloutOptions {
   detourProbability: number;
 }
 
-function hintFor(hintType: HintType, optimal: readonly Action[], subgoal: string): string {
+export function hintFor(hintType: HintType, optimal: readonly Action[], subgoal: string): string {
   if (hintType === 'subgoal') return subgoal;
   const names = optimal.map((action) => ACTIONS[action] ?? '');
   return names.length === 1 ? `${names[0]}` : `any of: ${names.join(', ')}`;

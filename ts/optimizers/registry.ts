@@ -19,6 +19,8 @@ import {
   hierarchicalReflectiveConfigSchema,
 } from './hierarchical-reflective/optimizer.js';
 import { MetaPromptOptimizer, metaPromptConfigSchema } from './meta-prompt/optimizer.js';
+import { miproConfigSchema } from './mipro/config.js';
+import { MiproOptimizer } from './mipro/optimizer.js';
 import { defaultBaselinePrompt, oproConfigSchema } from './opro/config.js';
 import { OproOptimizer } from './opro/optimizer.js';
 
@@ -96,6 +98,11 @@ export const OPTIMIZERS = {
     hierarchicalReflectiveConfigSchema,
     { maxTrialsKey: 'rounds', initialPromptKey: 'initialPrompt' },
     (config) => new HierarchicalReflectiveOptimizer(config),
+  ),
+  mipro: entry(
+    miproConfigSchema,
+    { maxTrialsKey: 'numTrials', initialPromptKey: 'initialPrompt' },
+    (config) => new MiproOptimizer(config),
   ),
 } as const satisfies Record<string, OptimizerEntry>;
 

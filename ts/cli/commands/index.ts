@@ -12,6 +12,7 @@ import { registerOpro } from './opro.js';
 import { registerOptimize } from './optimize.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
+import { registerTeacherStudent } from './teacher-student.js';
 import { registerWorker } from './worker.js';
 
 /** Each CLI command lives in its own file and registers itself on the program. */
@@ -31,5 +32,6 @@ export const commandRegistrations: CommandRegistration[] = [
   registerOptimize,
   registerReport,
   registerServe,
+  registerTeacherStudent,
   registerWorker,
 ];

@@ -12,6 +12,7 @@ import {
   addUsage,
   EMPTY_USAGE,
   freezeDeep,
+  type OptimizationTask,
   type OptimizationHistoryEntry,
   type OptimizationProgress,
   type OptimizationResult,
@@ -98,7 +99,13 @@ export function checkEvalMode(optimizer: string, mode: EvalMode | undefined, inp
   }
 }
 
-export class OptimizerSession {
+/** What the session itself reads of an optimizer's input; text optimizers pass a whole TextOptimizeInput. */
+export type SessionInput = Pick<
+  OptimizeInput<OptimizationTask, unknown>,
+  'model' | 'optimizerModel' | 'budget' | 'runDir' | 'signal' | 'onProgress'
+>;
+
+export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
   readonly history: OptimizationHistoryEntry[] = [];
   stopReason: StopReason | null = null;
   bestPrompt: string | null = null;
@@ -108,10 +115,11 @@ export class OptimizerSession {
   private readonly breaker: ConsecutiveFailureBreaker;
 
   constructor(
-    readonly input: TextOptimizeInput,
+    readonly input: TInput,
     private readonly options: SessionOptions,
   ) {
-    checkEvalMode(options.optimizer, options.evalMode, input);
+    // Score mode exists for text tasks only; other inputs never set it.
+    if (options.evalMode === 'score') checkEvalMode(options.optimizer, options.evalMode, input as never);
     this.breaker = new ConsecutiveFailureBreaker(options.maxConsecutiveFailures ?? 3);
   }
 
@@ -161,7 +169,12 @@ export class OptimizerSession {
   }
 
   /** Evaluates a prompt on `examples` as a recorded step; null when the evaluation failed. */
-  async evaluate(key: string, prompt: string, examples: readonly Example[]): Promise<PromptEvaluation | null> {
+  async evaluate(
+    this: OptimizerSession<TextOptimizeInput>,
+    key: string,
+    prompt: string,
+    examples: readonly Example[],
+  ): Promise<PromptEvaluation | null> {
     const { meter, steps } = this.runner();
     const evaluator = failureKeepingEvaluator(
       this.input,
@@ -182,11 +195,33 @@ export class OptimizerSession {
   }
 
   /**
+   * Custom scoring work as a recorded step (keyed by `subject`, the serialized candidate and examples), with the
+   * prompted model metered; null when it failed (counted by the breaker). For optimizers whose candidates are more
+   * than a prompt string (MIPROv2's instruction plus demos).
+   */
+  async evaluateWith(
+    key: string,
+    subject: string,
+    evaluator: (model: LanguageModel) => PromptEvaluator,
+  ): Promise<PromptScore | null> {
+    const { meter, steps } = this.runner();
+    const stepKey = `${this.options.optimizer}/${key}/${promptDigest(subject)}`;
+    const step = await steps.evaluate(stepKey, evaluator(meter.wrap(this.input.model)), subject, this.input.signal);
+    this.account(step.usage, step.wallMs);
+    if (!step.ok) {
+      this.breaker.recordFailure(step.error);
+      return null;
+    }
+    this.breaker.recordSuccess();
+    return step.score;
+  }
+
+  /**
    * Why a written candidate cannot serve as this task's instruction: it is an answer such as "No" (small optimizer
    * models often reply so), drops an answer word the task needs, or copies a dataset input. Such a candidate is
    * recorded as rejected and never evaluated, as OPRO does.
    */
-  rejectionOf(prompt: string): string | undefined {
+  rejectionOf(this: OptimizerSession<TextOptimizeInput>, prompt: string): string | undefined {
     const answer = answerInsteadOfInstruction(prompt, this.input.task.labels ?? []);
     if (answer !== undefined) return answer;
     const missing = this.input.task.requiredLabelWords.filter((word) => !mentionsWord(prompt, word));

@@ -2,6 +2,7 @@ export {
   FewShotOptimizer,
   INSTRUCTION_VARIANT_PROMPT,
   bestMeanTrial,
+  trialKey,
   fewShotConfigSchema,
   renderFewShotPrompt,
   type FewShotConfig,

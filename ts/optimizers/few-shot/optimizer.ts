@@ -50,7 +50,7 @@ export function renderFewShotPrompt(instruction: string, demos: readonly Example
 }
 
 /** `demoSet=1,instruction=0,numDemos=2`: stable across runs (it names recorded steps). */
-function trialKey(trial: Trial): string {
+export function trialKey(trial: Trial): string {
   return Object.keys(trial)
     .sort()
     .map((name) => `${name}=${trial[name]}`)

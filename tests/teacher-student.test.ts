@@ -1,0 +1,219 @@
+/**
+ * `opt-native teacher-student`: the batch file layout with flags on top, the pipeline in process with scripted models
+ * (outputs, and a resumed run that calls no model), and the CLI end to end in a temp folder with coded errors.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OptNativeError } from '../ts/errors.js';
+import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+import { experimentsFromFile, parseSettings, runTeacherStudent } from '../ts/optimizers/teacher-student/index.js';
+import { loadAgentProgram, predictAction } from '../ts/index.js';
+import { repoRoot, runCli, SOURCE_CLI_ARGS } from './cli-harness.js';
+
+const root = mkdtempSync(join(tmpdir(), 'teacher-student-'));
+const dataset = join(root, 'data');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+beforeAll(() => {
+  execFileSync(
+    process.execPath,
+    [...SOURCE_CLI_ARGS, 'data', 'minigrid', '--envs', 'Empty-5x5', '--seeds', '5', '--out', dataset],
+    { cwd: repoRoot },
+  );
+}, 60_000);
+
+const PROPOSAL = 'You walk a gridworld. End with Action: <action>.';
+
+/** Proposes one instruction, judges with "no", and otherwise always walks forward. */
+function scripted(modelId: string): ScriptedLanguageModel {
+  return new ScriptedLanguageModel({
+    modelId,
+    respond: (request) => {
+      const content = request.messages.at(-1)?.content ?? '';
+      if (content.includes('[[ ## proposed_instruction ## ]]')) return `[[ ## proposed_instruction ## ]]\n${PROPOSAL}`;
+      if (content.includes('[[ ##')) return 'Small grids with a goal.';
+      if (content.includes('reasonable alternative')) return 'no';
+      return 'Reasoning: the goal is somewhere ahead.\nAction: forward';
+    },
+  });
+}
+
+describe('teacher-student settings', () => {
+  const yaml = `fine_tuning:
+  dataset_path: /data/minigrid
+  defaults:
+    hint_type: subgoal
+    samples_per_category: 15
+    max_bootstrapped_demos: 1
+  models:
+    - name: small
+      teacher_model: native:qwen2.5-coder-1.5b
+      student_model: native:default
+    - name: big
+      teacher_model: openai:gpt-4o-mini
+      student_model: native:default
+      minibatch_size: 20
+`;
+
+  it("reads the original's fine_tuning layout: entries over defaults over the dataset path, flags over all", () => {
+    const [small, big] = experimentsFromFile(yaml, 'batch.yaml', { minibatchSize: 10, outputDir: '/out' });
+    expect(small).toMatchObject({
+      name: 'small',
+      datasetPath: '/data/minigrid',
+      hintType: 'subgoal',
+      samplesPerCategory: 15,
+      teacherModel: 'native:qwen2.5-coder-1.5b',
+      minibatchSize: 10,
+      outputDir: '/out',
+      auto: 'light',
+    });
+    expect(big).toMatchObject({ name: 'big', teacherModel: 'openai:gpt-4o-mini', minibatchSize: 10 });
+    // The same file as JSON.
+    const json = JSON.stringify({
+      fine_tuning: { dataset_path: '/d', models: [{ teacher_model: 't', student_model: 's' }] },
+    });
+    expect(experimentsFromFile(json, 'batch.json')[0]).toMatchObject({ datasetPath: '/d', name: 'program' });
+  });
+
+  it('refuses bad values and unknown keys with E_BAD_INPUT naming them', () => {
+    const refusal = (run: () => unknown) => {
+      try {
+        run();
+        return 'accepted';
+      } catch (error) {
+        return error instanceof OptNativeError ? `${error.code}: ${error.message}` : String(error);
+      }
+    };
+    expect(
+      refusal(() => experimentsFromFile(yaml.replace('minibatch_size: 20', 'minibatch_size: -2'), 'b.yaml')),
+    ).toMatch(/^E_BAD_INPUT: b.yaml: models\[1\]: minibatchSize: /);
+    expect(refusal(() => parseSettings({ datasetPath: 'd', teacherModel: 't', studentModel: 's', epochs: 2 }))).toBe(
+      'E_BAD_INPUT: unknown parameter(s) epochs',
+    );
+    expect(refusal(() => experimentsFromFile('fine_tuning: 3', 'c.yaml'))).toMatch(/^E_BAD_INPUT: c.yaml: fine_tuning/);
+  });
+});
+
+describe('the teacher-student pipeline', () => {
+  const settings = (outputDir: string) =>
+    parseSettings({
+      datasetPath: dataset,
+      teacherModel: 'teacher',
+      studentModel: 'student',
+      assessorModel: 'assessor',
+      outputDir,
+      evalSize: 6,
+      episodes: 2, // the one test seed of 5 (60/20/20) caps it at 1
+      episodeMaxSteps: 4,
+      maxLabeledDemos: 1,
+    });
+
+  it('writes the program, the info and the distilled traces, and a rerun calls no model', async () => {
+    const out = join(root, 'pipeline');
+    const models = new Map<string, ScriptedLanguageModel>();
+    const resolveModel = async (id: string) => models.get(id) ?? models.set(id, scripted(id)).get(id)!;
+    const outcome = await runTeacherStudent(settings(out), { resolveModel });
+    const program = loadAgentProgram(outcome.programPath);
+    expect(program.model).toBe('student');
+    expect([program.instruction === PROPOSAL || program.instruction.startsWith('You are an agent')]).toEqual([true]);
+    const info = JSON.parse(readFileSync(outcome.infoPath, 'utf8'));
+    expect(info.models).toEqual({ teacher: 'teacher', student: 'student', assessor: 'assessor' });
+    expect(Object.keys(info.per_category_counts)).toEqual(['train', 'dev', 'test']);
+    expect(info.scores.student_optimized.states).toBe(6);
+    // The assessor said no to every non-optimal forward, the planner judge decided too: κ is reported.
+    expect(info.scores.student_optimized.reasonable).toBe(0);
+    expect(outcome.printout.join('\n')).toMatch(/Accuracy \d\.\d{3} \(\d+\/6\)/);
+    expect(outcome.printout.join('\n')).toMatch(/Episode success \d\/1 on held-out seeds/);
+    const distilled = readFileSync(outcome.distillPath!, 'utf8').trim().split('\n').filter(Boolean);
+    expect(distilled.length).toBe(info.distilled);
+    if (distilled.length > 0) expect(JSON.parse(distilled[0]!).messages.at(-1).role).toBe('assistant');
+    const calls = () => [...models.values()].reduce((sum, model) => sum + model.calls.length, 0);
+    expect(calls()).toBeGreaterThan(0);
+    models.clear();
+    const again = await runTeacherStudent(settings(out), { resolveModel });
+    expect(calls()).toBe(0);
+    expect(again.printout).toEqual(outcome.printout);
+    // The library API: the saved program predicts an action for an observation.
+    const prediction = await predictAction(scripted('lib'), program, { mission: 'get to the goal', observation: '.' });
+    expect(prediction.action).toBe('forward');
+  }, 60_000);
+});
+
+describe('opt-native teacher-student', () => {
+  const cli = (args: string[]) => runCli(SOURCE_CLI_ARGS, ['teacher-student', ...args]);
+
+  it('runs end to end with scripted models and prints the evaluation', async () => {
+    const script = join(root, 'model.json');
+    writeFileSync(
+      script,
+      JSON.stringify({
+        rules: [
+          { contains: '[[ ## proposed_instruction ## ]]', reply: `[[ ## proposed_instruction ## ]]\n${PROPOSAL}` },
+          { contains: '[[ ##', reply: 'Small grids.' },
+        ],
+        default: 'Reasoning: ahead.\nAction: forward',
+      }),
+    );
+    const out = join(root, 'cli');
+    const run = await cli([
+      '--dataset-path',
+      dataset,
+      '--teacher-model',
+      `scripted:${script}`,
+      '--student-model',
+      `scripted:${script}`,
+      '--assessor-model',
+      'planner',
+      '--eval-size',
+      '5',
+      '--episodes',
+      '1',
+      '--episode-max-steps',
+      '3',
+      '--max-labeled-demos',
+      '1',
+      '--output-dir',
+      out,
+      '--name',
+      'run1',
+    ]);
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Student, optimized program, on 5 held-out states:/);
+    expect(run.stdout).toMatch(/Accuracy \d\.\d{3} \(\d\/5\)/);
+    for (const file of ['run1.json', 'run1_info.json', 'run1_distill.jsonl'])
+      expect(existsSync(join(out, file))).toBe(true);
+  }, 120_000);
+
+  it('refuses a missing dataset folder and bad numbers with coded errors', async () => {
+    const missing = await cli(['--dataset-path', join(root, 'nope'), '--teacher-model', 't', '--student-model', 's']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/E_FILE_NOT_FOUND.*does not exist/);
+    const bad = await cli([
+      '--dataset-path',
+      dataset,
+      '--teacher-model',
+      't',
+      '--student-model',
+      's',
+      '--eval-size',
+      '0',
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/E_BAD_INPUT.*--eval-size/);
+    const word = await cli([
+      '--dataset-path',
+      dataset,
+      '--teacher-model',
+      't',
+      '--student-model',
+      's',
+      '--minibatch-size',
+      'ten',
+    ]);
+    expect(word.stderr).toMatch(/E_BAD_INPUT.*--minibatch-size must be an integer/);
+  }, 60_000);
+});

@@ -1,0 +1,233 @@
+/**
+ * One teacher–student experiment: MIPROv2 optimizes the agent program with the teacher (task and prompt model), the
+ * student runs the unoptimized and the optimized program on held-out states (the teacher's zero-shot score beside
+ * them), the student acts in held-out environments, and its 1.0-scored traces on the train states become chat JSONL.
+ * Everything runs in `{outputDir}/{name}.run/` (event log and response cache): a rerun resumes and pays for nothing
+ * already done.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { OptNativeError } from '../../errors.js';
+import { CachedLanguageModel } from '../../llm/cached-model.js';
+import type { LanguageModel } from '../../llm/types.js';
+import type { ResponseCache } from '../../run/cache.js';
+import {
+  AGENT_INSTRUCTION,
+  aiFeedbackMetric,
+  examplesPerCategory,
+  loadNavigationSplits,
+  modelJudge,
+  plannerJudge,
+  type AgentProgram,
+  type NavigationExample,
+} from '../../tasks/navigation/index.js';
+import type { OptimizationProgress } from '../contract.js';
+import { runOptimizationJob } from '../engine/job.js';
+import { UsageMeter } from '../engine/meter.js';
+import { miproConfigSchema } from '../mipro/config.js';
+import { runMipro, type MiproResult } from '../mipro/optimizer.js';
+import { navigationAdapter } from './adapter.js';
+import { distillationRows, heldOutSeeds, runEpisodes, scoreStates, type EvaluationContext } from './evaluate.js';
+import type { TeacherStudentSettings } from './settings.js';
+import { episodeLine, gainLine, lenientGain, summarizeStates, summaryLines } from './summary.js';
+
+export interface TeacherStudentOptions {
+  readonly resolveModel: (model: string) => Promise<LanguageModel>;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: OptimizationProgress) => void;
+  readonly onWarning?: (message: string) => void;
+  readonly now?: () => number;
+}
+
+export interface TeacherStudentOutcome {
+  readonly programPath: string;
+  readonly infoPath: string;
+  readonly distillPath: string | null;
+  readonly printout: readonly string[];
+}
+
+interface Data {
+  readonly train: NavigationExample[];
+  readonly dev: NavigationExample[];
+  readonly test: NavigationExample[];
+  readonly counts: Record<string, Record<string, number>>;
+}
+
+function loadData(settings: TeacherStudentSettings): Data {
+  const splits = loadNavigationSplits(settings.datasetPath);
+  const wrong = [...splits.train, ...splits.dev, ...splits.test].find((row) => row.encoding !== settings.encodingType);
+  if (wrong) {
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `${settings.datasetPath} holds ${wrong.encoding} observations, not --encoding-type ${settings.encodingType}`,
+    );
+  }
+  const train = examplesPerCategory(splits.train, settings.samplesPerCategory, deriveSeed(settings.seed, 'train'));
+  const dev = examplesPerCategory(splits.dev, settings.samplesPerCategory, deriveSeed(settings.seed, 'dev'));
+  const devStates =
+    settings.devSize === undefined
+      ? dev.examples
+      : new SeededRandom(deriveSeed(settings.seed, 'dev-size')).sample(dev.examples, settings.devSize);
+  const test = new SeededRandom(deriveSeed(settings.seed, 'test')).sample(splits.test, settings.evalSize);
+  if (train.examples.length === 0 || devStates.length === 0 || test.length === 0) {
+    throw new OptNativeError('E_EMPTY_TABLE', `${settings.datasetPath}: train, dev and test must each hold states`);
+  }
+  const testCounts = examplesPerCategory(test, undefined, 0).counts;
+  return {
+    train: train.examples,
+    dev: devStates,
+    test,
+    counts: { train: train.counts, dev: dev.counts, test: testCounts },
+  };
+}
+
+interface Roles {
+  teacher: LanguageModel;
+  student: LanguageModel;
+  assessor: LanguageModel | null;
+  meters: Record<'teacher' | 'student' | 'assessor', UsageMeter>;
+}
+
+async function resolveRoles(
+  settings: TeacherStudentSettings,
+  options: TeacherStudentOptions,
+  cache: ResponseCache | undefined,
+): Promise<Roles> {
+  const meters = { teacher: new UsageMeter(), student: new UsageMeter(), assessor: new UsageMeter() };
+  const load = async (model: string, meter: UsageMeter) => {
+    const inner = meter.wrap(await options.resolveModel(model));
+    return cache ? new CachedLanguageModel(inner, cache) : inner;
+  };
+  const teacher = await load(settings.teacherModel, meters.teacher);
+  const student = await load(settings.studentModel, meters.student);
+  const assessor = settings.assessorModel === 'planner' ? null : await load(settings.assessorModel, meters.assessor);
+  return { teacher, student, assessor, meters };
+}
+
+const BASIC_PROGRAM: AgentProgram = { instruction: AGENT_INSTRUCTION, demos: [] };
+
+/** Runs one experiment; see the file comment. */
+export async function runTeacherStudent(
+  settings: TeacherStudentSettings,
+  options: TeacherStudentOptions,
+): Promise<TeacherStudentOutcome> {
+  const data = loadData(settings);
+  const started = (options.now ?? Date.now)();
+  const config = miproConfigSchema.parse({
+    auto: settings.auto,
+    maxBootstrappedDemos: settings.maxBootstrappedDemos,
+    maxLabeledDemos: settings.maxLabeledDemos,
+    minibatchSize: settings.minibatchSize,
+    optimizerMaxTokens: settings.proposerMaxTokens,
+  });
+  mkdirSync(settings.outputDir, { recursive: true });
+  let roles: Roles | undefined;
+  return runOptimizationJob({
+    dir: join(settings.outputDir, `${settings.name}.run`),
+    folder: 'open-or-create',
+    onWarning: options.onWarning,
+    models: async (cache) => {
+      roles = await resolveRoles(settings, options, cache);
+      return { model: roles.teacher, optimizerModel: roles.teacher };
+    },
+    optimize: async ({ runDir }) => {
+      const { teacher, assessor } = roles as Roles;
+      const judge = assessor ? modelJudge(assessor) : plannerJudge(settings.maxRegret);
+      const metric = aiFeedbackMetric(judge, assessor ? plannerJudge(settings.maxRegret) : undefined);
+      const adapter = navigationAdapter(metric, settings.hintType, settings.maxTokens);
+      const mipro = await runMipro(config, {
+        adapter,
+        trainset: data.train,
+        valset: data.dev,
+        model: teacher,
+        optimizerModel: teacher,
+        runDir,
+        seed: settings.seed,
+        signal: options.signal,
+        onProgress: options.onProgress,
+      });
+      return { mipro, context: { runDir: runDir!, adapter, metric, settings, signal: options.signal } };
+    },
+    finish: async (_job, { mipro, context }) =>
+      finish(settings, data, roles as Roles, mipro, context, started, options),
+  });
+}
+
+async function finish(
+  settings: TeacherStudentSettings,
+  data: Data,
+  roles: Roles,
+  mipro: MiproResult,
+  context: EvaluationContext,
+  started: number,
+  options: TeacherStudentOptions,
+): Promise<TeacherStudentOutcome> {
+  const program = mipro.program;
+  const before = await scoreStates(context, 'student-basic', roles.student, BASIC_PROGRAM, data.test);
+  const after = await scoreStates(context, 'student-optimized', roles.student, program, data.test);
+  const teacherZeroShot = settings.teacherBaseline
+    ? await scoreStates(context, 'teacher-basic', roles.teacher, BASIC_PROGRAM, data.test)
+    : null;
+  const seeds = heldOutSeeds(data.test, settings.episodes);
+  const episodes = await runEpisodes(context, roles.student, program, seeds);
+  const summaries = {
+    student_optimized: summarizeStates(after),
+    student_unoptimized: summarizeStates(before),
+    ...(teacherZeroShot ? { teacher_zero_shot: summarizeStates(teacherZeroShot) } : {}),
+  };
+  const gain = lenientGain(before, after, settings.seed);
+  let distillPath: string | null = null;
+  let distilled = 0;
+  if (settings.distill === 'jsonl') {
+    const traces = await scoreStates(context, 'student-train', roles.student, program, data.train);
+    const rows = distillationRows(settings, program, data.train, traces);
+    distilled = rows.length;
+    distillPath = join(settings.outputDir, `${settings.name}_distill.jsonl`);
+    writeFileSync(distillPath, rows.map((row) => `${row}\n`).join(''));
+  }
+  const printout = [
+    `teacher-student ${settings.name}: teacher ${settings.teacherModel}, student ${settings.studentModel}, ` +
+      `assessor ${settings.assessorModel}`,
+    `  train ${data.train.length}, dev ${data.dev.length}, test ${data.test.length} states; ` +
+      `MIPROv2 ${settings.auto}: ${mipro.trials.length} trials, dev score ${mipro.score.toFixed(3)} ` +
+      `(default ${mipro.defaultScore?.toFixed(3) ?? 'n/a'})`,
+    ...summaryLines('Student, optimized program,', summaries.student_optimized),
+    episodeLine(episodes, settings.episodeMaxSteps),
+    ...summaryLines('Student, unoptimized program,', summaries.student_unoptimized).slice(0, 2),
+    gainLine(gain),
+    ...(summaries.teacher_zero_shot
+      ? summaryLines('Teacher, zero-shot,', summaries.teacher_zero_shot).slice(0, 2)
+      : []),
+    ...(distillPath ? [`  Distilled ${distilled} 1.0-scored student traces to ${distillPath}`] : []),
+  ];
+  const programPath = join(settings.outputDir, `${settings.name}.json`);
+  const saved = { instruction: program.instruction, demos: program.demos, model: settings.studentModel };
+  writeFileSync(programPath, `${JSON.stringify(saved, null, 2)}\n`);
+  const infoPath = join(settings.outputDir, `${settings.name}_info.json`);
+  const info = {
+    models: { teacher: settings.teacherModel, student: settings.studentModel, assessor: settings.assessorModel },
+    settings,
+    dataset: { path: settings.datasetPath, train: data.train.length, dev: data.dev.length, test: data.test.length },
+    per_category_counts: data.counts,
+    mipro: {
+      settings: mipro.settings,
+      dev_score: mipro.score,
+      default_dev_score: mipro.defaultScore,
+      trials: mipro.trials,
+      instructions: mipro.instructions,
+      stop_reason: mipro.stopReason,
+    },
+    scores: summaries,
+    lenient_gain: gain,
+    episodes: { successes: episodes.filter((episode) => episode.success).length, outcomes: episodes },
+    distilled,
+    tokens: {
+      optimization: mipro.usage,
+      this_session: Object.fromEntries(Object.entries(roles.meters).map(([role, meter]) => [role, meter.snapshot()])),
+    },
+    seconds: ((options.now ?? Date.now)() - started) / 1000,
+  };
+  writeFileSync(infoPath, `${JSON.stringify(info, null, 2)}\n`);
+  return { programPath, infoPath, distillPath, printout };
+}

@@ -3,7 +3,7 @@
 // Resumable: a configuration already in --out is skipped.
 //   npx tsx scripts/prompt-sweep.ts --task bbh:navigate --size 60 --out runs/sweep/navigate.jsonl \
 //     [--model native:default] [--positions before,after,system] [--calibrations none,contextual] [--prompts FILE]
-//     [--demos 3 --demo-sets 4]   (also scores the first prompt followed by N seeded sets of train demonstrations)
+//     [--cache FILE.sqlite] [--demos 3 --demo-sets 4]   (also scores the first prompt followed by N seeded sets of train demonstrations)
 import { readFileSync } from 'node:fs';
 import type { Example } from '../ts/datasets/types.js';
 import { parseArgs } from 'node:util';
@@ -11,6 +11,8 @@ import { createLanguageModel } from '../ts/index.js';
 import { isInstructionPosition, type InstructionPosition } from '../ts/tasks/answer-format.js';
 import type { CalibrationMode } from '../ts/tasks/calibration.js';
 import { SeededRandom, deriveSeed } from '../ts/datasets/random.js';
+import { withRunControls } from '../ts/llm/run-controls.js';
+import { ResponseCache } from '../ts/run/cache.js';
 import { renderFewShotPrompt } from '../ts/optimizers/few-shot/optimizer.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
 import { loadTextTask } from '../ts/tasks/text-task.js';
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     calibrations: { type: 'string', default: 'none' },
     prompts: { type: 'string' },
     mode: { type: 'string', default: 'score' },
+    cache: { type: 'string' },
     'max-answer-tokens': { type: 'string' },
     demos: { type: 'string', default: '0' },
     'demo-sets': { type: 'string', default: '3' },
@@ -49,7 +52,9 @@ const positions = values.positions.split(',').filter(isInstructionPosition) as I
 const calibrations = values.calibrations.split(',') as CalibrationMode[];
 const size = Number(values.size);
 const split = values.split as 'test' | 'validation' | 'train';
-const model = await createLanguageModel(values.model);
+// A response cache makes the calibration modes of one prompt share its example scores (none and batch: one pass).
+const cache = values.cache ? new ResponseCache(values.cache) : undefined;
+const model = withRunControls(await createLanguageModel(values.model), { cache });
 const demoCount = Number(values.demos);
 
 /** The base prompts, then the first one followed by each seeded set of train demonstrations. */
@@ -111,3 +116,4 @@ for (const position of positions) {
   }
 }
 await model.dispose?.();
+cache?.close();

@@ -6,7 +6,7 @@ import {
   argmax,
   calibratedDistribution,
   choiceDistribution,
-  contentFreePrior,
+  meanDistribution,
 } from '../ts/tasks/calibration.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
 import { createTextTask } from '../ts/tasks/text-task.js';
@@ -21,7 +21,7 @@ describe('contextual calibration arithmetic (Zhao et al. 2021)', () => {
 
   it('averages the content-free distributions into the prior', () => {
     // [0.2, 0.8] and [0.4, 0.6] → [0.3, 0.7]
-    const prior = contentFreePrior([
+    const prior = meanDistribution([
       [Math.log(0.2), Math.log(0.8)],
       [Math.log(0.4), Math.log(0.6)],
     ]);
@@ -39,8 +39,10 @@ describe('contextual calibration arithmetic (Zhao et al. 2021)', () => {
     expect(calibratedDistribution([Math.log(0.4), Math.log(0.6)], [0.5, 0.5])[1]).toBeCloseTo(0.6, 12);
   });
 
-  it('argmax takes the first of ties', () => {
+  it('argmax takes the first of ties, among the allowed indices when given', () => {
     expect(argmax([1, 3, 3])).toBe(1);
+    expect(argmax([1, 3, 3, 9], [0, 2])).toBe(2);
+    expect(argmax([5, 1], [])).toBe(0);
   });
 });
 
@@ -102,5 +104,61 @@ describe('score mode with calibration', () => {
     expect(seen).toHaveLength(CONTENT_FREE_INPUTS.length + 3);
     expect(seen[0]).toBe('Decide.\n\nQ: N/A\nAnswer with one of: No, Yes.\nA:');
     expect(report.usage.calls).toBe(6);
+  });
+
+  it('batch calibration takes the prior from the evaluated examples, with no extra call', async () => {
+    // Batch prior = mean of [0.2, 0.8], [0.45, 0.55], [0.3, 0.7] = [0.3167, 0.6833].
+    // alpha: 0.2/0.3167 = 0.632 vs 0.8/0.6833 = 1.171 → Yes; beta: 1.421 vs 0.805 → No; gamma: 0.947 vs 1.024 → Yes.
+    const model = scorer();
+    const report = await evaluateTextPrompt({
+      task,
+      examples: splits.validation,
+      model,
+      instruction: 'Decide.',
+      mode: 'score',
+      calibration: 'batch',
+    });
+    expect(report.predictions.map((prediction) => prediction.answer)).toEqual(['Yes', 'No', 'Yes']);
+    expect(model.scoreCalls).toHaveLength(3);
+    expect(report.usage.calls).toBe(3);
+  });
+});
+
+describe('multiple-choice questions offer only their own options', () => {
+  const question = (id: string, letters: string, target: string): Example => ({
+    id,
+    input: `Pick one:\nOptions:\n${[...letters].map((letter) => `(${letter}) option ${letter}`).join('\n')}`,
+    target,
+  });
+  // Four-option and five-option questions in one task: labels (A)-(E).
+  const splits: DatasetSplits = {
+    name: 'bbh:toy_choice',
+    defaultMetric: 'exact_match',
+    train: [],
+    validation: [question('four', 'ABCD', '(D)'), question('five', 'ABCDE', '(E)')],
+    test: [],
+  };
+  const task = createTextTask(splits);
+
+  it('reads the option letters of each question', () => {
+    expect(task.labels).toEqual(['(A)', '(B)', '(C)', '(D)', '(E)']);
+    expect(task.choicesOf?.(splits.validation[0]!)).toEqual(['(A)', '(B)', '(C)', '(D)']);
+  });
+
+  it('never answers a letter the question does not list, even when it scores best', async () => {
+    // The scorer likes (E) most everywhere, then (D).
+    const model = new ScriptedLanguageModel({
+      respond: () => '',
+      scoreChoices: () => [-5, -4, -3, -2, -1],
+    });
+    const report = await evaluateTextPrompt({
+      task,
+      examples: splits.validation,
+      model,
+      instruction: 'Choose.',
+      mode: 'score',
+    });
+    expect(report.predictions.map((prediction) => prediction.answer)).toEqual(['(D)', '(E)']);
+    expect(report.accuracy).toBe(1);
   });
 });

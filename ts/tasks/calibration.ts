@@ -3,14 +3,18 @@
  * labels whatever the input, so a prompt's raw label scores say little. Score the labels once on content-free inputs
  * under the same prompt, average those label distributions into a prior p_cf, and pick
  * argmax_i p(label_i | x) / p_cf(label_i) (the paper's W = diag(p_cf)^-1, b = 0).
+ *
+ * Batch calibration (Zhou et al. 2024, "Batch Calibration") takes the prior from the evaluated inputs themselves: the
+ * mean label distribution over the batch. It needs no extra calls and no made-up input, and it removes a letter or
+ * label bias that a content-free input does not show.
  */
 
 /** Inputs that carry no content; the paper averages the label distributions of "N/A", "" and "[MASK]". */
 export const CONTENT_FREE_INPUTS: readonly string[] = ['N/A', '', '[MASK]'];
 
-export type CalibrationMode = 'none' | 'contextual';
+export type CalibrationMode = 'none' | 'contextual' | 'batch';
 
-export const CALIBRATION_MODES: readonly CalibrationMode[] = ['none', 'contextual'];
+export const CALIBRATION_MODES: readonly CalibrationMode[] = ['none', 'contextual', 'batch'];
 
 /** Measured default (docs/quality.md). */
 export const DEFAULT_SCORE_CALIBRATION: CalibrationMode = 'none';
@@ -23,10 +27,10 @@ export function choiceDistribution(logprobs: readonly number[]): number[] {
   return weights.map((weight) => weight / total);
 }
 
-/** The content-free prior: the mean of the label distributions of each content-free input. */
-export function contentFreePrior(contentFreeLogprobs: readonly (readonly number[])[]): number[] {
-  if (contentFreeLogprobs.length === 0) throw new Error('a content-free prior needs at least one scored input');
-  const distributions = contentFreeLogprobs.map(choiceDistribution);
+/** The mean of the label distributions of scored inputs: content-free ones (contextual) or the batch (batch). */
+export function meanDistribution(rows: readonly (readonly number[])[]): number[] {
+  if (rows.length === 0) throw new Error('a label prior needs at least one scored input');
+  const distributions = rows.map(choiceDistribution);
   const width = distributions[0]?.length ?? 0;
   return Array.from(
     { length: width },
@@ -43,10 +47,11 @@ export function calibratedDistribution(logprobs: readonly number[], prior: reado
   return scaled.map((value) => value / total);
 }
 
-/** Index of the largest value; the first on ties. */
-export function argmax(values: readonly number[]): number {
-  let best = 0;
-  for (let index = 1; index < values.length; index += 1) {
+/** Index of the largest value (among `allowed` indices when given); the first on ties. */
+export function argmax(values: readonly number[], allowed?: readonly number[]): number {
+  const candidates = allowed && allowed.length > 0 ? allowed : values.map((_, index) => index);
+  let best = candidates[0] ?? 0;
+  for (const index of candidates) {
     if ((values[index] ?? -Infinity) > (values[best] ?? -Infinity)) best = index;
   }
   return best;

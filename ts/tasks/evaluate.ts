@@ -5,7 +5,7 @@ import {
   CONTENT_FREE_INPUTS,
   argmax,
   calibratedDistribution,
-  contentFreePrior,
+  meanDistribution,
   type CalibrationMode,
 } from './calibration.js';
 import { accuracy, balancedAccuracy } from './metrics.js';
@@ -182,7 +182,13 @@ async function calibrationPrior(input: EvaluateTextPromptInput, usage: Evaluatio
   if (failed && 'error' in failed) {
     throw new OptNativeError('E_PROVIDER', `contextual calibration failed: ${failed.error}`);
   }
-  return contentFreePrior(scored.map((entry) => ('logprobs' in entry ? entry.logprobs : [])));
+  return meanDistribution(scored.map((entry) => ('logprobs' in entry ? entry.logprobs : [])));
+}
+
+/** The batch prior: the mean label distribution over the examples that scored. */
+function batchPrior(scored: readonly Scored[]): number[] | undefined {
+  const rows = scored.flatMap((entry) => ('logprobs' in entry ? [entry.logprobs] : []));
+  return rows.length > 0 ? meanDistribution(rows) : undefined;
 }
 
 async function scoreReplies(input: EvaluateTextPromptInput, usage: EvaluationUsage): Promise<Reply[]> {
@@ -190,18 +196,26 @@ async function scoreReplies(input: EvaluateTextPromptInput, usage: EvaluationUsa
   assertScorable(input.model, task);
   const labels = [...(task.labels ?? [])];
   const calibration = input.calibration ?? task.scoreCalibration;
-  const prior = calibration === 'contextual' ? await calibrationPrior(input, usage) : undefined;
+  const contextual = calibration === 'contextual' ? await calibrationPrior(input, usage) : undefined;
   const requests = input.examples.map((example) => ({
     messages: task.formatMessages(instruction, example),
     choices: labels,
     signal,
   }));
   const scored = await scoreRequests(input.model, requests, Math.max(1, input.batchSize ?? 8), usage);
-  return scored.map((entry) => {
+  const prior = calibration === 'batch' ? batchPrior(scored) : contextual;
+  return scored.map((entry, index) => {
     if ('error' in entry) return entry;
     const distribution = prior ? calibratedDistribution(entry.logprobs, prior) : entry.logprobs;
-    return { text: labels[argmax(distribution)] ?? '' };
+    return { text: labels[argmax(distribution, offeredIndices(task, labels, input.examples[index]))] ?? '' };
   });
+}
+
+/** The label indices an example offers (a multiple-choice question lists its own options); undefined: all. */
+function offeredIndices(task: TextTask, labels: readonly string[], example: Example | undefined): number[] | undefined {
+  const offered = example && task.choicesOf?.(example);
+  if (!offered) return undefined;
+  return labels.flatMap((label, index) => (offered.includes(label) ? [index] : []));
 }
 
 /**

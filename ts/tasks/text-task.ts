@@ -52,10 +52,13 @@ function wordLabels(splits: DatasetSplits): string[] | undefined {
   return targets;
 }
 
+/** The option letters of a multiple-choice task: every letter its questions offer, not only those that are answers. */
 function multipleChoiceLabels(splits: DatasetSplits): string[] | undefined {
-  const targets = [...new Set(allExamples(splits).map((example) => example.target.trim()))];
+  const examples = allExamples(splits);
+  const targets = [...new Set(examples.map((example) => example.target.trim()))];
   if (targets.length === 0 || !targets.every(isMultipleChoiceTarget)) return undefined;
-  return targets.sort();
+  const offered = examples.flatMap((example) => optionLettersIn(example.input));
+  return [...new Set([...targets, ...offered])].sort();
 }
 
 function escapeRegExp(text: string): string {
@@ -110,6 +113,11 @@ const exactMetric: ExampleMetric = (prediction, example) =>
         feedback: `expected "${example.target}", got ${prediction === null ? 'no answer' : `"${prediction}"`}`,
       };
 
+/** The option letters a multiple-choice question lists, e.g. ["(A)", "(B)", "(C)"] for "(A) … (B) … (C) …". */
+export function optionLettersIn(input: string): string[] {
+  return [...new Set([...input.matchAll(/^\(([A-R])\)/gm)].map((match) => `(${match[1]})`))];
+}
+
 /** Builds the task for loaded splits: extraction and metric follow the dataset's metric and label set. */
 export function createTextTask(splits: DatasetSplits, options: TextTaskOptions = {}): TextTask {
   const labels = wordLabels(splits);
@@ -137,6 +145,7 @@ export function createTextTask(splits: DatasetSplits, options: TextTaskOptions =
     instructionPosition: layout.position,
     scoreCalibration: options.scoreCalibration ?? DEFAULT_SCORE_CALIBRATION,
     labels: labels ?? choices,
+    ...(choices ? { choicesOf: (example: Example) => optionLettersIn(example.input) } : {}),
     requiredLabelWords: [],
     maxAnswerTokens: numeric ? 400 : 200,
     splits,

@@ -30,6 +30,8 @@ export interface TextTask {
   readonly scoreCalibration: CalibrationMode;
   /** The closed set of answers for classification tasks (also the choices of score mode); absent otherwise. */
   readonly labels?: readonly string[];
+  /** The labels one example offers (a multiple-choice question's own options); absent: all labels. */
+  readonly choicesOf?: (example: Example) => readonly string[];
   /**
    * Words a candidate instruction must mention. Empty where the task supplies the answer format or labels are
    * scored; the audio job in generate mode keeps its answer words (the original tool's rule).

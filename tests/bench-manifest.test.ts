@@ -179,6 +179,16 @@ describe('optimizer parameters', () => {
     expect(canonicalOptimizerName('evolutionary_optimizer')).toBe('evolutionary');
   });
 
+  it('splits off the score-mode calibration for the runner and refuses an unknown one', () => {
+    expect(optimizerConfigOf('opro', { eval_mode: 'score', calibration: 'batch' }, {})).toEqual({
+      config: { evalMode: 'score' },
+      runner: { calibration: 'batch' },
+    });
+    expect(() => optimizerConfigOf('opro', { calibration: 'platt' }, {})).toThrow(
+      expect.objectContaining({ code: 'E_BAD_INPUT', message: expect.stringContaining('none, contextual, batch') }),
+    );
+  });
+
   it('scores a final prompt in the format it was optimized in (balanced: system prompt, its own max tokens)', () => {
     const example = { id: 'e', input: 'Is it?', target: 'Yes' };
     const task = createTextTask({

@@ -3,8 +3,10 @@
  * `optimizer_prompt_params` of the original tool become a camelCase config, with `max_trials` mapped to each
  * optimizer's iteration count and the runner's own parameters split off.
  */
+import { OptNativeError } from '../errors.js';
 import { checkInteger } from '../numbers.js';
 import { OPTIMIZERS, type OptimizerName } from '../optimizers/registry.js';
+import { CALIBRATION_MODES, type CalibrationMode } from '../tasks/calibration.js';
 import type { TextTask } from '../tasks/types.js';
 import type { PromptMessage } from './types.js';
 
@@ -22,8 +24,20 @@ const MAX_SAMPLES = 1_000;
 /** The original tool's parameter names that mean something else here. */
 const RENAMED: Readonly<Record<string, string>> = { numGenerations: 'generations' };
 
-/** Parameters the runner itself reads (not passed to the optimizer). */
-export const RUNNER_PARAMS = ['nSamples'] as const;
+/** Parameters the runner itself reads (not passed to the optimizer): the valset cap and score-mode calibration. */
+export const RUNNER_PARAMS = ['nSamples', 'calibration'] as const;
+
+export interface RunnerParams {
+  nSamples?: number;
+  calibration?: CalibrationMode;
+}
+
+function calibrationParam(key: string, value: unknown): CalibrationMode {
+  if (typeof value === 'string' && (CALIBRATION_MODES as readonly string[]).includes(value)) {
+    return value as CalibrationMode;
+  }
+  throw new OptNativeError('E_BAD_INPUT', `${key} must be one of ${CALIBRATION_MODES.join(', ')}, got ${String(value)}`);
+}
 
 function camelCase(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
@@ -34,9 +48,9 @@ export function optimizerConfigOf(
   name: OptimizerName,
   optimizerParams: Readonly<Record<string, unknown>>,
   promptParams: Readonly<Record<string, unknown>>,
-): { config: Record<string, unknown>; runner: { nSamples?: number } } {
+): { config: Record<string, unknown>; runner: RunnerParams } {
   const config: Record<string, unknown> = {};
-  const runner: { nSamples?: number } = {};
+  const runner: RunnerParams = {};
   /** The name each parameter had in the manifest, for error messages. */
   const manifestKeys: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...optimizerParams, ...promptParams })) {
@@ -45,6 +59,8 @@ export function optimizerConfigOf(
     if (camel === 'maxTrials') camel = OPTIMIZERS[name].maxTrialsKey;
     if (camel === 'nSamples') {
       runner.nSamples = checkInteger(key, value as number, { min: 1, max: MAX_SAMPLES });
+    } else if (camel === 'calibration') {
+      runner.calibration = calibrationParam(key, value);
     } else {
       config[camel] = value;
       manifestKeys[camel] = key;

@@ -82,6 +82,7 @@ describe('score mode with calibration', () => {
       model: scorer(),
       instruction: 'Decide.',
       mode: 'score',
+      calibration: 'none',
     });
     expect(report.predictions.map((prediction) => prediction.answer)).toEqual(['Yes', 'Yes', 'Yes']);
     expect(report.balancedAccuracy).toBe(0.5);
@@ -104,6 +105,10 @@ describe('score mode with calibration', () => {
     expect(seen).toHaveLength(CONTENT_FREE_INPUTS.length + 3);
     expect(seen[0]).toBe('Decide.\n\nQ: N/A\nAnswer with one of: No, Yes.\nA:');
     expect(report.usage.calls).toBe(6);
+  });
+
+  it('is batch calibration by default (the measured default)', () => {
+    expect(task.scoreCalibration).toBe('batch');
   });
 
   it('batch calibration takes the prior from the evaluated examples, with no extra call', async () => {
@@ -157,6 +162,7 @@ describe('multiple-choice questions offer only their own options', () => {
       model,
       instruction: 'Choose.',
       mode: 'score',
+      calibration: 'none',
     });
     expect(report.predictions.map((prediction) => prediction.answer)).toEqual(['(D)', '(E)']);
     expect(report.accuracy).toBe(1);

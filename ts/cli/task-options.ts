@@ -161,7 +161,10 @@ export function addEvaluatorOptions(command: Command, defaultModel: string): Com
         .default(DEFAULT_INSTRUCTION_POSITION),
     )
     .addOption(
-      new Option('--calibration <mode>', 'score mode: correct label scores by the evaluated examples\' mean (batch) or a content-free prior (contextual)')
+      new Option(
+        '--calibration <mode>',
+        "score mode: correct label scores by the evaluated examples' mean (batch) or a content-free prior (contextual)",
+      )
         .choices([...CALIBRATION_MODES])
         .default(DEFAULT_SCORE_CALIBRATION),
     )

@@ -33,7 +33,7 @@ pub use loader::WeightFormat;
 pub use mask::{AttentionLayout, BatchLayout};
 pub use qwen2::{DecoderInput, Qwen2Decoder};
 pub use sampling::SamplingParams;
-pub use text_model::TextModel;
+pub use text_model::{cuda_available, TextModel};
 pub use tokenizer::ChatMessage;
 pub use types::{
     ChoiceScore, ChoiceScores, DTypeRequest, DeviceRequest, FinishReason, GenerateOutput,

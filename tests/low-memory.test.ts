@@ -67,7 +67,12 @@ describe('ExclusiveResidency', () => {
   it('loads nothing before use, then disposes the resident resource before loading another', async () => {
     const switches: ResidencySwitch[] = [];
     const residency = new ExclusiveResidency((change) => switches.push(change));
-    const use = (name: string) => residency.use(name, () => Weights.load(name), (weights) => weights.run('x'));
+    const use = (name: string) =>
+      residency.use(
+        name,
+        () => Weights.load(name),
+        (weights) => weights.run('x'),
+      );
     expect(residency.residentKey).toBeUndefined();
     expect(await use('a')).toBe('a:x');
     await use('a');
@@ -95,9 +100,21 @@ describe('ExclusiveResidency', () => {
     const residency = new ExclusiveResidency();
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const first = residency.use('a', () => Weights.load('a'), (weights) => weights.run('1', gate));
-    const second = residency.use('a', () => Weights.load('a'), (weights) => weights.run('2', gate));
-    const other = residency.use('b', () => Weights.load('b'), (weights) => weights.run('3'));
+    const first = residency.use(
+      'a',
+      () => Weights.load('a'),
+      (weights) => weights.run('1', gate),
+    );
+    const second = residency.use(
+      'a',
+      () => Weights.load('a'),
+      (weights) => weights.run('2', gate),
+    );
+    const other = residency.use(
+      'b',
+      () => Weights.load('b'),
+      (weights) => weights.run('3'),
+    );
     await new Promise((resolve) => setTimeout(resolve, 5));
     // Both calls on `a` are in flight (in either order); `b` has not been loaded.
     expect([Weights.log[0], ...Weights.log.slice(1).sort()]).toEqual(['load a', 'start a 1', 'start a 2']);
@@ -110,12 +127,22 @@ describe('ExclusiveResidency', () => {
 
   it('leaves nothing resident after a failed load, and loads again on the next call', async () => {
     const residency = new ExclusiveResidency();
-    await residency.use('a', () => Weights.load('a'), (weights) => weights.run('x'));
+    await residency.use(
+      'a',
+      () => Weights.load('a'),
+      (weights) => weights.run('x'),
+    );
     const broken = () => Promise.reject(new OptNativeError('E_MODEL_LOAD', 'weights missing'));
     await expect(residency.use('b', broken, async () => 'never')).rejects.toMatchObject({ code: 'E_MODEL_LOAD' });
     expect(residency.residentKey).toBeUndefined();
     expect(Weights.alive).toBe(0);
-    expect(await residency.use('b', () => Weights.load('b'), (weights) => weights.run('y'))).toBe('b:y');
+    expect(
+      await residency.use(
+        'b',
+        () => Weights.load('b'),
+        (weights) => weights.run('y'),
+      ),
+    ).toBe('b:y');
   });
 });
 
@@ -277,8 +304,10 @@ describe('the resolver in low-memory mode, under an OPRO run', () => {
     const stream = model.stream({ messages: [{ role: 'user', content: 'walk carefully (returns)' }] });
     for await (const chunk of stream) streamed.push(chunk.delta);
     expect([streamed.join(''), (await stream.result).text]).toEqual(['Yes', 'Yes']);
-    const plain = await residentLanguageModel(residency, 'plain', async () =>
-      new ScriptedLanguageModel({ respond: () => 'ok' }),
+    const plain = await residentLanguageModel(
+      residency,
+      'plain',
+      async () => new ScriptedLanguageModel({ respond: () => 'ok' }),
     );
     expect(plain.scoreChoices).toBeUndefined();
     expect(residency.residentKey).toBe('plain');

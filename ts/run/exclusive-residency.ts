@@ -42,7 +42,11 @@ export class ExclusiveResidency {
   }
 
   /** Runs `work` with the resource `key`, making it resident first (the caller's `load` builds it). */
-  async use<R extends Resident, T>(key: string, load: ResidentLoader<R>, work: (resource: R) => Promise<T>): Promise<T> {
+  async use<R extends Resident, T>(
+    key: string,
+    load: ResidentLoader<R>,
+    work: (resource: R) => Promise<T>,
+  ): Promise<T> {
     // The key decides the type: a key always comes with the same loader.
     const resource = (await this.acquire(key, load)) as R;
     try {

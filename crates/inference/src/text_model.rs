@@ -7,11 +7,11 @@ use candle_core::{DType, Device};
 
 use crate::error::{InferenceError, Result};
 use crate::kv_cache::KvCache;
+use crate::loader::WeightFormat;
 use crate::loader::{guarded, open_weights};
 use crate::qwen2::Qwen2Decoder;
 use crate::tokenizer::{ChatMessage, TextTokenizer};
 use crate::types::{DTypeRequest, DeviceRequest, LoadOptions, ModelInfo, PromptInput};
-use crate::loader::WeightFormat;
 use crate::weights::{Weights, LOAD_IN_4BIT_TYPE};
 
 /// A loaded Qwen2/Qwen2.5 text model. Not `Sync`: one call at a time (`&mut self`).

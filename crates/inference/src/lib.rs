@@ -14,6 +14,7 @@ mod generate;
 pub mod kv_cache;
 pub mod loader;
 pub mod mask;
+pub mod memory;
 pub mod numbers;
 pub mod qwen2;
 pub mod qwen2_audio;

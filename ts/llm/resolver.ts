@@ -1,6 +1,6 @@
 import type { ExclusiveResidency } from '../run/exclusive-residency.js';
 import { parseModelString } from './model-string.js';
-import { createLanguageModel, type CreateLanguageModelOptions } from './registry.js';
+import { createLanguageModel } from './registry.js';
 import { residentLanguageModel } from './resident-model.js';
 import { loadScriptedModelFile } from './scripted-file.js';
 import type { LanguageModel } from './types.js';

@@ -840,6 +840,7 @@ module.exports.Model = nativeBinding.Model
 module.exports.AudioClassifyMode = nativeBinding.AudioClassifyMode
 module.exports.balancedAccuracy = nativeBinding.balancedAccuracy
 module.exports.confusionMatrix = nativeBinding.confusionMatrix
+module.exports.cudaAvailable = nativeBinding.cudaAvailable
 module.exports.metricsFromArrow = nativeBinding.metricsFromArrow
 module.exports.metricsFromCodes = nativeBinding.metricsFromCodes
 module.exports.metricsFromFile = nativeBinding.metricsFromFile

@@ -96,6 +96,9 @@ export interface ConditionCodesInput {
 /** Confusion counts, row-major `numClasses × (numClasses + 1)`; the last column counts `unknown`. */
 export declare function confusionMatrix(yTrue: Uint32Array, yPred: Uint32Array, numClasses: number): Float64Array
 
+/** Whether this addon was built with CUDA (`OPT_NATIVE_FEATURES=cuda`); says nothing of a GPU. */
+export declare function cudaAvailable(): boolean
+
 /** A label set for `normalizeLabels`. */
 export interface LabelSetOptions {
   /** Label names in class order. */
@@ -131,6 +134,11 @@ export interface LoadModelOptions {
   dtype?: ModelDtype
   /** `tokenizer.json` to use; default: the one next to the weights (required for a bare GGUF file). */
   tokenizerPath?: string
+  /**
+   * Holds dense (safetensors) projection matrices 4-bit (Q4_0), quantized at load; embeddings and
+   * the output head stay dense. GGUF weights are quantized already and load as they are.
+   */
+  loadIn4bit?: boolean
 }
 
 /** Scores an Arrow IPC buffer (stream or file format, e.g. from apache-arrow `tableToIPC`). */

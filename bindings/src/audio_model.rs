@@ -368,10 +368,13 @@ impl Task for DisposeAudioTask {
     type JsValue = ();
 
     fn compute(&mut self) -> Result<Self::Output> {
-        self.model
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        drop(
+            self.model
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        opt_native_inference::memory::release_free_memory();
         Ok(())
     }
 

@@ -12,3 +12,9 @@ mod model;
 pub fn native_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// Whether this addon was built with CUDA (`OPT_NATIVE_FEATURES=cuda`); says nothing of a GPU.
+#[napi]
+pub fn cuda_available() -> bool {
+    opt_native_inference::cuda_available()
+}

@@ -409,7 +409,8 @@ impl Task for DisposeTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut guard = self.model.lock().unwrap_or_else(PoisonError::into_inner);
-        guard.take();
+        drop(guard.take());
+        core::memory::release_free_memory();
         Ok(())
     }
 

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import {
   audioPromptEvaluator,
   answerLabel,
+  type AudioClassifier,
   classifyAudio,
   decodeClips,
   type AudioPrediction,
@@ -15,6 +16,7 @@ import { loadDataset } from '../datasets/registry.js';
 import type { SplitName } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
 import { NativeAudioModel } from '../native/audio-model.js';
+import type { ExclusiveResidency } from '../run/exclusive-residency.js';
 import type { PromptEvaluator } from '../optimizers/engine/evaluator.js';
 import type { TextTask } from '../tasks/types.js';
 import { datasetLoadOptions, type TaskOptionValues } from './task-options.js';
@@ -89,15 +91,35 @@ export function audioOproTask(dataset: AudioManifestDataset): TextTask {
   };
 }
 
+/** The audio model as a classifier that can be released. */
+export type DisposableAudioClassifier = AudioClassifier & { dispose(): Promise<void> };
+
+/** An audio classifier taking its turn in a low-memory residency: loaded now, and again whenever it is called. */
+export async function residentAudioClassifier(
+  residency: ExclusiveResidency,
+  key: string,
+  load: () => Promise<DisposableAudioClassifier>,
+): Promise<DisposableAudioClassifier> {
+  await residency.use(key, load, () => Promise.resolve());
+  return {
+    classify: (clips, prompt, options) => residency.use(key, load, (model) => model.classify(clips, prompt, options)),
+    dispose: () => residency.evict(key),
+  };
+}
+
 /** The loaded audio evaluator: the model plus the evaluator/classifier helpers over manifest clips. */
 export class AudioTarget {
   private constructor(
     readonly dataset: AudioManifestDataset,
-    readonly model: NativeAudioModel,
+    readonly model: DisposableAudioClassifier,
     private readonly mode: 'generate' | 'score',
   ) {}
 
-  static async open(values: AudioEvaluatorValues): Promise<AudioTarget> {
+  /** With a `residency` (--low-memory) the audio model takes turns in memory with the optimizer LLM. */
+  static async open(
+    values: AudioEvaluatorValues,
+    options: { residency?: ExclusiveResidency } = {},
+  ): Promise<AudioTarget> {
     if (values.evaluatorModelName !== undefined) values = { ...values, evaluator: values.evaluatorModelName };
     if (values.task !== undefined) {
       throw new OptNativeError('E_BAD_INPUT', 'pass either --task (text) or --manifest (audio), not both');
@@ -105,7 +127,10 @@ export class AudioTarget {
     const path = audioModelPath(values.evaluator);
     const dataset = await loadManifest(values);
     const lora = values.lora === false ? undefined : values.checkpoint;
-    const model = await NativeAudioModel.load(path, { lora, device: values.evaluatorDevice });
+    const load = () => NativeAudioModel.load(path, { lora, device: values.evaluatorDevice });
+    const model = options.residency
+      ? await residentAudioClassifier(options.residency, `audio:${path}:${lora ?? ''}`, load)
+      : await load();
     return new AudioTarget(dataset, model, values.evalMode);
   }
 

@@ -159,6 +159,8 @@ export interface NativeProviderOptions extends ResolveOptions {
   device?: 'cpu' | 'cuda';
   deviceIndex?: number;
   dtype?: 'f32' | 'f16' | 'bf16';
+  /** Dense (safetensors) projections held 4-bit (Q4_0), quantized at load; GGUF weights are quantized already. */
+  loadIn4bit?: boolean;
   /** tokenizer.json; default: next to the weights, else the bundled Qwen2.5 tokenizer for GGUF files. */
   tokenizerPath?: string;
 }
@@ -173,6 +175,7 @@ export async function loadNativeLanguageModel(
     device: options.device,
     deviceIndex: options.deviceIndex,
     dtype: options.dtype,
+    loadIn4bit: options.loadIn4bit,
     tokenizerPath: options.tokenizerPath ?? resolved.tokenizerPath,
     signal: options.signal,
   });

@@ -30,6 +30,10 @@ pub struct LoadModelOptions {
     pub dtype: Option<ModelDtype>,
     /// `tokenizer.json` to use; default: the one next to the weights (required for a bare GGUF file).
     pub tokenizer_path: Option<String>,
+    /// Holds dense (safetensors) projection matrices 4-bit (Q4_0), quantized at load; embeddings and
+    /// the output head stay dense. GGUF weights are quantized already and load as they are.
+    #[napi(js_name = "loadIn4bit")]
+    pub load_in_4bit: Option<bool>,
 }
 
 /// One chat turn.
@@ -187,6 +191,7 @@ impl TryFrom<LoadModelOptions> for core::LoadOptions {
             device,
             dtype,
             tokenizer_path: options.tokenizer_path.map(Into::into),
+            load_in_4bit: options.load_in_4bit.unwrap_or(false),
         })
     }
 }

@@ -14,6 +14,7 @@ mod generate;
 pub mod kv_cache;
 pub mod loader;
 pub mod mask;
+pub mod memory;
 pub mod numbers;
 pub mod qwen2;
 pub mod qwen2_audio;
@@ -33,7 +34,7 @@ pub use loader::WeightFormat;
 pub use mask::{AttentionLayout, BatchLayout};
 pub use qwen2::{DecoderInput, Qwen2Decoder};
 pub use sampling::SamplingParams;
-pub use text_model::TextModel;
+pub use text_model::{cuda_available, TextModel};
 pub use tokenizer::ChatMessage;
 pub use types::{
     ChoiceScore, ChoiceScores, DTypeRequest, DeviceRequest, FinishReason, GenerateOutput,

@@ -2,15 +2,17 @@
 
 use std::path::Path;
 
+use candle_core::quantized::GgmlDType;
 use candle_core::{DType, Device};
 
 use crate::error::{InferenceError, Result};
 use crate::kv_cache::KvCache;
+use crate::loader::WeightFormat;
 use crate::loader::{guarded, open_weights};
 use crate::qwen2::Qwen2Decoder;
 use crate::tokenizer::{ChatMessage, TextTokenizer};
 use crate::types::{DTypeRequest, DeviceRequest, LoadOptions, ModelInfo, PromptInput};
-use crate::weights::Weights;
+use crate::weights::{Weights, LOAD_IN_4BIT_TYPE};
 
 /// A loaded Qwen2/Qwen2.5 text model. Not `Sync`: one call at a time (`&mut self`).
 pub struct TextModel {
@@ -45,10 +47,11 @@ impl TextModel {
                 opened.config.vocab_size
             )));
         }
+        let quantize = quantize_at_load(opts, opened.format);
         let decoder = guarded("weights", || {
             Qwen2Decoder::new(
                 &opened.config,
-                &Weights::new(&opened.source, dtype),
+                &Weights::new(&opened.source, dtype).quantizing_dense(quantize),
                 dtype,
                 &device,
             )
@@ -60,7 +63,7 @@ impl TextModel {
             name: opened.name.clone(),
             format: opened.format,
             parameters: decoder.param_count() as u64,
-            quantization: opened.quantization.clone(),
+            quantization: quantize.map_or(opened.quantization.clone(), |q| format!("{q:?}")),
             context_length: cfg.max_position_embeddings,
             vocab_size: cfg.vocab_size,
             hidden_size: cfg.hidden_size,
@@ -147,9 +150,22 @@ pub(crate) fn as_format_error(err: InferenceError) -> InferenceError {
     }
 }
 
+/// The type dense weights are quantized to at load: only for `load_in_4bit` on safetensors.
+fn quantize_at_load(opts: &LoadOptions, format: WeightFormat) -> Option<GgmlDType> {
+    (opts.load_in_4bit && format == WeightFormat::Safetensors).then_some(LOAD_IN_4BIT_TYPE)
+}
+
+/// Whether this build has candle's CUDA backend (the `cuda` feature); says nothing of a GPU.
+pub fn cuda_available() -> bool {
+    candle_core::utils::cuda_is_available()
+}
+
 pub(crate) fn make_device(request: DeviceRequest) -> Result<Device> {
     match request {
         DeviceRequest::Cpu => Ok(Device::Cpu),
+        DeviceRequest::Cuda(_) if !cuda_available() => Err(InferenceError::bad_input(
+            "CUDA requested, but this build has no CUDA support (build with the `cuda` feature)",
+        )),
         DeviceRequest::Cuda(ordinal) => Device::new_cuda(ordinal).map_err(|e| {
             InferenceError::bad_input(format!("CUDA device {ordinal} unavailable: {e}"))
         }),

@@ -36,6 +36,10 @@ pub struct LoadOptions {
     /// `tokenizer.json` to use; default: the one next to the weights. Required for a GGUF file
     /// without a `tokenizer.json` beside it.
     pub tokenizer_path: Option<PathBuf>,
+    /// Holds the decoder's projection matrices 4-bit (Q4_0: blocks of 32 weights with one scale),
+    /// quantized from dense (safetensors) weights at load, as `load_in_4bit` does in transformers.
+    /// Embeddings and the output head stay dense. GGUF weights are already quantized: ignored.
+    pub load_in_4bit: bool,
 }
 
 /// What to condition on: chat turns (rendered as ChatML with a generation prompt) or raw text.

@@ -25,6 +25,13 @@ import {
   type AudioEvaluatorValues,
 } from '../audio-target.js';
 import { LanguageModelResolver } from '../../llm/resolver.js';
+import type { ExclusiveResidency } from '../../run/exclusive-residency.js';
+import {
+  addOptimizerModelOptions,
+  lowMemoryResidency,
+  optimizerLoadOptions,
+  type OptimizerModelValues,
+} from '../optimizer-model.js';
 import { progressDisplay } from '../progress-display.js';
 import {
   addEvaluatorOptions,
@@ -40,13 +47,12 @@ import {
 
 export const DEFAULT_MODEL = 'native:default';
 
-interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues {
+interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues, OptimizerModelValues {
   outputDir?: string;
   resume?: boolean | string;
   config?: string;
   evaluator: string;
   evalMode: 'generate' | 'score';
-  optimizerLlm: string;
   optimizerTemperature: number;
   optimizerMaxNewTokens: number;
   numIterations: number;
@@ -69,7 +75,8 @@ interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues {
 
 /** Options a resumed run takes from its first session, so that the replayed steps line up. */
 const RECORDED_OPTIONS_EVENT = 'opro_options';
-const BUDGET_KEYS = [
+/** Options of one session, not recorded: budgets, output, and how models are held (results do not depend on it). */
+const SESSION_KEYS = [
   'maxCalls',
   'maxTokens',
   'maxDollars',
@@ -79,6 +86,7 @@ const BUDGET_KEYS = [
   'outputDir',
   'config',
   'force',
+  'lowMemory',
 ];
 
 function oproConfigOf(values: OproOptionValues): Partial<OproConfig> {
@@ -138,11 +146,11 @@ function runFolderOf(values: OproOptionValues): string {
 
 /** A new run records its options, so that a resume can take them back (budget flags excepted). */
 function recordOptions(runDir: RunDirectory, values: OproOptionValues): void {
-  const recorded = Object.fromEntries(Object.entries(values).filter(([key]) => !BUDGET_KEYS.includes(key)));
+  const recorded = Object.fromEntries(Object.entries(values).filter(([key]) => !SESSION_KEYS.includes(key)));
   runDir.appendEvent({ type: RECORDED_OPTIONS_EVENT, options: recorded });
 }
 
-/** A resumed run's options: those recorded by its first session, with this session's budget flags. */
+/** A resumed run's options: those recorded by its first session, with this session's own flags. */
 function restoredOptions(runDir: RunDirectory, values: OproOptionValues, outputDir: string): OproOptionValues {
   const recorded = runDir.replay().find((event) => event.type === RECORDED_OPTIONS_EVENT);
   if (!recorded) throw new OptNativeError('E_BAD_INPUT', `${outputDir} holds no opro run to resume`);
@@ -235,11 +243,15 @@ interface OproPlan {
   readonly valset: TextTask['splits']['validation'];
   readonly audio: AudioTarget | undefined;
   readonly config: Partial<OproConfig>;
+  /** How the optimizer LLM is loaded (device, 4-bit). */
+  readonly optimizerLoad: ReturnType<typeof optimizerLoadOptions>['resolve'];
 }
 
-async function planOpro(values: OproOptionValues): Promise<OproPlan> {
+async function planOpro(values: OproOptionValues, residency: ExclusiveResidency | undefined): Promise<OproPlan> {
   if (values.manifest === undefined) requireTextTask(values);
   else audioModelPath(values.evaluatorModelName ?? values.evaluator);
+  const optimizerLoad = optimizerLoadOptions(values);
+  if (optimizerLoad.note) process.stderr.write(`note: ${optimizerLoad.note}\n`);
   const split = splitName(values.split);
   const config = {
     ...oproConfigOf(values),
@@ -251,7 +263,7 @@ async function planOpro(values: OproOptionValues): Promise<OproPlan> {
   // Validates the config (zod) without keeping the optimizer: the run builds its own with the audio evaluator.
   withConfigErrors(() => new OproOptimizer(config), 'opro config');
   // Audio manifests are evaluated by the native Qwen2-Audio model; text tasks by a language model.
-  const audio = values.manifest === undefined ? undefined : await AudioTarget.open(values);
+  const audio = values.manifest === undefined ? undefined : await AudioTarget.open(values, { residency });
   try {
     const task = audio ? audio.task : await loadTaskFromOptions(requireTextTask(values), values);
     const valset = task.splits[split];
@@ -259,7 +271,7 @@ async function planOpro(values: OproOptionValues): Promise<OproPlan> {
       throw new OptNativeError('E_EMPTY_TABLE', `the ${values.split} split of ${task.name} is empty`);
     if (split === 'test')
       process.stderr.write('warning: optimizing on the test split; the held-out score is then not held out\n');
-    return { task, split, valset, audio, config };
+    return { task, split, valset, audio, config, optimizerLoad: optimizerLoad.resolve };
   } catch (error) {
     await audio?.dispose();
     throw error;
@@ -287,9 +299,11 @@ async function runOpro(options: OproOptionValues): Promise<void> {
   const fresh = !options.resume;
   // Every option is checked before the first write to the folder; a resumed run checks its recorded ones on reopen.
   if (fresh) checkOutputFolder(outputDir, { command: 'opro', ownsFile: isOproFile, force: options.force });
-  let plan = fresh ? await planOpro(options) : undefined;
+  // --low-memory: the native models (optimizer LLM, text or audio evaluator) take turns in memory.
+  const residency = lowMemoryResidency(options);
+  let plan = fresh ? await planOpro(options, residency) : undefined;
   let values: OproOptionValues = { ...options, outputDir };
-  const resolver = new LanguageModelResolver();
+  const resolver = new LanguageModelResolver({ residency });
   await runOptimizationJob({
     dir: outputDir,
     folder: fresh ? 'create' : 'resume',
@@ -297,10 +311,11 @@ async function runOpro(options: OproOptionValues): Promise<void> {
       if (!runDir) return;
       if (fresh) recordOptions(runDir, values);
       else values = restoredOptions(runDir, values, outputDir);
-      plan ??= await planOpro(values);
+      plan ??= await planOpro(values, residency);
     },
     models: async (cache) => {
-      const optimizerModel = withRunControls(await resolver.resolve(values.optimizerLlm), { cache });
+      const optimizerLlm = await resolver.resolve(values.optimizerLlm, plan?.optimizerLoad);
+      const optimizerModel = withRunControls(optimizerLlm, { cache });
       // An audio run scores prompts through its evaluator; OPRO's `model` slot then only meters the optimizer.
       const model = plan?.audio ? optimizerModel : withRunControls(await resolver.resolve(values.evaluator), { cache });
       return { model, optimizerModel };
@@ -362,7 +377,8 @@ export function registerOpro(program: Command): void {
   addAudioEvaluatorOptions(addEvaluatorOptions(addTaskOptions(command, 'validation'), DEFAULT_MODEL))
     .option('--output-dir <dir>', 'folder for best_prompt.txt, best_metrics.json, opro_*.json(l) and the event log')
     .option('--resume [dir]', 'resume the run in --output-dir (or DIR) after a crash or kill')
-    .option('--optimizer-llm <model>', 'model writing prompts', DEFAULT_MODEL)
+    .option('--optimizer-llm <model>', 'model writing prompts', DEFAULT_MODEL);
+  addOptimizerModelOptions(command)
     .option(
       '--optimizer-temperature <t>',
       'sampling temperature of the optimizer model',

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { DatasetSplits, Example } from '../ts/datasets/types.js';
 import { OptNativeError } from '../ts/errors.js';
 import { loadScriptedModelFile, scriptedChoiceLogprobs } from '../ts/llm/scripted-file.js';
+import { ProviderError } from '../ts/llm/provider-error.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
 import { formatTaskMessages } from '../ts/tasks/answer-format.js';
@@ -166,6 +167,27 @@ describe('evaluateTextPrompt', () => {
     await expect(
       evaluateTextPrompt({ task, examples: task.splits.validation, model, instruction: '' }),
     ).rejects.toMatchObject({ code: 'E_BUDGET' });
+  });
+
+  it('fails the evaluation on a provider outage instead of scoring the missing answer as wrong', async () => {
+    const failingOn = (error: Error) =>
+      new ScriptedLanguageModel({
+        respond: (request) => {
+          if (request.messages[0]!.content.includes('beta')) throw error;
+          return 'Yes';
+        },
+      });
+    const evaluate = (error: Error) =>
+      evaluateTextPrompt({ task, examples: task.splits.validation, model: failingOn(error), instruction: '' });
+    // Out of retries (HTTP 500, a refused connection) or an open breaker: another try may well answer.
+    await expect(evaluate(new ProviderError('server', 'HTTP 500'))).rejects.toMatchObject({ message: 'HTTP 500' });
+    await expect(evaluate(new ProviderError('connection', 'refused'))).rejects.toMatchObject({ message: 'refused' });
+    await expect(evaluate(new OptNativeError('E_CIRCUIT_OPEN', 'open'))).rejects.toMatchObject({
+      code: 'E_CIRCUIT_OPEN',
+    });
+    // A request the provider refuses for what it is (HTTP 400) stays one wrong example.
+    const report = await evaluate(new ProviderError('client', 'HTTP 400: too long'));
+    expect([report.failures, report.predictions[1]?.error]).toEqual([1, 'HTTP 400: too long']);
   });
 
   it('score mode picks the most likely label; it needs a scorer and a label set', async () => {

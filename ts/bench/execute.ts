@@ -186,6 +186,14 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
       if (result.stopReason === 'aborted' || options.signal?.aborted) {
         throw new OptNativeError('E_ABORTED', `${spec.taskId} was interrupted; resume the run to finish it`);
       }
+      // Nor when the model kept failing: an optimization cut short by an outage is not a result. The attempt fails
+      // (retryable), and the next one replays every recorded success and retries only what failed.
+      if (result.stopReason === 'circuit_open') {
+        throw new OptNativeError(
+          'E_CIRCUIT_OPEN',
+          `${spec.taskId}: the optimizer stopped after repeated model failures; the task is retried from its checkpoint`,
+        );
+      }
       return result;
     },
     heldout: async ({ runDir, model }, result) => {

@@ -1,5 +1,6 @@
 import type { Example } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
+import { ProviderError } from '../llm/provider-error.js';
 import type { GenerateResult, LanguageModel, ScoreChoicesRequest, ScoreChoicesResult, Usage } from '../llm/types.js';
 import {
   CONTENT_FREE_INPUTS,
@@ -54,9 +55,14 @@ export interface EvaluateTextPromptInput {
   signal?: AbortSignal;
 }
 
-/** Errors that must stop an evaluation instead of counting as one failed example. */
+/**
+ * Errors that must stop an evaluation instead of counting as one failed example: stops, and a provider that is down
+ * (a failure another try may not have, or an open breaker). An outage is not a wrong answer: the evaluation fails, so
+ * the optimizer records nothing for it and a resumed run asks again instead of replaying a score with holes.
+ */
 function isFatal(error: unknown): boolean {
-  return error instanceof OptNativeError && (error.code === 'E_ABORTED' || error.code === 'E_BUDGET');
+  if (error instanceof ProviderError) return error.retryable;
+  return error instanceof OptNativeError && ['E_ABORTED', 'E_BUDGET', 'E_CIRCUIT_OPEN'].includes(error.code);
 }
 
 function emptyUsage(): EvaluationUsage {
@@ -220,7 +226,8 @@ function offeredIndices(task: TextTask, labels: readonly string[], example: Exam
 
 /**
  * Runs one instruction over examples and scores the answers. A failing example counts as wrong; when more than half
- * fail the evaluation itself fails (E_PROVIDER), so that an optimizer's circuit breaker sees a broken model.
+ * fail the evaluation itself fails (E_PROVIDER), so that an optimizer's circuit breaker sees a broken model. A
+ * provider outage (see `isFatal`) fails it at once.
  */
 export async function evaluateTextPrompt(input: EvaluateTextPromptInput): Promise<EvaluationReport> {
   if (input.examples.length === 0) throw new OptNativeError('E_EMPTY_TABLE', 'no examples to evaluate on');

@@ -36,7 +36,10 @@ function calibrationParam(key: string, value: unknown): CalibrationMode {
   if (typeof value === 'string' && (CALIBRATION_MODES as readonly string[]).includes(value)) {
     return value as CalibrationMode;
   }
-  throw new OptNativeError('E_BAD_INPUT', `${key} must be one of ${CALIBRATION_MODES.join(', ')}, got ${String(value)}`);
+  throw new OptNativeError(
+    'E_BAD_INPUT',
+    `${key} must be one of ${CALIBRATION_MODES.join(', ')}, got ${String(value)}`,
+  );
 }
 
 function camelCase(key: string): string {

@@ -13,6 +13,7 @@ pub mod error;
 mod generate;
 pub mod kv_cache;
 pub mod loader;
+pub mod lora;
 pub mod mask;
 pub mod numbers;
 pub mod qwen2;
@@ -23,6 +24,7 @@ mod score;
 pub mod stop;
 mod text_model;
 pub mod tokenizer;
+pub mod train;
 pub mod types;
 pub mod weights;
 

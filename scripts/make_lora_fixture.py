@@ -120,11 +120,13 @@ def main() -> None:
 
 def check_ours(folder: pathlib.Path) -> None:
     base = Qwen2ForCausalLM.from_pretrained(BASE, attn_implementation="eager", dtype=torch.float32)
-    model = PeftModel.from_pretrained(base, folder).eval()
     ref = load_file(str(folder / "logits.safetensors"))
     with torch.no_grad():
+        plain = base(input_ids=ref["ids"].long()).logits
+        model = PeftModel.from_pretrained(base, folder).eval()
         logits = model(input_ids=ref["ids"].long()).logits
     print(f"max |PEFT(our adapter) - ours| = {(logits - ref['logits']).abs().max().item():.3e}")
+    print(f"max |base without adapter - ours| = {(plain - ref['logits']).abs().max().item():.3e}")
 
 
 if __name__ == "__main__":

@@ -10,13 +10,17 @@ use candle_core::{DType, Device, Tensor};
 use opt_native_inference::loader::open_weights;
 use opt_native_inference::train::adapter::save_adapter;
 use opt_native_inference::train::{
-    LoraSpec, TokenBatch, TokenizedExample, TrainModel, Trainer, TrainerConfig,
+    AdamWConfig, LoraSpec, TokenBatch, TokenizedExample, TrainModel, Trainer, TrainerConfig,
 };
 use opt_native_inference::weights::Weights;
 use opt_native_inference::Result;
 
 fn main() -> Result<()> {
-    let out = PathBuf::from(std::env::args().nth(1).expect("usage: export_lora_adapter DIR"));
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .expect("usage: export_lora_adapter DIR"),
+    );
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-qwen2");
     let opened = open_weights(&fixture, &Device::Cpu, DType::F32)?;
     let vb = Weights::new(&opened.source, DType::F32);
@@ -33,7 +37,14 @@ fn main() -> Result<()> {
         ids: ids.clone(),
     };
     let batch = TokenBatch::new(&[&example], 256, &Device::Cpu)?;
-    let mut trainer = Trainer::new(&model, &TrainerConfig::default())?;
+    let config = TrainerConfig {
+        adamw: AdamWConfig {
+            lr: 1e-2, // large enough that the adapter visibly moves the logits
+            ..AdamWConfig::default()
+        },
+        ..TrainerConfig::default()
+    };
+    let mut trainer = Trainer::new(&model, &config)?;
     for _ in 0..5 {
         trainer.step(&model, std::slice::from_ref(&batch))?;
     }

@@ -10,11 +10,13 @@ pub mod lora_linear;
 pub mod model;
 pub mod ops;
 pub mod optim;
+pub mod schedule;
 pub mod spec;
 pub mod trainer;
 
 pub use data::{parse_chat_jsonl, tokenize_chat, TokenBatch, TokenizedExample};
 pub use model::TrainModel;
 pub use optim::{AdamW, AdamWConfig, LrSchedule};
+pub use schedule::BatchPlan;
 pub use spec::{LoraSpec, Target};
 pub use trainer::{StepReport, Trainer, TrainerConfig};

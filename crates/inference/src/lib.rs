@@ -13,6 +13,7 @@ pub mod error;
 mod generate;
 pub mod kv_cache;
 pub mod loader;
+pub mod lora;
 pub mod mask;
 pub mod memory;
 pub mod numbers;
@@ -24,6 +25,7 @@ mod score;
 pub mod stop;
 mod text_model;
 pub mod tokenizer;
+pub mod train;
 pub mod types;
 pub mod weights;
 

@@ -11,13 +11,13 @@ use crate::weights::{Embedding, Linear, Weights};
 
 /// RoPE cos/sin tables, always f32: `(max_positions, head_dim / 2)`.
 #[derive(Debug, Clone)]
-struct RotaryTables {
-    cos: Tensor,
-    sin: Tensor,
+pub(crate) struct RotaryTables {
+    pub(crate) cos: Tensor,
+    pub(crate) sin: Tensor,
 }
 
 impl RotaryTables {
-    fn new(cfg: &DecoderConfig, device: &Device) -> Result<Self> {
+    pub(crate) fn new(cfg: &DecoderConfig, device: &Device) -> Result<Self> {
         let half = cfg.head_dim / 2;
         let inv_freq: Vec<f32> = (0..half)
             .map(|i| 1.0 / cfg.rope_theta.powf(2.0 * i as f64 / cfg.head_dim as f64) as f32)

@@ -177,6 +177,48 @@ impl TextTokenizer {
         self.encode_pieces(&self.chat_pieces(messages))
     }
 
+    /// A whole conversation in ChatML (no generation prompt), the ids `encode_chat` would give
+    /// its turns, and per id whether training learns it: the content of every assistant turn and
+    /// its `<|im_end|>`. A content token that BPE merges with the `\n` after the role is not
+    /// learned (byte offsets decide, as HF's assistant masks do).
+    pub fn encode_chat_supervised(
+        &self,
+        messages: &[ChatMessage],
+    ) -> Result<(Vec<u32>, Vec<bool>)> {
+        let default_system = ChatMessage {
+            role: "system".to_string(),
+            content: self.default_system.clone(),
+        };
+        let needs_system = messages.first().is_none_or(|m| m.role != "system");
+        let turns = needs_system
+            .then_some(&default_system)
+            .into_iter()
+            .chain(messages);
+        let (im_start, im_end) = (self.control_id(IM_START)?, self.control_id(IM_END)?);
+        let newline = self.encode_text("\n")?;
+        let (mut ids, mut learned) = (Vec::new(), Vec::new());
+        for turn in turns {
+            let assistant = turn.role == "assistant";
+            let run = format!("{}\n{}", turn.role, turn.content);
+            let content_start = turn.role.len() + 1;
+            let enc = self
+                .plain
+                .encode(run.as_str(), false)
+                .map_err(|e| InferenceError::Tokenizer(e.to_string()))?;
+            ids.push(im_start);
+            learned.push(false);
+            for (&id, &(start, _)) in enc.get_ids().iter().zip(enc.get_offsets()) {
+                ids.push(id);
+                learned.push(assistant && start >= content_start);
+            }
+            ids.push(im_end);
+            learned.push(assistant);
+            ids.extend(&newline);
+            learned.extend(newline.iter().map(|_| false));
+        }
+        Ok((ids, learned))
+    }
+
     fn chat_pieces<'a>(&'a self, messages: &'a [ChatMessage]) -> Vec<PromptPiece<'a>> {
         let mut pieces = Vec::new();
         if messages.first().is_none_or(|m| m.role != "system") {

@@ -5,7 +5,7 @@ pub mod audio_model;
 pub mod classify;
 pub mod config;
 pub mod embedding_cache;
-pub mod lora;
+pub use crate::lora;
 pub mod model;
 pub mod tokens;
 

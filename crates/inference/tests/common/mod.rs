@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use candle_core::{Device, Tensor};
 use opt_native_inference::{BatchLayout, DecoderInput, LoadOptions, TextModel};
 
+pub mod random_qwen2;
+
 /// Same strings as scripts/make_qwen2_fixture.py.
 pub const PROMPT: &str = "The capital of France is";
 pub const BATCH_PROMPTS: [&str; 2] = ["Hi there", "A longer prompt!"];

@@ -1,17 +1,18 @@
-//! PEFT LoRA adapters (`adapter_config.json` + `adapter_model.safetensors`), merged into the base
-//! weights at load: `W += (alpha / r) · B · A` (or `alpha / √r` with rsLoRA).
+//! PEFT LoRA adapters (`adapter_config.json` + `adapter_model.safetensors`): read for Qwen2-Audio
+//! (merged into the base weights at load: `W += (alpha / r) · B · A`, or `alpha / √r` with
+//! rsLoRA) and read and written by LoRA training (`crate::train`).
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{InferenceError, Result};
 
-/// The subset of PEFT's `LoraConfig` that decides the merge; anything else that changes the
-/// math is refused.
-#[derive(Debug, Clone, Deserialize)]
+/// The subset of PEFT's `LoraConfig` that decides the math; anything else that changes it is
+/// refused. Serializes to an `adapter_config.json` that PEFT reads.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LoraConfig {
     #[serde(default)]
     pub peft_type: Option<String>,
@@ -31,10 +32,19 @@ pub struct LoraConfig {
     pub alpha_pattern: HashMap<String, serde_json::Value>,
     #[serde(default)]
     pub modules_to_save: Option<Vec<String>>,
+    /// Module names (`["q_proj", "v_proj"]`) or, in PEFT, a regex string.
+    #[serde(default)]
+    pub target_modules: Option<serde_json::Value>,
+    #[serde(default)]
+    pub lora_dropout: f64,
+    #[serde(default)]
+    pub task_type: Option<String>,
+    #[serde(default)]
+    pub base_model_name_or_path: Option<String>,
 }
 
 impl LoraConfig {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let refuse = |what: &str| {
             Err(InferenceError::format(format!(
                 "LoRA adapter: {what} is not supported"
@@ -62,6 +72,17 @@ impl LoraConfig {
             return refuse("modules_to_save");
         }
         Ok(())
+    }
+
+    /// Reads and validates `dir/adapter_config.json`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let config_path = dir.join("adapter_config.json");
+        let text = std::fs::read_to_string(&config_path)
+            .map_err(|e| InferenceError::format(format!("{}: {e}", config_path.display())))?;
+        let config: LoraConfig = serde_json::from_str(&text)
+            .map_err(|e| InferenceError::format(format!("{}: {e}", config_path.display())))?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// Multiplier of `B · A`.
@@ -92,12 +113,7 @@ pub struct LoraAdapter {
 impl LoraAdapter {
     /// Reads a PEFT adapter folder.
     pub fn load(dir: &Path) -> Result<Self> {
-        let config_path = dir.join("adapter_config.json");
-        let text = std::fs::read_to_string(&config_path)
-            .map_err(|e| InferenceError::format(format!("{}: {e}", config_path.display())))?;
-        let config: LoraConfig = serde_json::from_str(&text)
-            .map_err(|e| InferenceError::format(format!("{}: {e}", config_path.display())))?;
-        config.validate()?;
+        let config = LoraConfig::load(dir)?;
         let weights_path = dir.join("adapter_model.safetensors");
         let tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
             .map_err(|e| InferenceError::format(format!("{}: {e}", weights_path.display())))?;
@@ -143,7 +159,7 @@ fn merge_one(base: &Tensor, delta: &LoraDelta, scale: f64) -> candle_core::Resul
 }
 
 /// Groups `<module>.lora_A.weight` / `<module>.lora_B.weight` pairs by module.
-fn pair_factors(tensors: HashMap<String, Tensor>) -> Result<Vec<LoraDelta>> {
+pub(crate) fn pair_factors(tensors: HashMap<String, Tensor>) -> Result<Vec<LoraDelta>> {
     let mut a_factors: HashMap<String, Tensor> = HashMap::new();
     let mut b_factors: HashMap<String, Tensor> = HashMap::new();
     for (name, tensor) in tensors {

@@ -1,0 +1,22 @@
+//! LoRA fine-tuning of the Qwen2 decoder: a differentiable training forward with adapters on
+//! any of q/k/v/o/gate/up/down, completion-only loss over ChatML examples, AdamW with warm-up,
+//! clipping and accumulation, and PEFT-format adapters and checkpoints.
+
+pub mod adapter;
+pub mod checkpoint;
+pub mod data;
+mod layer;
+pub mod lora_linear;
+pub mod model;
+pub mod ops;
+pub mod optim;
+pub mod schedule;
+pub mod spec;
+pub mod trainer;
+
+pub use data::{parse_chat_jsonl, tokenize_chat, TokenBatch, TokenizedExample};
+pub use model::TrainModel;
+pub use optim::{AdamW, AdamWConfig, LrSchedule};
+pub use schedule::BatchPlan;
+pub use spec::{LoraSpec, Target};
+pub use trainer::{StepReport, Trainer, TrainerConfig};

@@ -62,7 +62,7 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
     if (!apiKey) {
       throw new OptNativeError('E_BAD_INPUT', `${this.provider}:${options.model}: no API key; set OPENAI_API_KEY`);
     }
-    // Retries, backoff and timeouts belong to the run infrastructure (ResilientLanguageModel), not the client.
+    // Retries, backoff and timeouts belong to the run infrastructure (the resilience middleware), not the client.
     this.client = new OpenAI({
       baseURL,
       apiKey,

@@ -1,4 +1,5 @@
 import type { Budget } from '../run/budget.js';
+import { answersOfFailedBatch } from './batch-outcome.js';
 import type { LanguageModelMiddleware } from './middleware.js';
 import { createModelStream } from './stream-result.js';
 import type { Usage } from './types.js';
@@ -8,7 +9,8 @@ type PaidResult = { modelId: string; usage: Usage };
 /**
  * Refuses calls once the budget is exhausted (BudgetExceeded, E_BUDGET) and records each result's usage and cost.
  * Each call holds its place while in flight, so concurrent calls never overshoot the call limit; a batch holds one
- * place per request and is refused whole when they do not all fit. Put it inside the cache (see withRunControls): it
+ * place per request, is refused whole when they do not all fit, and records the answers of a failed batch that did
+arrive. Put it inside the cache (see withRunControls): it
  * then sees only paid calls.
  */
 export function budgetMiddleware(budget: Budget): LanguageModelMiddleware {
@@ -25,6 +27,10 @@ export function budgetMiddleware(budget: Budget): LanguageModelMiddleware {
       const results = await call();
       results.forEach((result, index) => settles[index]?.(result));
       return results;
+    } catch (error) {
+      // Answers that arrived before a batch failed were paid for all the same.
+      answersOfFailedBatch<T>(error).forEach((result, index) => result && settles[index]?.(result));
+      throw error;
     } finally {
       for (const settle of settles) settle();
     }

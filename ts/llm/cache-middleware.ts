@@ -1,6 +1,7 @@
 import { OptNativeError } from '../errors.js';
 import { responseCacheKey } from '../run/cache-key.js';
 import type { ResponseCache } from '../run/cache.js';
+import { answersOfFailedBatch, settleBatch } from './batch-outcome.js';
 import type { LanguageModelMiddleware, WrapBatchCall, WrapCall } from './middleware.js';
 import { createModelStream } from './stream-result.js';
 import type {
@@ -20,7 +21,8 @@ type Generate = WrapCall<GenerateRequest, Promise<GenerateResult>>;
  * Answers from the response cache when it can (result.cached = true, so budgets count it as a free hit) and stores
  * every successful answer of the wrapped model, generations and choice scores alike (scores are keyed by model,
  * messages and choices). Identical generations in flight at once are paid once. A batch sends only its misses on,
- * in one call. Failed calls reach the caller and are never stored. `onHit` hears every answer served without a call
+ * in one call; the answers that arrived before a batch failed are stored. Failed calls reach the caller and are never
+stored. `onHit` hears every answer served without a call
  * (cache hits and shared in-flight calls).
  */
 export function cacheMiddleware(cache: ResponseCache, onHit?: (answer: CachedAnswer) => void): LanguageModelMiddleware {
@@ -76,19 +78,20 @@ export function cacheMiddleware(cache: ResponseCache, onHit?: (answer: CachedAns
     const misses: GenerateRequest[] = [];
     const answers = requests.map((request) => {
       const again = { request, model, next: (changed = request) => model.generate(changed) };
-      const { key, answer } = answered(model, request, again);
-      if (answer) return answer;
+      const { key, answer: known } = answered(model, request, again);
+      if (known) return known;
       const slot = misses.push(request) - 1;
       // Registered before the batch goes out, so a duplicate later in this batch shares it.
-      return track(
-        key,
-        model,
-        request,
-        missBatch.then((results) => pickResult(results, slot, model)),
+      const answer = missBatch.then(
+        (results) => pickResult(results, slot, model),
+        // An answer that arrived before its batch failed is stored all the same.
+        (error: unknown) => answersOfFailedBatch<GenerateResult>(error)[slot] ?? Promise.reject(error),
       );
+      return track(key, model, request, answer);
     });
     sendMisses(misses.length === 0 ? Promise.resolve([]) : new Promise((resolve) => resolve(next(misses))));
-    return Promise.all(answers);
+    // Settled as a batch of its own, so the layers above learn which of *their* requests were answered.
+    return settleBatch(answers);
   }
 
   /** Serves the stored scores it has, asks `scoreMisses` for the rest in one go, stores what comes back. */

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../run/clock.js';
 import { AdaptiveLimiter, type PermitOutcome } from '../run/limiter.js';
 import { retryWithBackoff, type RetryOptions } from '../run/retry.js';
 import { anySignal } from './any-signal.js';
+import { settleBatch } from './batch-outcome.js';
 import { ProviderError } from './provider-error.js';
 import type { LanguageModelMiddleware } from './middleware.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
@@ -58,7 +59,7 @@ export interface ResilienceMiddleware extends LanguageModelMiddleware {
  * Puts a provider behind the shared concurrency limit (AIMD), retries with backoff and Retry-After, a per-attempt
  * timeout and a circuit breaker. Streams are retried only until their first delta. A generation batch is that many
  * requests, each with its own permit and retries (an HTTP provider's batch is that many HTTP calls, and one failed
- * answer must not make the others be asked again); a scoring batch is one call.
+ * answer must not lose the others: see `settleBatch`); a scoring batch is one call.
  */
 export function resilienceMiddleware(options: ResilienceOptions = {}): ResilienceMiddleware {
   const clock = options.clock ?? systemClock;
@@ -77,7 +78,7 @@ export function resilienceMiddleware(options: ResilienceOptions = {}): Resilienc
       createModelStream((emit) =>
         resilient(model, request.signal, (signal) => streamOnce(model, request, signal, emit)),
       ),
-    wrapGenerateBatch: ({ requests, model }) => Promise.all(requests.map((request) => generate(model, request))),
+    wrapGenerateBatch: ({ requests, model }) => settleBatch(requests.map((request) => generate(model, request))),
     wrapScoreChoices: ({ request, model, next }) =>
       resilient(model, request.signal, (signal) => next({ ...request, signal })),
     wrapScoreChoicesBatch: ({ requests, model, next }) =>

@@ -1,5 +1,6 @@
 import { wrapLanguageModel, type LanguageModelMiddleware } from '../../llm/middleware.js';
-import type { LanguageModel, Usage } from '../../llm/types.js';
+import { answersOfFailedBatch } from '../../llm/batch-outcome.js';
+import type { GenerateResult, LanguageModel, Usage } from '../../llm/types.js';
 import type { OptimizationBudget, OptimizationUsage } from '../contract.js';
 
 type MeteredResult = { modelId: string; usage: Usage; cached?: boolean };
@@ -56,7 +57,13 @@ export class UsageMeter {
     // One call of the model, but one counted call per request, as the budget middleware counts them.
     wrapGenerateBatch: async ({ next }) => {
       this.budget?.check();
-      return (await next()).map((result) => this.recorded(result));
+      try {
+        return (await next()).map((result) => this.recorded(result));
+      } catch (error) {
+        // What arrived before the batch failed was paid for (and cached) all the same.
+        answersOfFailedBatch<GenerateResult>(error).forEach((result) => result && this.recorded(result));
+        throw error;
+      }
     },
     wrapScoreChoices: async ({ next }) => {
       this.budget?.check();

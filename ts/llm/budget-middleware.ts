@@ -10,8 +10,7 @@ type PaidResult = { modelId: string; usage: Usage };
  * Refuses calls once the budget is exhausted (BudgetExceeded, E_BUDGET) and records each result's usage and cost.
  * Each call holds its place while in flight, so concurrent calls never overshoot the call limit; a batch holds one
  * place per request, is refused whole when they do not all fit, and records the answers of a failed batch that did
-arrive. Put it inside the cache (see withRunControls): it
- * then sees only paid calls.
+ * arrive. Put it inside the cache (see withRunControls): it then sees only paid calls.
  */
 export function budgetMiddleware(budget: Budget): LanguageModelMiddleware {
   async function paidCall<T extends PaidResult>(call: () => Promise<T>): Promise<T> {

@@ -21,9 +21,8 @@ type Generate = WrapCall<GenerateRequest, Promise<GenerateResult>>;
  * Answers from the response cache when it can (result.cached = true, so budgets count it as a free hit) and stores
  * every successful answer of the wrapped model, generations and choice scores alike (scores are keyed by model,
  * messages and choices). Identical generations in flight at once are paid once. A batch sends only its misses on,
- * in one call; the answers that arrived before a batch failed are stored. Failed calls reach the caller and are never
-stored. `onHit` hears every answer served without a call
- * (cache hits and shared in-flight calls).
+ * in one call; the answers that arrived before a batch failed are stored. Failed calls reach the caller and are
+ * never stored. `onHit` hears every answer served without a call (cache hits and shared in-flight calls).
  */
 export function cacheMiddleware(cache: ResponseCache, onHit?: (answer: CachedAnswer) => void): LanguageModelMiddleware {
   const inFlight = new Map<string, Promise<GenerateResult>>();

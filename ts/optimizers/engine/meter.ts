@@ -75,6 +75,7 @@ export class UsageMeter {
     },
   };
 
+  /** `model` behind this meter. */
   wrap(model: LanguageModel): LanguageModel {
     return wrapLanguageModel(model, this.middleware);
   }

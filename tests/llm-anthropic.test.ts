@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLanguageModel } from '../ts/llm/registry.js';
-import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
+import { wrapLanguageModel } from '../ts/llm/middleware.js';
+import { resilienceMiddleware } from '../ts/llm/resilience-middleware.js';
 import { AnthropicLanguageModel } from '../ts/llm/anthropic.js';
 import { AdaptiveLimiter } from '../ts/run/limiter.js';
 import { AnthropicWireServer } from './fixtures/anthropic-wire-server.js';
@@ -79,9 +80,9 @@ describe('anthropic provider against a server speaking Anthropic wire format', (
     server = await AnthropicWireServer.start();
     server.failNext.push({ status: 529 }, { status: 429, headers: { 'retry-after': '2' } });
     const clock = new FakeClock();
-    const model = new ResilientLanguageModel(
+    const model = wrapLanguageModel(
       new AnthropicLanguageModel({ model: 'claude-test', baseURL: server.baseURL, apiKey: 'k' }),
-      { clock, limiter: new AdaptiveLimiter(), retry: { random: () => 0, baseDelayMs: 100 } },
+      resilienceMiddleware({ clock, limiter: new AdaptiveLimiter(), retry: { random: () => 0, baseDelayMs: 100 } }),
     );
     const result = await model.generate({ messages: conversation });
     expect(result.text).toBe('claude says: What is 2+2?');
@@ -92,9 +93,9 @@ describe('anthropic provider against a server speaking Anthropic wire format', (
   it('retries a dropped connection and a malformed body', async () => {
     server = await AnthropicWireServer.start();
     server.failNext.push('drop', 'malformed');
-    const model = new ResilientLanguageModel(
+    const model = wrapLanguageModel(
       new AnthropicLanguageModel({ model: 'claude-test', baseURL: server.baseURL, apiKey: 'k' }),
-      { clock: new FakeClock(), retry: { random: () => 0 } },
+      resilienceMiddleware({ clock: new FakeClock(), retry: { random: () => 0 } }),
     );
     expect((await model.generate({ messages: conversation })).text).toBe('claude says: What is 2+2?');
     expect(server.requests).toHaveLength(3);
@@ -103,9 +104,9 @@ describe('anthropic provider against a server speaking Anthropic wire format', (
   it('reports an authentication failure as a non-retried E_PROVIDER error', async () => {
     server = await AnthropicWireServer.start();
     server.failNext.push({ status: 401 });
-    const model = new ResilientLanguageModel(
+    const model = wrapLanguageModel(
       new AnthropicLanguageModel({ model: 'claude-test', baseURL: server.baseURL, apiKey: 'wrong' }),
-      { clock: new FakeClock() },
+      resilienceMiddleware({ clock: new FakeClock() }),
     );
     await expect(model.generate({ messages: conversation })).rejects.toMatchObject({ code: 'E_PROVIDER', status: 401 });
     expect(server.requests).toHaveLength(1);

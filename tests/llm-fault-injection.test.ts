@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpenAICompatibleLanguageModel } from '../ts/llm/openai-compatible.js';
-import { ResilientLanguageModel, type ResilienceOptions } from '../ts/llm/resilient-model.js';
+import { wrapLanguageModel } from '../ts/llm/middleware.js';
+import { resilienceMiddleware, type ResilienceOptions } from '../ts/llm/resilience-middleware.js';
 import { withRunControls } from '../ts/llm/run-controls.js';
 import { collectStream } from '../ts/llm/stream-result.js';
 import { Budget } from '../ts/run/budget.js';
@@ -30,14 +31,17 @@ async function setup(faults: Parameters<typeof FaultServer.start>[0], options: P
   const limiter = new AdaptiveLimiter({ initial: 4 });
   const breaker = new CircuitBreaker({ name: 'fault-server', failureThreshold: 5, clock });
   const provider = new OpenAICompatibleLanguageModel({ model: 'm', baseURL: server.baseURL, apiKey: 'test-key' });
-  const resilient = new ResilientLanguageModel(provider, {
-    clock,
-    limiter,
-    breaker,
-    timeoutMs: 2_000,
-    retry: { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 10_000, random: () => 0 },
-    ...options,
-  });
+  const resilient = wrapLanguageModel(
+    provider,
+    resilienceMiddleware({
+      clock,
+      limiter,
+      breaker,
+      timeoutMs: 2_000,
+      retry: { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 10_000, random: () => 0 },
+      ...options,
+    }),
+  );
   const cachePath = join(mkdtempSync(join(tmpdir(), 'opt-native-faults-')), 'cache.sqlite');
   const cache = new ResponseCache(cachePath);
   caches.push(cache);

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AnthropicLanguageModel } from '../ts/llm/anthropic.js';
 import { OpenAICompatibleLanguageModel } from '../ts/llm/openai-compatible.js';
 import { createLanguageModel, registerNativeLoader } from '../ts/llm/registry.js';
-import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
+import { findMiddleware } from '../ts/llm/middleware.js';
+import type { ResilienceMiddleware } from '../ts/llm/resilience-middleware.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { createLogger } from '../ts/run/logger.js';
 
@@ -29,7 +30,7 @@ describe('createLanguageModel', () => {
 
   it('wraps HTTP providers in the resilience layer unless asked not to', async () => {
     const wrapped = await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#qwen', { apiKey: 'k' });
-    expect(wrapped).toBeInstanceOf(ResilientLanguageModel);
+    expect(findMiddleware(wrapped, 'resilience')).toBeDefined();
     expect(wrapped.provider).toBe('openai-compatible');
     expect(wrapped.modelId).toBe('qwen');
     const bare = await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#qwen', { resilience: false });
@@ -59,11 +60,13 @@ describe('createLanguageModel', () => {
   });
 
   it('shares one concurrency limiter between models of the same endpoint', async () => {
-    const a = (await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#a')) as ResilientLanguageModel;
-    const b = (await createLanguageModel('openai-compatible:http://127.0.0.1:9/v1#b')) as ResilientLanguageModel;
-    const c = (await createLanguageModel('openai-compatible:http://127.0.0.1:10/v1#a')) as ResilientLanguageModel;
-    expect(a.limiter).toBe(b.limiter);
-    expect(a.limiter).not.toBe(c.limiter);
+    const limiterOf = async (modelString: string) =>
+      (findMiddleware(await createLanguageModel(modelString), 'resilience') as ResilienceMiddleware).limiter;
+    const a = await limiterOf('openai-compatible:http://127.0.0.1:9/v1#a');
+    const b = await limiterOf('openai-compatible:http://127.0.0.1:9/v1#b');
+    const c = await limiterOf('openai-compatible:http://127.0.0.1:10/v1#a');
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
   });
 });
 

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DatasetSplits, Example } from '../ts/datasets/types.js';
-import { BudgetedLanguageModel } from '../ts/llm/budgeted-model.js';
-import { CachedLanguageModel } from '../ts/llm/cached-model.js';
+import { budgetMiddleware } from '../ts/llm/budget-middleware.js';
+import { cacheMiddleware } from '../ts/llm/cache-middleware.js';
+import { wrapLanguageModel } from '../ts/llm/middleware.js';
 import { groupByChoices } from '../ts/llm/native-provider.js';
-import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
+import { resilienceMiddleware } from '../ts/llm/resilience-middleware.js';
 import { withRunControls } from '../ts/llm/run-controls.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import type { LanguageModel, ScoreChoicesRequest, ScoreChoicesResult } from '../ts/llm/types.js';
@@ -55,9 +56,9 @@ describe('wrappers pass scoreChoicesBatch through', () => {
     const plain = new ScriptedLanguageModel({ respond: () => '' });
     const budget = new Budget({});
     for (const wrap of [
-      (m: ScriptedLanguageModel) => new BudgetedLanguageModel(m, budget),
-      (m: ScriptedLanguageModel) => new ResilientLanguageModel(m),
-      (m: ScriptedLanguageModel) => new CachedLanguageModel(m, tempCache()),
+      (m: ScriptedLanguageModel) => wrapLanguageModel(m, budgetMiddleware(budget)),
+      (m: ScriptedLanguageModel) => wrapLanguageModel(m, resilienceMiddleware()),
+      (m: ScriptedLanguageModel) => wrapLanguageModel(m, cacheMiddleware(tempCache())),
     ]) {
       expect(wrap(plain).scoreChoicesBatch).toBeUndefined();
       expect(wrap(scripted()).scoreChoicesBatch).toBeTypeOf('function');
@@ -66,7 +67,7 @@ describe('wrappers pass scoreChoicesBatch through', () => {
 
   it('the budget counts a batch as one call per request and refuses a batch that does not fit', async () => {
     const budget = new Budget({ maxCalls: 3 });
-    const model = new BudgetedLanguageModel(scripted(), budget);
+    const model = wrapLanguageModel(scripted(), budgetMiddleware(budget));
     await model.scoreChoicesBatch!([ask('a'), ask('bb')]);
     expect(budget.spent()).toMatchObject({ calls: 2, promptTokens: 2 });
     await expect(model.scoreChoicesBatch!([ask('c'), ask('d')])).rejects.toMatchObject({ code: 'E_BUDGET' });
@@ -85,7 +86,7 @@ describe('wrappers pass scoreChoicesBatch through', () => {
           requests[0]?.signal?.addEventListener('abort', () => reject(new Error('stopped')));
         }),
     } as unknown as LanguageModel;
-    const model = new ResilientLanguageModel(hanging);
+    const model = wrapLanguageModel(hanging, resilienceMiddleware());
     const controller = new AbortController();
     const pending = model.scoreChoicesBatch!([ask('a'), { ...ask('b'), signal: controller.signal }]);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -100,14 +101,14 @@ describe('score mode through the response cache', () => {
   it('serves stored scores without a call; the key holds model id, messages and choices', async () => {
     const cache = tempCache();
     const inner = scripted();
-    const model = new CachedLanguageModel(inner, cache);
+    const model = wrapLanguageModel(inner, cacheMiddleware(cache));
     const first = await model.scoreChoices!(ask('q'));
     expect(first.cached).toBeUndefined();
     expect(await model.scoreChoices!(ask('q'))).toEqual({ ...first, cached: true });
     expect(inner.scoreCalls).toHaveLength(1);
     await model.scoreChoices!(ask('q', ['No', 'Yes']));
     await model.scoreChoices!(ask('other'));
-    await new CachedLanguageModel(new ScriptedLanguageModel({ ...scriptedOptions, modelId: 'm2' }), cache)
+    await wrapLanguageModel(new ScriptedLanguageModel({ ...scriptedOptions, modelId: 'm2' }), cacheMiddleware(cache))
       .scoreChoices!(ask('q'));
     expect(inner.scoreCalls).toHaveLength(3);
     expect(cache.stats).toMatchObject({ hits: 1, writes: 4 });
@@ -116,7 +117,10 @@ describe('score mode through the response cache', () => {
   it('a batch sends only its misses to the model, in one call, and keeps the order', async () => {
     const inner = scripted();
     const hits: number[] = [];
-    const model = new CachedLanguageModel(inner, tempCache(), (hit) => hits.push(hit.usage.promptTokens));
+    const model = wrapLanguageModel(
+      inner,
+      cacheMiddleware(tempCache(), (hit) => hits.push(hit.usage.promptTokens)),
+    );
     await model.scoreChoices!(ask('b'));
     const batch = await model.scoreChoicesBatch!([ask('a'), ask('b'), ask('ccc')]);
     expect(inner.scoreCalls.map((request) => request.messages[0]?.content)).toEqual(['b', 'a', 'ccc']);

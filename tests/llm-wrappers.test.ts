@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OptNativeError } from '../ts/errors.js';
-import { CachedLanguageModel } from '../ts/llm/cached-model.js';
+import { cacheMiddleware } from '../ts/llm/cache-middleware.js';
+import { wrapLanguageModel } from '../ts/llm/middleware.js';
 import { ProviderError } from '../ts/llm/provider-error.js';
-import { ResilientLanguageModel } from '../ts/llm/resilient-model.js';
+import { resilienceMiddleware } from '../ts/llm/resilience-middleware.js';
 import { withRunControls } from '../ts/llm/run-controls.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { collectStream, createModelStream } from '../ts/llm/stream-result.js';
@@ -54,7 +55,7 @@ describe('createModelStream', () => {
   });
 });
 
-describe('ResilientLanguageModel', () => {
+describe('resilienceMiddleware', () => {
   it('retries a stream that fails before its first delta', async () => {
     let calls = 0;
     const inner = new ScriptedLanguageModel({
@@ -65,7 +66,10 @@ describe('ResilientLanguageModel', () => {
       },
     });
     const clock = new FakeClock();
-    const model = new ResilientLanguageModel(inner, { clock, retry: { random: () => 0, baseDelayMs: 10 } });
+    const model = wrapLanguageModel(
+      inner,
+      resilienceMiddleware({ clock, retry: { random: () => 0, baseDelayMs: 10 } }),
+    );
     const result = await collectStream(model.stream(ask('q')));
     expect(result.text).toBe('fine now');
     expect(clock.sleeps).toEqual([5]);
@@ -83,7 +87,7 @@ describe('ResilientLanguageModel', () => {
     };
     const clock = new FakeClock();
     const breaker = new CircuitBreaker({ name: 'x', failureThreshold: 1, clock });
-    const model = new ResilientLanguageModel(inner, { clock, breaker });
+    const model = wrapLanguageModel(inner, resilienceMiddleware({ clock, breaker }));
     await expect(collectStream(model.stream(ask('q')))).rejects.toThrow('dropped (after partial output)');
     expect(calls).toBe(1);
     // still a backend failure for the breaker
@@ -91,19 +95,20 @@ describe('ResilientLanguageModel', () => {
   });
 
   it('offers scoreChoices exactly when the wrapped model does', async () => {
-    const plain = new ResilientLanguageModel(new ScriptedLanguageModel({ respond: () => '' }));
+    const plain = wrapLanguageModel(new ScriptedLanguageModel({ respond: () => '' }), resilienceMiddleware());
     expect(plain.scoreChoices).toBeUndefined();
-    const scoring = new ResilientLanguageModel(
+    const scoring = wrapLanguageModel(
       new ScriptedLanguageModel({ respond: () => '', scoreChoices: () => [0, -1] }),
+      resilienceMiddleware(),
     );
     expect((await scoring.scoreChoices!({ ...ask('q'), choices: ['A', 'B'] })).best).toBe('A');
   });
 });
 
-describe('CachedLanguageModel', () => {
+describe('cacheMiddleware', () => {
   it('streams a cache hit as one delta and never calls the model for it', async () => {
     const inner = new ScriptedLanguageModel({ respond: () => 'x y z' });
-    const model = new CachedLanguageModel(inner, tempCache());
+    const model = wrapLanguageModel(inner, cacheMiddleware(tempCache()));
     expect((await collectStream(model.stream(ask('q')))).text).toBe('x y z');
     const deltas: string[] = [];
     const hit = model.stream(ask('q'));
@@ -136,7 +141,7 @@ describe('CachedLanguageModel', () => {
           request.signal.addEventListener('abort', () => reject(new OptNativeError('E_ABORTED', 'aborted')));
         }),
     });
-    const model = new CachedLanguageModel(inner, tempCache());
+    const model = wrapLanguageModel(inner, cacheMiddleware(tempCache()));
     const controller = new AbortController();
     const first = model.generate({ ...ask('q'), signal: controller.signal });
     const second = model.generate(ask('q'));
@@ -155,7 +160,7 @@ describe('CachedLanguageModel', () => {
       },
     });
     const cache = tempCache();
-    const model = new CachedLanguageModel(inner, cache);
+    const model = wrapLanguageModel(inner, cacheMiddleware(cache));
     await expect(model.generate(ask('q'))).rejects.toThrow('HTTP 500');
     expect(cache.size()).toBe(0);
     fail = false;

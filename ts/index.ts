@@ -12,9 +12,23 @@ export {
 export { OpenAICompatibleLanguageModel, type OpenAICompatibleOptions } from './llm/openai-compatible.js';
 export { AnthropicLanguageModel, type AnthropicOptions } from './llm/anthropic.js';
 export { ProviderError, type ProviderFailureKind } from './llm/provider-error.js';
-export { ResilientLanguageModel, sharedLimiter, type ResilienceOptions } from './llm/resilient-model.js';
-export { CachedLanguageModel } from './llm/cached-model.js';
-export { BudgetedLanguageModel } from './llm/budgeted-model.js';
+export {
+  wrapLanguageModel,
+  findMiddleware,
+  type LanguageModelMiddleware,
+  type WrappedLanguageModel,
+  type WrapCall,
+  type GenerateCall,
+} from './llm/middleware.js';
+export {
+  resilienceMiddleware,
+  sharedLimiter,
+  type ResilienceMiddleware,
+  type ResilienceOptions,
+} from './llm/resilience-middleware.js';
+export { cacheMiddleware, type CachedAnswer } from './llm/cache-middleware.js';
+export { budgetMiddleware } from './llm/budget-middleware.js';
+export { requestOverridesMiddleware } from './llm/request-overrides.js';
 export { withRunControls } from './llm/run-controls.js';
 export { createModelStream, collectStream, type ModelStream } from './llm/stream-result.js';
 export { Budget, BudgetExceeded, type BudgetLimits, type BudgetOptions, type BudgetSpent } from './run/budget.js';

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LanguageModelResolver } from '../llm/resolver.js';
 import { OptNativeError } from '../errors.js';
+import { wrapLanguageModel } from '../llm/middleware.js';
 import { withRunControls } from '../llm/run-controls.js';
 import type { LanguageModel } from '../llm/types.js';
 import { addUsage, type OptimizationResult, type OptimizationUsage } from '../optimizers/contract.js';
@@ -20,7 +21,7 @@ import { RunDirectory } from '../run/run-directory.js';
 import { pairedBootstrap, splitScoreOf, type ScoredOutcomes } from '../tasks/bootstrap.js';
 import { evaluateTextPrompt, type EvalMode } from '../tasks/evaluate.js';
 import { loadBenchTaskData, metricByName, type BenchTaskData } from './data.js';
-import { withModelParameters } from './model-parameters.js';
+import { modelParametersMiddleware } from './model-parameters.js';
 import { createOptimizer, evaluationTaskOf, initialInstruction, optimizerConfigOf } from './optimizers.js';
 import type { BenchTaskResult, BenchTaskSpec, FinalEvaluation, HeldoutComparison } from './types.js';
 
@@ -160,7 +161,10 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
     models: async (cache) => {
       const shared = (resolved: LanguageModel) => withRunControls(resolved, { cache: sharedCache });
       const base = shared(await resolver.resolve(spec.model));
-      const model = withModelParameters(withRunControls(base, { cache }), spec.modelParameters);
+      const model = wrapLanguageModel(
+        withRunControls(base, { cache }),
+        modelParametersMiddleware(spec.modelParameters),
+      );
       const optimizerModel = withRunControls(shared(await resolver.resolve(spec.optimizerModel)), { cache });
       return { model, optimizerModel };
     },

@@ -1,4 +1,6 @@
-import type { GenerateRequest, LanguageModel } from '../llm/types.js';
+import type { LanguageModelMiddleware } from '../llm/middleware.js';
+import { requestOverridesMiddleware } from '../llm/request-overrides.js';
+import type { GenerateRequest } from '../llm/types.js';
 import type { ModelParameters } from './types.js';
 
 /** A manifest's `model_parameters` as request fields; they override what the optimizer asks for. */
@@ -12,20 +14,7 @@ export function requestOverrides(parameters: ModelParameters): Partial<GenerateR
   return overrides;
 }
 
-/** The evaluated model with the manifest's sampling settings applied to every request. */
-export function withModelParameters(model: LanguageModel, parameters: ModelParameters): LanguageModel {
-  const overrides = requestOverrides(parameters);
-  if (Object.keys(overrides).length === 0) return model;
-  const apply = (request: GenerateRequest): GenerateRequest => ({ ...request, ...overrides });
-  const wrapped: LanguageModel = {
-    specificationVersion: model.specificationVersion,
-    provider: model.provider,
-    modelId: model.modelId,
-    generate: (request) => model.generate(apply(request)),
-    stream: (request) => model.stream(apply(request)),
-    generateBatch: (requests) => model.generateBatch(requests.map(apply)),
-    dispose: model.dispose?.bind(model),
-  };
-  if (model.scoreChoices) wrapped.scoreChoices = model.scoreChoices.bind(model);
-  return wrapped;
+/** The manifest's sampling settings applied to every request of the evaluated model. */
+export function modelParametersMiddleware(parameters: ModelParameters): LanguageModelMiddleware {
+  return requestOverridesMiddleware(requestOverrides(parameters));
 }

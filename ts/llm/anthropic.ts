@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { OptNativeError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
 import type { MessageCreateParamsBase, Message } from '@anthropic-ai/sdk/resources/messages/messages';
+import { settleBatch } from './batch-outcome.js';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
 import { ProviderError, toProviderError } from './provider-error.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
@@ -145,6 +146,6 @@ export class AnthropicLanguageModel implements LanguageModel {
   }
 
   async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
-    return Promise.all(requests.map((request) => this.generate(request)));
+    return settleBatch(requests.map((request) => this.generate(request)));
   }
 }

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { OptNativeError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
+import { settleBatch } from './batch-outcome.js';
 import { mapOpenAIFinishReason } from './map-finish-reason.js';
 import { ProviderError, toProviderError } from './provider-error.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
@@ -62,7 +63,7 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
     if (!apiKey) {
       throw new OptNativeError('E_BAD_INPUT', `${this.provider}:${options.model}: no API key; set OPENAI_API_KEY`);
     }
-    // Retries, backoff and timeouts belong to the run infrastructure (ResilientLanguageModel), not the client.
+    // Retries, backoff and timeouts belong to the run infrastructure (the resilience middleware), not the client.
     this.client = new OpenAI({
       baseURL,
       apiKey,
@@ -129,6 +130,6 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
   }
 
   async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
-    return Promise.all(requests.map((request) => this.generate(request)));
+    return settleBatch(requests.map((request) => this.generate(request)));
   }
 }

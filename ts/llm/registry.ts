@@ -3,7 +3,8 @@ import type { Logger } from '../run/logger.js';
 import { AnthropicLanguageModel } from './anthropic.js';
 import { parseModelString, type ModelSpec } from './model-string.js';
 import { OpenAICompatibleLanguageModel } from './openai-compatible.js';
-import { ResilientLanguageModel, sharedLimiter, type ResilienceOptions } from './resilient-model.js';
+import { wrapLanguageModel } from './middleware.js';
+import { resilienceMiddleware, sharedLimiter, type ResilienceOptions } from './resilience-middleware.js';
 import type { LanguageModel } from './types.js';
 
 /** Options for creating a model from a string; provider-specific ones are ignored by the others. */
@@ -52,7 +53,8 @@ export async function createLanguageModel(
   if (options.resilience === false) return provider;
   const limiterKey = `${provider.provider}:${spec.provider === 'openai-compatible' ? spec.baseURL : 'default'}`;
   const logger = options.logger;
-  return new ResilientLanguageModel(provider, {
+  const resilience = resilienceMiddleware({
+    name: `${provider.provider}:${provider.modelId}`,
     timeoutMs: options.timeoutMs,
     onRetry: logger
       ? ({ attempt, delayMs, error }) =>
@@ -64,6 +66,7 @@ export async function createLanguageModel(
     ...options.resilience,
     limiter: options.resilience?.limiter ?? sharedLimiter(limiterKey),
   });
+  return wrapLanguageModel(provider, resilience);
 }
 
 function createHttpProvider(

@@ -1,7 +1,8 @@
 import type { Budget } from '../run/budget.js';
 import type { ResponseCache } from '../run/cache.js';
-import { BudgetedLanguageModel } from './budgeted-model.js';
-import { CachedLanguageModel } from './cached-model.js';
+import { budgetMiddleware } from './budget-middleware.js';
+import { cacheMiddleware } from './cache-middleware.js';
+import { wrapLanguageModel, type LanguageModelMiddleware } from './middleware.js';
 import type { LanguageModel } from './types.js';
 
 /**
@@ -13,7 +14,8 @@ export function withRunControls(
   controls: { cache?: ResponseCache; budget?: Budget },
 ): LanguageModel {
   const { cache, budget } = controls;
-  const budgeted = budget ? new BudgetedLanguageModel(model, budget) : model;
-  if (!cache) return budgeted;
-  return new CachedLanguageModel(budgeted, cache, budget ? (hit) => budget.record(hit) : undefined);
+  const middleware: LanguageModelMiddleware[] = [];
+  if (cache) middleware.push(cacheMiddleware(cache, budget ? (hit) => budget.record(hit) : undefined));
+  if (budget) middleware.push(budgetMiddleware(budget));
+  return middleware.length === 0 ? model : wrapLanguageModel(model, ...middleware);
 }

@@ -1,13 +1,9 @@
-import type {
-  GenerateRequest,
-  GenerateResult,
-  LanguageModel,
-  ScoreChoicesRequest,
-  ScoreChoicesResult,
-  StreamChunk,
-  Usage,
-} from '../../llm/types.js';
+import { wrapLanguageModel, type LanguageModelMiddleware } from '../../llm/middleware.js';
+import { answersOfFailedBatch } from '../../llm/batch-outcome.js';
+import type { GenerateResult, LanguageModel, Usage } from '../../llm/types.js';
 import type { OptimizationBudget, OptimizationUsage } from '../contract.js';
+
+type MeteredResult = { modelId: string; usage: Usage; cached?: boolean };
 
 /**
  * Counts every call of the models it wraps (cache hits apart, as the Budget does) and enforces the budget before
@@ -46,50 +42,46 @@ export class UsageMeter {
     this.totals.cost += cost;
   }
 
+  /** Checks the budget before each call of the model it wraps and records each result (batches per request). */
+  readonly middleware: LanguageModelMiddleware = {
+    name: 'usage-meter',
+    wrapGenerate: async ({ next }) => {
+      this.budget?.check();
+      return this.recorded(await next());
+    },
+    wrapStream: ({ next }) => {
+      this.budget?.check();
+      const stream = next();
+      return Object.assign(stream, { result: stream.result.then((result) => this.recorded(result)) });
+    },
+    // One call of the model, but one counted call per request, as the budget middleware counts them.
+    wrapGenerateBatch: async ({ next }) => {
+      this.budget?.check();
+      try {
+        return (await next()).map((result) => this.recorded(result));
+      } catch (error) {
+        // What arrived before the batch failed was paid for (and cached) all the same.
+        answersOfFailedBatch<GenerateResult>(error).forEach((result) => result && this.recorded(result));
+        throw error;
+      }
+    },
+    wrapScoreChoices: async ({ next }) => {
+      this.budget?.check();
+      return this.recorded(await next());
+    },
+    wrapScoreChoicesBatch: async ({ next }) => {
+      this.budget?.check();
+      return (await next()).map((result) => this.recorded(result));
+    },
+  };
+
+  /** `model` behind this meter. */
   wrap(model: LanguageModel): LanguageModel {
-    const checkBudget = () => this.budget?.check();
-    const recordResult = (result: GenerateResult) => {
-      this.record(result.modelId, result.usage, result.cached);
-      return result;
-    };
-    const wrapped: LanguageModel = {
-      specificationVersion: model.specificationVersion,
-      provider: model.provider,
-      modelId: model.modelId,
-      async generate(request: GenerateRequest) {
-        checkBudget();
-        return recordResult(await model.generate(request));
-      },
-      stream(request: GenerateRequest): AsyncIterable<StreamChunk> & { result: Promise<GenerateResult> } {
-        checkBudget();
-        const inner = model.stream(request);
-        return Object.assign(inner, { result: inner.result.then(recordResult) });
-      },
-      async generateBatch(requests: GenerateRequest[]) {
-        checkBudget();
-        return (await model.generateBatch(requests)).map(recordResult);
-      },
-      dispose: model.dispose?.bind(model),
-    };
-    const scoreChoices = model.scoreChoices?.bind(model);
-    if (scoreChoices) {
-      wrapped.scoreChoices = async (request: ScoreChoicesRequest): Promise<ScoreChoicesResult> => {
-        checkBudget();
-        const result = await scoreChoices(request);
-        this.record(result.modelId, result.usage, result.cached);
-        return result;
-      };
-    }
-    const scoreChoicesBatch = model.scoreChoicesBatch?.bind(model);
-    if (scoreChoicesBatch) {
-      // One native call, but one counted call per scored prompt, as the budgeted model counts them.
-      wrapped.scoreChoicesBatch = async (requests: ScoreChoicesRequest[]): Promise<ScoreChoicesResult[]> => {
-        checkBudget();
-        const results = await scoreChoicesBatch(requests);
-        for (const result of results) this.record(result.modelId, result.usage, result.cached);
-        return results;
-      };
-    }
-    return wrapped;
+    return wrapLanguageModel(model, this.middleware);
+  }
+
+  private recorded<T extends MeteredResult>(result: T): T {
+    this.record(result.modelId, result.usage, result.cached);
+    return result;
   }
 }

@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import { OptNativeError } from '../../errors.js';
-import { CachedLanguageModel } from '../../llm/cached-model.js';
+import { cacheMiddleware } from '../../llm/cache-middleware.js';
+import { wrapLanguageModel } from '../../llm/middleware.js';
 import type { LanguageModel } from '../../llm/types.js';
 import type { ResponseCache } from '../../run/cache.js';
 import {
@@ -97,7 +98,7 @@ async function resolveRoles(
   const meters = { teacher: new UsageMeter(), student: new UsageMeter(), assessor: new UsageMeter() };
   const load = async (model: string, meter: UsageMeter) => {
     const inner = meter.wrap(await options.resolveModel(model));
-    return cache ? new CachedLanguageModel(inner, cache) : inner;
+    return cache ? wrapLanguageModel(inner, cacheMiddleware(cache)) : inner;
   };
   const teacher = await load(settings.teacherModel, meters.teacher);
   const student = await load(settings.studentModel, meters.student);

@@ -4,6 +4,7 @@
 //   npx tsx scripts/prompt-sweep.ts --task bbh:navigate --size 60 --out runs/sweep/navigate.jsonl \
 //     [--model native:default] [--positions before,after,system] [--calibrations none,contextual] [--prompts FILE]
 //     [--cache FILE.sqlite] [--demos 3 --demo-sets 4]   (also scores the first prompt followed by N seeded sets of train demonstrations)
+//     [--with-baseline]   (puts the optimizers' default baseline for the task's labels first; rows keep per-example `correct`)
 import { readFileSync } from 'node:fs';
 import type { Example } from '../ts/datasets/types.js';
 import { parseArgs } from 'node:util';
@@ -13,6 +14,7 @@ import type { CalibrationMode } from '../ts/tasks/calibration.js';
 import { SeededRandom, deriveSeed } from '../ts/datasets/random.js';
 import { withRunControls } from '../ts/llm/run-controls.js';
 import { ResponseCache } from '../ts/run/cache.js';
+import { defaultBaselinePrompt } from '../ts/optimizers/opro/config.js';
 import { renderFewShotPrompt } from '../ts/optimizers/few-shot/optimizer.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
 import { loadTextTask } from '../ts/tasks/text-task.js';
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     cache: { type: 'string' },
     'max-answer-tokens': { type: 'string' },
     demos: { type: 'string', default: '0' },
+    'with-baseline': { type: 'boolean', default: false },
     'demo-sets': { type: 'string', default: '3' },
     out: { type: 'string' },
   },
@@ -58,12 +61,13 @@ const model = withRunControls(await createLanguageModel(values.model), { cache }
 const demoCount = Number(values.demos);
 
 /** The base prompts, then the first one followed by each seeded set of train demonstrations. */
-function promptsOf(train: readonly Example[]): string[] {
-  if (demoCount === 0) return basePrompts;
+function promptsOf(train: readonly Example[], labels: readonly string[] | undefined): string[] {
+  const bases = values['with-baseline'] ? [defaultBaselinePrompt(labels), ...basePrompts] : basePrompts;
+  if (demoCount === 0) return bases;
   const sets = Array.from({ length: Number(values['demo-sets']) }, (_, index) =>
     new SeededRandom(deriveSeed(Number(values.seed), 'sweep-demos', index)).sample(train, demoCount),
   );
-  return [...basePrompts, ...sets.map((demos) => renderFewShotPrompt(basePrompts[0] ?? '', demos))];
+  return [...bases, ...sets.map((demos) => renderFewShotPrompt(bases[0] ?? '', demos))];
 }
 
 for (const position of positions) {
@@ -75,7 +79,7 @@ for (const position of positions) {
   });
   const maxAnswerTokens = Number(values['max-answer-tokens'] ?? loaded.maxAnswerTokens);
   const task = { ...loaded, maxAnswerTokens };
-  const prompts = promptsOf(task.splits.train);
+  const prompts = promptsOf(task.splits.train, task.labels);
   for (const calibration of calibrations) {
     for (const prompt of prompts) {
       const mode = values.mode === 'generate' ? 'generate' : 'score';
@@ -105,6 +109,7 @@ for (const position of positions) {
         balanced_accuracy: report.balancedAccuracy,
         examples: report.examples,
         distinct_answers: new Set(answers).size,
+        correct: report.predictions.map((prediction) => prediction.correct),
         seconds: (performance.now() - started) / 1000,
       };
       output.append(row);

@@ -223,6 +223,8 @@ describe('local engine', { timeout: SLOW_TEST_MS }, () => {
     const resumed = await runBenchmark({ checkpointDir, resumeRunId: runId, maxConcurrent: 2 });
     expect(resumed.status).toBe('completed');
     expect(resumed.counts.succeeded).toBe(4);
+    // The interrupted attempt was continued, not counted as a second one.
+    expect(storedTasks(checkpointDir).map((task) => task.attempts)).toEqual([1, 1, 1, 1]);
   });
 
   it('does not retry permanent errors (a missing dataset file)', async () => {

@@ -29,7 +29,9 @@ export interface LocalEngineOptions extends EngineEvents {
 
 async function runTask(task: TaskRecord, options: LocalEngineOptions, resolver: LanguageModelResolver): Promise<void> {
   const { store, runId } = options;
-  for (let attempt = task.attempts + 1; ; attempt += 1) {
+  // A task still `running` was interrupted (killed or aborted), not failed: its attempt continues, uncounted again.
+  const first = task.status === 'running' ? Math.max(1, task.attempts) : task.attempts + 1;
+  for (let attempt = first; ; attempt += 1) {
     if (options.signal?.aborted) return;
     store.markRunning(runId, task.taskId, `local:${process.pid}`, attempt);
     options.onTaskStart?.(task, attempt);

@@ -17,11 +17,11 @@ import { EVENT_LOG_FILE, RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
 import type { SplitName } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
+import { ORIGINAL_AUDIO_BASELINE_PROMPT, type AudioTarget } from '../../audio/target.js';
 import {
-  AudioTarget,
-  ORIGINAL_AUDIO_BASELINE_PROMPT,
   addAudioEvaluatorOptions,
   audioModelPath,
+  openAudioTarget,
   type AudioEvaluatorValues,
 } from '../audio-target.js';
 import { LanguageModelResolver } from '../../llm/resolver.js';
@@ -207,11 +207,12 @@ async function evaluateHeldout(
 async function evaluateAudioHeldout(
   runDir: RunDirectory,
   audio: AudioTarget,
+  model: LanguageModel,
   prompt: string,
 ): Promise<HeldoutSummary | undefined> {
   if (audio.clips('test').length === 0) return undefined;
   return runDir.runStep(`opro/heldout/${promptDigest(prompt)}`, async () => {
-    const { predictions, scores } = await audio.predict('test', prompt);
+    const { predictions, scores } = await audio.predict('test', prompt, model);
     const clips = audio.clips('test');
     const correct = clips.filter((clip, index) => predictions[index]?.label === clip.target).length;
     return {
@@ -263,7 +264,7 @@ async function planOpro(values: OproOptionValues, residency: ExclusiveResidency 
   // Validates the config (zod) without keeping the optimizer: the run builds its own with the audio evaluator.
   withConfigErrors(() => new OproOptimizer(config), 'opro config');
   // Audio manifests are evaluated by the native Qwen2-Audio model; text tasks by a language model.
-  const audio = values.manifest === undefined ? undefined : await AudioTarget.open(values, { residency });
+  const audio = values.manifest === undefined ? undefined : await openAudioTarget(values, { residency });
   try {
     const task = audio ? audio.task : await loadTaskFromOptions(requireTextTask(values), values);
     const valset = task.splits[split];
@@ -316,13 +317,15 @@ async function runOpro(options: OproOptionValues): Promise<void> {
     models: async (cache) => {
       const optimizerLlm = await resolver.resolve(values.optimizerLlm, plan?.optimizerLoad);
       const optimizerModel = withRunControls(optimizerLlm, { cache });
-      // An audio run scores prompts through its evaluator; OPRO's `model` slot then only meters the optimizer.
-      const model = plan?.audio ? optimizerModel : withRunControls(await resolver.resolve(values.evaluator), { cache });
+      // An audio run's prompted model is the audio model: its clips are cached, metered and budgeted like text calls.
+      const evaluated = plan?.audio ? plan.audio.model : await resolver.resolve(values.evaluator);
+      const model = withRunControls(evaluated, { cache });
       return { model, optimizerModel };
     },
     optimize: ({ runDir, model, optimizerModel }) => {
       const { task, split, valset, audio, config } = plan as OproPlan;
-      const optimizer = new OproOptimizer(config, { outputDir, evaluator: audio?.evaluator(split) });
+      const evaluator = audio ? (metered: LanguageModel) => audio.evaluator(split, metered) : undefined;
+      const optimizer = new OproOptimizer(config, { outputDir, evaluator });
       const input = {
         task,
         // Audio exemplars would be file paths, which tell the optimizer nothing.
@@ -342,7 +345,7 @@ async function runOpro(options: OproOptionValues): Promise<void> {
       const { task, audio } = plan as OproPlan;
       const dir = runDir as RunDirectory;
       return audio
-        ? evaluateAudioHeldout(dir, audio, result.bestPrompt)
+        ? evaluateAudioHeldout(dir, audio, model, result.bestPrompt)
         : evaluateHeldout(dir, task, model, result.bestPrompt, values.evalMode);
     },
     finish: (_context, result, heldout) => {

@@ -21,7 +21,7 @@ import {
   type StopReason,
 } from '../contract.js';
 import { ConsecutiveFailureBreaker } from './breaker.js';
-import type { PromptEvaluator, PromptScore } from './evaluator.js';
+import type { PromptEvaluator, PromptScore } from '../../tasks/prompt-evaluator.js';
 import { answerInsteadOfInstruction, copiedPassage, copyIndexOf, mentionsWord, type CopyIndex } from './sanitize.js';
 import { UsageMeter } from './meter.js';
 import { runSearchLoop, throwIfAborted } from './loop.js';

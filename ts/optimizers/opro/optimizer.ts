@@ -1,5 +1,6 @@
 import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import { OptNativeError } from '../../errors.js';
+import type { LanguageModel } from '../../llm/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import {
   freezeDeep,
@@ -12,7 +13,7 @@ import {
 } from '../contract.js';
 import { ConsecutiveFailureBreaker } from '../engine/breaker.js';
 import { defaultBaselinePrompt, resolveOproConfig, type OproConfig } from './config.js';
-import { textPromptEvaluator, type PromptEvaluator } from '../engine/evaluator.js';
+import { textPromptEvaluator, type PromptEvaluator } from '../../tasks/prompt-evaluator.js';
 import { insertIntoMemory, type EvaluatedCandidate } from './memory.js';
 import { buildMetaPrompt, buildVariationPrompt, parseCandidates } from './meta-prompt.js';
 import { UsageMeter } from '../engine/meter.js';
@@ -39,8 +40,11 @@ export interface OproResult extends OptimizationResult {
 export interface OproOptions {
   /** Where the original tool's six files go after every iteration; defaults to the run directory. */
   outputDir?: string;
-  /** Replaces the text evaluator (the audio path plugs in here). */
-  evaluator?: PromptEvaluator;
+  /**
+   * Replaces the text evaluator (the audio path plugs in here); built on the metered prompted model (`input.model`),
+   * so that the budget and the usage count its calls.
+   */
+  evaluator?: (model: LanguageModel) => PromptEvaluator;
   now?: () => number;
 }
 
@@ -74,7 +78,7 @@ class OproRun {
     this.meteredOptimizerModel = meter.wrap(input.optimizerModel);
     const evaluatedModel = meter.wrap(input.model);
     this.evaluator =
-      options.evaluator ??
+      options.evaluator?.(evaluatedModel) ??
       textPromptEvaluator({
         task: input.task,
         examples: input.valset,

@@ -11,6 +11,7 @@ import type { LanguageModel } from '../llm/types.js';
 import { normalizeLabels } from '../metrics/index.js';
 import { NativeAudioModel } from '../native/audio-model.js';
 import type { ExclusiveResidency } from '../run/exclusive-residency.js';
+import { accuracy } from '../tasks/metrics.js';
 import type { PromptEvaluator } from '../tasks/prompt-evaluator.js';
 import type { TextTask } from '../tasks/types.js';
 import { answerLabel, audioClassifierModel } from './classifier-model.js';
@@ -173,14 +174,13 @@ export function audioMetricsReport(
   predictions: readonly AudioPrediction[],
   scores: ConditionScores,
 ): Record<string, unknown> {
-  const correct = clips.filter((clip, index) => predictions[index]?.label === clip.target).length;
   return {
     manifest,
     split,
     n_samples: clips.length,
     ba_clip: scores.baClip,
     ba_conditions: scores.baConditions,
-    accuracy: clips.length > 0 ? correct / clips.length : 0,
+    accuracy: accuracy(clips.map((clip, index) => predictions[index]?.label === clip.target)),
     unknown: predictions.filter((prediction) => prediction.label === null).length,
     ba_conditions_by_column: scores.byColumn,
     per_condition: scores.perValue,

@@ -15,6 +15,7 @@ import { Budget } from '../../run/budget.js';
 import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
 import { EVENT_LOG_FILE, RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
+import { accuracy } from '../../tasks/metrics.js';
 import type { SplitName } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import { ORIGINAL_AUDIO_BASELINE_PROMPT, type AudioTarget } from '../../audio/target.js';
@@ -214,11 +215,10 @@ async function evaluateAudioHeldout(
   return runDir.runStep(`opro/heldout/${promptDigest(prompt)}`, async () => {
     const { predictions, scores } = await audio.predict('test', prompt, model);
     const clips = audio.clips('test');
-    const correct = clips.filter((clip, index) => predictions[index]?.label === clip.target).length;
     return {
       split: 'test' as const,
       score: scores.baClip,
-      accuracy: correct / clips.length,
+      accuracy: accuracy(clips.map((clip, index) => predictions[index]?.label === clip.target)),
       balanced_accuracy: scores.baClip,
       n_samples: clips.length,
       failures: predictions.filter((prediction) => prediction.label === null).length,

@@ -39,6 +39,8 @@ export interface ClassifyAudioOptions extends AudioModelSource {
 export interface AudioPromptEvaluatorOptions extends SoxOptions, Omit<ClassifyAudioOptions, 'signal'> {
   clips: readonly AudioExample[];
   conditionColumns: readonly string[];
+  /** The clips decoded, in order (default: decoded on first use and kept by this evaluator). */
+  samples?: () => Promise<readonly Float32Array[]>;
 }
 
 const byPrefix: ReplyLabels = (replies, labels) => replies.map((reply) => answerLabel(reply, labels));
@@ -104,15 +106,15 @@ export function decodeClips(clips: readonly AudioExample[], options: SoxOptions 
   return Promise.all(clips.map((clip) => decodeToMono16k(clip.audioPath, options)));
 }
 
-/** Scores prompts on manifest clips; the decoded audio is kept, since every candidate prompt sees the same clips. */
+/** Scores prompts on manifest clips; the decoded audio is kept, since every candidate prompt hears the same clips. */
 export function audioPromptEvaluator(options: AudioPromptEvaluatorOptions): PromptEvaluator {
   if (options.clips.length === 0) throw new OptNativeError('E_EMPTY_TABLE', 'no clips to evaluate prompts on');
   const { classifier: _classifier, model: _model, ...rest } = options;
   const classify: ClassifyAudioOptions = { ...rest, model: modelOf(options, options.labels) };
-  let audio: Promise<Float32Array[]> | undefined;
+  let audio: Promise<readonly Float32Array[]> | undefined;
   return {
     async evaluate(prompt, signal): Promise<PromptScore> {
-      audio ??= decodeClips(options.clips, options);
+      audio ??= options.samples?.() ?? decodeClips(options.clips, options);
       const predictions = (await classifyAudio(await audio, prompt, { ...classify, signal })).map(
         (prediction) => prediction.label,
       );

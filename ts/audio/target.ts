@@ -84,6 +84,9 @@ async function openAudioModel(options: AudioTargetOptions, labels: readonly stri
 
 /** The loaded audio evaluator: the manifest, the model, and the evaluator/prediction helpers over its clips. */
 export class AudioTarget {
+  /** Decoded clips per split: an optimizer builds an evaluator per step, and every step hears the same clips. */
+  private readonly decoded = new Map<SplitName, Promise<Float32Array[]>>();
+
   private constructor(
     readonly dataset: AudioManifestDataset,
     /** The native audio model: audio messages in, answers out. */
@@ -109,6 +112,17 @@ export class AudioTarget {
     return this.dataset[split];
   }
 
+  /** The split's clips as 16 kHz mono samples, decoded once (a failed decode is tried again next time). */
+  private samples(split: SplitName): Promise<Float32Array[]> {
+    let decoded = this.decoded.get(split);
+    if (decoded === undefined) {
+      decoded = decodeClips(this.clips(split));
+      decoded.catch(() => this.decoded.delete(split));
+      this.decoded.set(split, decoded);
+    }
+    return decoded;
+  }
+
   /** Scores prompts on a split through `model` (this target's model behind a run's cache and meter). */
   evaluator(split: SplitName, model: LanguageModel = this.model): PromptEvaluator {
     return audioPromptEvaluator({
@@ -118,6 +132,7 @@ export class AudioTarget {
       model,
       mode: this.mode,
       replyLabels: nativeReplyLabels,
+      samples: () => this.samples(split),
     });
   }
 
@@ -129,7 +144,7 @@ export class AudioTarget {
   ): Promise<{ predictions: AudioPrediction[]; scores: ConditionScores }> {
     const clips = this.clips(split);
     if (clips.length === 0) throw new OptNativeError('E_EMPTY_TABLE', `the ${split} split of the manifest is empty`);
-    const predictions = await classifyAudio(await decodeClips(clips), prompt, {
+    const predictions = await classifyAudio(await this.samples(split), prompt, {
       labels: this.dataset.labels,
       model,
       mode: this.mode,

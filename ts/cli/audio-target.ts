@@ -1,40 +1,43 @@
 // The audio flags of `opro` and `evaluate`: an audio manifest (--manifest) heard by the native Qwen2-Audio model
-// (--evaluator PATH, --checkpoint LoRA or --no-lora), opened as an AudioTarget (ts/audio/target.ts).
+// (--evaluator PATH, --lora DIR or --no-lora), opened as an AudioTarget (ts/audio/target.ts).
 import type { Command } from 'commander';
 import { AudioTarget } from '../audio/target.js';
 import { OptNativeError } from '../errors.js';
+import { DEFAULT_MODEL_NAME, localModelSpec } from '../llm/model-string.js';
 import type { ExclusiveResidency } from '../run/exclusive-residency.js';
+import { addFlagAlias } from './flag-aliases.js';
 import { datasetLoadOptions, type TaskOptionValues } from './task-options.js';
 
 export interface AudioEvaluatorValues extends TaskOptionValues {
   evaluator: string;
   evalMode: 'generate' | 'score';
-  checkpoint?: string;
-  /** `--no-lora` sets this to false. */
-  lora?: boolean;
+  /** The adapter folder; `--no-lora` sets it to false (the base model, whatever --checkpoint says). */
+  lora?: string | false;
   evaluatorDevice?: 'cpu' | 'cuda';
-  evaluatorModelName?: string;
 }
 
-/** Flags of the audio evaluator (the evaluated model itself is --evaluator). */
+/**
+ * Flags of the audio evaluator (the evaluated model itself is --evaluator). `--lora` is named as in `classify-audio`;
+ * the original tool's `--checkpoint` and `--evaluator-model-name` are aliases.
+ */
 export function addAudioEvaluatorOptions(command: Command): Command {
-  return (
-    command
-      .option('--checkpoint <dir>', 'audio: PEFT LoRA adapter folder applied to the Qwen2-Audio evaluator')
-      .option('--no-lora', 'audio: evaluate the base Qwen2-Audio model (ignores --checkpoint)')
-      .option('--evaluator-device <device>', 'audio: cpu or cuda', 'cpu')
-      // The original tool's name for the evaluated model.
-      .option('--evaluator-model-name <model>', "alias of --evaluator (the original tool's flag)")
-  );
+  command
+    .option('--lora <dir>', 'audio: PEFT LoRA adapter folder applied to the Qwen2-Audio evaluator, merged at load')
+    .option('--no-lora', 'audio: evaluate the base Qwen2-Audio model (ignores --lora and --checkpoint)')
+    .option('--evaluator-device <device>', 'audio: cpu or cuda', 'cpu');
+  addFlagAlias(command, '--checkpoint <dir>', '--lora', "the original tool's name");
+  return addFlagAlias(command, '--evaluator-model-name <model>', '--evaluator', "the original tool's name");
 }
 
 /** `--evaluator` for audio: a Qwen2-Audio folder, as `PATH` or `native:PATH`. */
 export function audioModelPath(evaluator: string): string {
-  const path = evaluator.startsWith('native:') ? evaluator.slice('native:'.length) : evaluator;
-  if (path === '' || path === 'default') {
+  const path = localModelSpec(evaluator);
+  // `default` is the default text model everywhere; it cannot hear audio.
+  if (path === '' || path === DEFAULT_MODEL_NAME) {
     throw new OptNativeError(
       'E_BAD_INPUT',
-      'audio manifests need --evaluator PATH: a Qwen2-Audio HF folder (config.json, safetensors, tokenizer.json)',
+      'audio manifests need --evaluator PATH: a Qwen2-Audio HF folder (config.json, safetensors, tokenizer.json); ' +
+        'default is the text model',
     );
   }
   return path;
@@ -51,8 +54,8 @@ export function openAudioTarget(
   return AudioTarget.open({
     manifest: values.manifest as string,
     loadOptions: datasetLoadOptions(values),
-    modelPath: audioModelPath(values.evaluatorModelName ?? values.evaluator),
-    lora: values.lora === false ? undefined : values.checkpoint,
+    modelPath: audioModelPath(values.evaluator),
+    lora: values.lora === false ? undefined : values.lora,
     device: values.evaluatorDevice,
     mode: values.evalMode,
     residency: options.residency,

@@ -33,6 +33,7 @@ import {
   optimizerLoadOptions,
   type OptimizerModelValues,
 } from '../optimizer-model.js';
+import { addFlagAlias, currentNames } from '../flag-aliases.js';
 import { progressDisplay } from '../progress-display.js';
 import {
   addEvaluatorOptions,
@@ -67,7 +68,7 @@ interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues, Optim
   proposalStyle: 'opro' | 'variation';
   initialPromptsJson?: string;
   maxCalls?: number;
-  maxTokens?: number;
+  maxTotalTokens?: number;
   maxDollars?: number;
   maxMinutes?: number;
   quiet?: boolean;
@@ -79,6 +80,7 @@ const RECORDED_OPTIONS_EVENT = 'opro_options';
 /** Options of one session, not recorded: budgets, output, and how models are held (results do not depend on it). */
 const SESSION_KEYS = [
   'maxCalls',
+  'maxTotalTokens',
   'maxTokens',
   'maxDollars',
   'maxMinutes',
@@ -152,16 +154,22 @@ function recordOptions(runDir: RunDirectory, values: OproOptionValues): void {
 }
 
 /** A resumed run's options: those recorded by its first session, with this session's own flags. */
-function restoredOptions(runDir: RunDirectory, values: OproOptionValues, outputDir: string): OproOptionValues {
+function restoredOptions(
+  runDir: RunDirectory,
+  values: OproOptionValues,
+  outputDir: string,
+  command: Command,
+): OproOptionValues {
   const recorded = runDir.replay().find((event) => event.type === RECORDED_OPTIONS_EVENT);
   if (!recorded) throw new OptNativeError('E_BAD_INPUT', `${outputDir} holds no opro run to resume`);
-  return { ...values, ...(recorded.options as object), outputDir };
+  // A run recorded before a flag got its current name (--optimizer-llm, --checkpoint) resumes under the new one.
+  return { ...values, ...currentNames(command, recorded.options as Record<string, unknown>), outputDir };
 }
 
 function budgetOf(values: OproOptionValues): Budget {
   return new Budget({
     maxCalls: values.maxCalls,
-    maxTokens: values.maxTokens,
+    maxTokens: values.maxTotalTokens,
     maxDollars: values.maxDollars,
     maxWallMs: values.maxMinutes === undefined ? undefined : values.maxMinutes * 60_000,
   });
@@ -250,7 +258,7 @@ interface OproPlan {
 
 async function planOpro(values: OproOptionValues, residency: ExclusiveResidency | undefined): Promise<OproPlan> {
   if (values.manifest === undefined) requireTextTask(values);
-  else audioModelPath(values.evaluatorModelName ?? values.evaluator);
+  else audioModelPath(values.evaluator);
   const optimizerLoad = optimizerLoadOptions(values);
   if (optimizerLoad.note) process.stderr.write(`note: ${optimizerLoad.note}\n`);
   const split = splitName(values.split);
@@ -295,7 +303,7 @@ async function optimizeWithProgress(
   });
 }
 
-async function runOpro(options: OproOptionValues): Promise<void> {
+async function runOpro(options: OproOptionValues, command: Command): Promise<void> {
   const outputDir = runFolderOf(options);
   const fresh = !options.resume;
   // Every option is checked before the first write to the folder; a resumed run checks its recorded ones on reopen.
@@ -311,12 +319,12 @@ async function runOpro(options: OproOptionValues): Promise<void> {
     onOpen: async (runDir) => {
       if (!runDir) return;
       if (fresh) recordOptions(runDir, values);
-      else values = restoredOptions(runDir, values, outputDir);
+      else values = restoredOptions(runDir, values, outputDir, command);
       plan ??= await planOpro(values, residency);
     },
     models: async (cache) => {
-      const optimizerLlm = await resolver.resolve(values.optimizerLlm, plan?.optimizerLoad);
-      const optimizerModel = withRunControls(optimizerLlm, { cache });
+      const optimizer = await resolver.resolve(values.optimizerModel, plan?.optimizerLoad);
+      const optimizerModel = withRunControls(optimizer, { cache });
       // An audio run's prompted model is the audio model: its clips are cached, metered and budgeted like text calls.
       const evaluated = plan?.audio ? plan.audio.model : await resolver.resolve(values.evaluator);
       const model = withRunControls(evaluated, { cache });
@@ -380,7 +388,8 @@ export function registerOpro(program: Command): void {
   addAudioEvaluatorOptions(addEvaluatorOptions(addTaskOptions(command, 'validation'), DEFAULT_MODEL))
     .option('--output-dir <dir>', 'folder for best_prompt.txt, best_metrics.json, opro_*.json(l) and the event log')
     .option('--resume [dir]', 'resume the run in --output-dir (or DIR) after a crash or kill')
-    .option('--optimizer-llm <model>', 'model writing prompts', DEFAULT_MODEL);
+    .option('--optimizer-model <model>', 'model writing prompts', DEFAULT_MODEL);
+  addFlagAlias(command, '--optimizer-llm <model>', '--optimizer-model', "the original tool's name");
   addOptimizerModelOptions(command)
     .option(
       '--optimizer-temperature <t>',
@@ -437,7 +446,11 @@ export function registerOpro(program: Command): void {
     )
     .option('--initial-prompts-json <file>', 'JSON array of further starting prompts')
     .option('--max-calls <n>', 'budget: model calls', integerOption('--max-calls'))
-    .option('--max-tokens <n>', 'budget: prompt + completion tokens', integerOption('--max-tokens'))
+    .option(
+      '--max-total-tokens <n>',
+      'budget: prompt + completion tokens of all calls',
+      integerOption('--max-total-tokens'),
+    )
     .option('--max-dollars <x>', 'budget: dollars on priced providers', numberOption('--max-dollars'))
     .option('--max-minutes <x>', 'budget: wall time', numberOption('--max-minutes'))
     .option('--quiet', 'no progress lines on stderr')
@@ -446,4 +459,11 @@ export function registerOpro(program: Command): void {
       'write into a non-empty --output-dir that holds no opro run (files of the same name are replaced)',
     )
     .action(withConfigFile<OproOptionValues>(runOpro));
+  addFlagAlias(
+    command,
+    '--max-tokens <n>',
+    '--max-total-tokens',
+    'deprecated: elsewhere --max-tokens caps one completion',
+    integerOption('--max-tokens'),
+  );
 }

@@ -6,6 +6,7 @@ import { OptNativeError } from '../errors.js';
 import { createModelStream } from '../llm/stream-result.js';
 import {
   LANGUAGE_MODEL_SPEC_VERSION,
+  type ChatMessage,
   type ChoiceScore,
   type GenerateRequest,
   type GenerateResult,
@@ -62,7 +63,7 @@ function readAnswer(answer: AudioAnswer, labels: readonly string[]) {
 }
 
 /** The prompt and clip of a request; anything else is not a question this model can answer. */
-function clipRequest(request: { messages: readonly GenerateRequest['messages'][number][] }, modelId: string) {
+function clipRequest(request: { messages: readonly ChatMessage[] }, modelId: string) {
   const [message, ...rest] = request.messages;
   if (!message || rest.length > 0 || message.role !== 'user' || message.audio === undefined) {
     throw new OptNativeError(
@@ -73,15 +74,16 @@ function clipRequest(request: { messages: readonly GenerateRequest['messages'][n
   return { prompt: message.content, clip: message.audio };
 }
 
-/** Consecutive runs of requests that share a key, as index lists. */
-function runsOf<T>(items: readonly T[], keyOf: (item: T) => string): number[][] {
-  const runs: number[][] = [];
-  items.forEach((item, index) => {
+/** The items cut into runs of consecutive items that share a key, in order. */
+function runsOf<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const runs: { key: string; items: T[] }[] = [];
+  for (const item of items) {
+    const key = keyOf(item);
     const last = runs[runs.length - 1];
-    if (last !== undefined && keyOf(items[last[0] as number] as T) === keyOf(item)) last.push(index);
-    else runs.push([index]);
-  });
-  return runs;
+    if (last?.key === key) last.items.push(item);
+    else runs.push({ key, items: [item] });
+  }
+  return runs.map((run) => run.items);
 }
 
 /**
@@ -125,26 +127,15 @@ class AudioClassifierModel implements LanguageModel {
   }
 
   async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
-    const results: GenerateResult[] = [];
-    for (const run of runsOf(
-      requests,
-      (request) => `${request.maxTokens ?? ''}|${clipRequest(request, this.modelId).prompt}`,
-    )) {
-      const first = requests[run[0] as number] as GenerateRequest;
-      const answers = await this.classify(
-        run.map((index) => requests[index] as GenerateRequest),
-        'generate',
-        {
-          labels: this.options.labels,
-          maxNewTokens: first.maxTokens,
-        },
-      );
-      for (const answer of answers) {
-        const { text, usage } = readAnswer(answer, this.options.labels);
-        results.push({ text, usage, finishReason: 'stop', modelId: this.modelId });
-      }
-    }
-    return results;
+    const { labels } = this.options;
+    const sameCall = (request: GenerateRequest) => JSON.stringify([request.maxTokens ?? null, this.promptOf(request)]);
+    return this.inRuns(requests, sameCall, async (run) => {
+      const answers = await this.classify(run, 'generate', { labels, maxNewTokens: run[0]?.maxTokens });
+      return answers.map((answer) => {
+        const { text, usage } = readAnswer(answer, labels);
+        return { text, usage, finishReason: 'stop' as const, modelId: this.modelId };
+      });
+    });
   }
 
   async scoreChoices(request: ScoreChoicesRequest): Promise<ScoreChoicesResult> {
@@ -153,28 +144,34 @@ class AudioClassifierModel implements LanguageModel {
   }
 
   async scoreChoicesBatch(requests: ScoreChoicesRequest[]): Promise<ScoreChoicesResult[]> {
-    const results: ScoreChoicesResult[] = [];
-    const keyOf = (request: ScoreChoicesRequest) =>
-      JSON.stringify([request.choices, clipRequest(request, this.modelId).prompt]);
-    for (const run of runsOf(requests, keyOf)) {
-      const choices = (requests[run[0] as number] as ScoreChoicesRequest).choices;
-      const answers = await this.classify(
-        run.map((index) => requests[index] as ScoreChoicesRequest),
-        'score',
-        {
-          labels: choices,
-        },
-      );
-      for (const answer of answers) {
+    const sameCall = (request: ScoreChoicesRequest) => JSON.stringify([request.choices, this.promptOf(request)]);
+    return this.inRuns(requests, sameCall, async (run) => {
+      const choices = (run[0] as ScoreChoicesRequest).choices;
+      const answers = await this.classify(run, 'score', { labels: choices });
+      return answers.map((answer) => {
         const { label, usage } = readAnswer(answer, choices);
-        results.push(toScoreResult(choices, label, usage, this.modelId));
-      }
-    }
-    return results;
+        return toScoreResult(choices, label, usage, this.modelId);
+      });
+    });
   }
 
   async dispose(): Promise<void> {
     await this.classifier.dispose?.();
+  }
+
+  private promptOf(request: GenerateRequest | ScoreChoicesRequest): string {
+    return clipRequest(request, this.modelId).prompt;
+  }
+
+  /** Answers each run of consecutive requests that `sameCall` keys alike with one call; results in request order. */
+  private async inRuns<Request, Result>(
+    requests: readonly Request[],
+    sameCall: (request: Request) => string,
+    answer: (run: Request[]) => Promise<Result[]>,
+  ): Promise<Result[]> {
+    const results: Result[] = [];
+    for (const run of runsOf(requests, sameCall)) results.push(...(await answer(run)));
+    return results;
   }
 
   /** One classify call for requests that share a prompt; one answer per clip, checked. */

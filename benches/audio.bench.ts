@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
-import { audioPromptEvaluator, type AudioClassifier } from '../ts/data/audio-evaluator.js';
+import { audioPromptEvaluator, type AudioClassifier } from '../ts/audio/evaluator.js';
 import type { AudioExample } from '../ts/datasets/audio-manifest.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import type { GenerateRequest, LanguageModel } from '../ts/llm/types.js';
@@ -146,7 +146,7 @@ const ITERATIONS = 3;
 const started = performance.now();
 const result = await new OproOptimizer(
   { numIterations: ITERATIONS, candidatesPerIter: 3, earlyStopping: 10, baselinePrompt: 'SPEECH or NON-SPEECH?' },
-  { evaluator },
+  { evaluator: () => evaluator },
 ).optimize({
   task,
   trainset: [],

@@ -5,9 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSpeechConditions, type BuildSummary } from '../ts/data/build.js';
-import { MANIFEST_FILE, type ManifestRow } from '../ts/data/manifest.js';
-import { KNOWN_SOURCE_ROOTS, discoverSources, requireBothClasses } from '../ts/data/sources.js';
+import { buildSpeechConditions, type BuildSummary } from '../ts/audio/build.js';
+import type { ManifestRow } from '../ts/audio/manifest.js';
+import { MANIFEST_FILE } from '../ts/datasets/audio-manifest.js';
+import { KNOWN_SOURCE_ROOTS, discoverSources, requireBothClasses } from '../ts/audio/sources.js';
 import { loadDataset } from '../ts/datasets/index.js';
 import type { AudioManifestDataset } from '../ts/datasets/audio-manifest.js';
 

@@ -4,14 +4,25 @@
  */
 import { join } from 'node:path';
 import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
-import { KNOWN_UPWARD_IMPORTS, LAYERS } from '../eslint.layers.js';
+import { KNOWN_UPWARD_IMPORTS, LAYERS, layerRules } from '../eslint.layers.js';
 import { repoRoot } from './cli-harness.js';
 
 const eslint = new ESLint({ cwd: repoRoot });
 
-async function layerErrors(file: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(code, { filePath: join(repoRoot, file) });
+/** The layer rule alone, with one planted exception: gsm8k.ts may import from tasks/. */
+const withException = new ESLint({
+  cwd: repoRoot,
+  overrideConfigFile: true,
+  overrideConfig: [
+    { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
+    ...layerRules({ 'ts/datasets/gsm8k.ts': ['tasks'] }),
+  ],
+});
+
+async function layerErrors(file: string, code: string, linter = eslint): Promise<string[]> {
+  const [result] = await linter.lintText(code, { filePath: join(repoRoot, file) });
   return (result?.messages ?? [])
     .filter((message) => message.ruleId === 'no-restricted-imports')
     .map((message) => message.message);
@@ -39,13 +50,24 @@ describe('eslint layer rule', () => {
     expect(downward).toEqual([]);
   });
 
-  it('allows a known exception only in its own file', async () => {
-    expect(KNOWN_UPWARD_IMPORTS['ts/datasets/gsm8k.ts']).toEqual(['tasks']);
+  it('allows an exception only in its own file', async () => {
     const code = "import { numbersMatch } from '../tasks/answers.js';\nexport const m = numbersMatch;\n";
-    expect(await layerErrors('ts/datasets/gsm8k.ts', code)).toEqual([]);
-    expect(await layerErrors('ts/datasets/bbh.ts', code)).toHaveLength(1);
+    expect(await layerErrors('ts/datasets/gsm8k.ts', code, withException)).toEqual([]);
+    expect(await layerErrors('ts/datasets/bbh.ts', code, withException)).toHaveLength(1);
     // The exception is for that folder only: gsm8k.ts still may not import from optimizers.
-    expect(await layerErrors('ts/datasets/gsm8k.ts', "export * from '../optimizers/registry.js';\n")).toHaveLength(1);
+    const sideways = "export * from '../optimizers/registry.js';\n";
+    expect(await layerErrors('ts/datasets/gsm8k.ts', sideways, withException)).toHaveLength(1);
+    // The repository's own config has no exception left: the same import fails there.
+    expect(await layerErrors('ts/datasets/gsm8k.ts', code)).toHaveLength(1);
+    expect(KNOWN_UPWARD_IMPORTS).toEqual({});
     expect(LAYERS.flat()).toContain('datasets');
+  });
+
+  it('keeps the files directly in ts/ below every folder; index.ts is the top', async () => {
+    const code = "export { Budget } from './run/budget.js';\n";
+    expect(await layerErrors('ts/language-model.ts', code)).toEqual([
+      expect.stringContaining('the files directly in ts/ sit below run, models'),
+    ]);
+    expect(await layerErrors('ts/index.ts', code)).toEqual([]);
   });
 });

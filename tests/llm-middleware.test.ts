@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { modelParametersMiddleware } from '../ts/bench/model-parameters.js';
 import { budgetMiddleware } from '../ts/llm/budget-middleware.js';
 import { cacheMiddleware } from '../ts/llm/cache-middleware.js';
+import { concurrencyLimitMiddleware } from '../ts/llm/concurrency-middleware.js';
 import { findMiddleware, wrapLanguageModel, type LanguageModelMiddleware } from '../ts/llm/middleware.js';
 import { requestOverridesMiddleware } from '../ts/llm/request-overrides.js';
 import { resilienceMiddleware } from '../ts/llm/resilience-middleware.js';
@@ -245,6 +246,46 @@ describe('wrapLanguageModel', () => {
     expect(model).not.toBe(inner);
     expect((await model.generate(ask('x'))).text).toBe('echo x');
     expect(model.middleware).toEqual([]);
+  });
+});
+
+describe('the concurrency limit', () => {
+  /** A model whose calls wait until released, counting how many run at once. */
+  function gated() {
+    const state = { inFlight: 0, most: 0, release: [] as (() => void)[] };
+    const model = new ScriptedLanguageModel({
+      respond: async (request) => {
+        state.inFlight += 1;
+        state.most = Math.max(state.most, state.inFlight);
+        await new Promise<void>((resolve) => state.release.push(resolve));
+        state.inFlight -= 1;
+        return `echo ${contentOf(request)}`;
+      },
+      scoreChoices: () => [0, -1],
+    });
+    return { model, state };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it('runs at most the limit at once, a batch request by request; an aborted waiter never reaches the model', async () => {
+    const { model, state } = gated();
+    const limited = wrapLanguageModel(model, concurrencyLimitMiddleware(2));
+    const aborted = new AbortController();
+    const batch = limited.generateBatch([ask('a'), ask('b'), ask('c')]);
+    const waiting = limited.generate({ ...ask('d'), signal: aborted.signal });
+    await settle();
+    expect([state.inFlight, model.calls.length]).toEqual([2, 2]);
+    aborted.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'E_ABORTED' });
+    while (state.release.length > 0) {
+      state.release.splice(0).forEach((release) => release());
+      await settle();
+    }
+    expect((await batch).map((result) => result.text)).toEqual(['echo a', 'echo b', 'echo c']);
+    expect(state.most).toBe(2);
+    expect(model.calls.map(contentOf)).toEqual(['a', 'b', 'c']);
+    // Scoring stays offered, and takes a turn like a generation.
+    expect((await limited.scoreChoices?.({ messages: ask('e').messages, choices: ['x', 'y'] }))?.best).toBe('x');
   });
 });
 

@@ -21,6 +21,11 @@ describe('parseModelString', () => {
     });
   });
 
+  it('reads default alone as the default local model, as generate --model does', () => {
+    expect(parseModelString('default')).toEqual(parseModelString('native:default'));
+    expect(parseModelString(' default ')).toEqual({ provider: 'native', name: 'default' });
+  });
+
   it('keeps colons of the model name and the URL', () => {
     expect(parseModelString('openai-compatible:https://host:9000/v1#qwen2.5:7b-instruct')).toMatchObject({
       baseURL: 'https://host:9000/v1',

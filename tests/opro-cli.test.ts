@@ -8,7 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { addAudioEvaluatorOptions, type AudioEvaluatorValues } from '../ts/cli/audio-target.js';
+import { commandValues } from '../ts/cli/flag-aliases.js';
+import { addEvaluatorOptions, addTaskOptions } from '../ts/cli/task-options.js';
 import { SOURCE_CLI_ARGS as NODE_ARGS, repoRoot, runCli } from './cli-harness.js';
 
 const run = promisify(execFile);
@@ -104,6 +108,32 @@ describe('opt-native opro', () => {
     const audio = await cli(['opro', '--manifest', 'clips.parquet', '--output-dir', join(dir, 'audio')]);
     expect(audio.code).toBe(1);
     expect(audio.stderr).toMatch(/^error\[E_BAD_INPUT\]: audio manifests need --evaluator PATH/);
+  });
+
+  it('takes --optimizer-model and --max-total-tokens, and the old names as aliases; two names at once must agree', async () => {
+    const budgeted = (out: string, flags: string[]) =>
+      cli(['opro', '--task', 'bbh:navigate', '--test-mode', '--output-dir', join(dir, out), '--quiet', ...flags]);
+    const shared = ['--evaluator', model, '--candidates-per-iter', '1', '--num-iterations', '2'];
+    // The baseline's evaluation (5 calls) fits a 150-token budget; the next call does not.
+    for (const [out, flags] of [
+      ['names', ['--optimizer-model', model, '--max-total-tokens', '150']],
+      ['aliases', ['--optimizer-llm', model, '--max-tokens', '150']],
+    ] as const) {
+      const run = await budgeted(out, [...shared, ...flags]);
+      expect(run.stderr, out).toBe('');
+      expect(run.stdout, out).toMatch(/^Stopped: budget; 5 calls/m);
+    }
+    const aliasOnly = await budgeted('alias-model', [...shared, '--optimizer-llm', model, '--num-iterations', '1']);
+    expect(aliasOnly.code).toBe(0);
+    expect(readLines(join(dir, 'alias-model', 'opro_prompts.jsonl')).map((record) => record.prompt)).toContain(
+      'Think carefully, answer Yes or No.',
+    );
+    const both = await budgeted('both', [...shared, '--optimizer-model', model, '--optimizer-llm', 'scripted:other']);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toBe(
+      'error[E_BAD_INPUT]: --optimizer-llm is another name of --optimizer-model: give one of them\n',
+    );
+    expect(existsSync(join(dir, 'both'))).toBe(false);
   });
 
   it('reads options from a YAML --config, command-line flags winning', async () => {
@@ -266,5 +296,30 @@ describe('opt-native evaluate', () => {
     // The scripted model counts whitespace tokens: "So the answer is Yes." is cut to "So the", which names no label.
     const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1);
     expect(rows.map((row) => row.split(',').slice(1, 3))).toEqual(Array(5).fill(['So the', '']));
+  });
+});
+
+describe('the audio evaluator flags', () => {
+  /** The values `opro` reads after parsing `args`, aliases folded in. */
+  function audioValues(args: string[]): AudioEvaluatorValues {
+    const command = addAudioEvaluatorOptions(addEvaluatorOptions(addTaskOptions(new Command(), 'validation'), 'd'))
+      .exitOverride()
+      .action(() => undefined);
+    command.parse(args, { from: 'user' });
+    return commandValues<AudioEvaluatorValues>(command);
+  }
+
+  it('take --lora, as classify-audio does, and --checkpoint as its alias; --no-lora wins over both', () => {
+    expect(audioValues(['--lora', 'adapter']).lora).toBe('adapter');
+    expect(audioValues(['--checkpoint', 'adapter']).lora).toBe('adapter');
+    expect(audioValues([]).lora).toBeUndefined();
+    expect(audioValues(['--checkpoint', 'adapter', '--no-lora']).lora).toBe(false);
+    expect(() => audioValues(['--lora', 'a', '--checkpoint', 'b'])).toThrow(
+      expect.objectContaining({
+        code: 'E_BAD_INPUT',
+        message: '--checkpoint is another name of --lora: give one of them',
+      }),
+    );
+    expect(audioValues(['--evaluator-model-name', '/models/qwen2-audio']).evaluator).toBe('/models/qwen2-audio');
   });
 });

@@ -122,6 +122,15 @@ describe('opt-native optimize', () => {
     },
   );
 
+  it('stops at the --max-total-tokens budget, and at its deprecated name --max-tokens', async () => {
+    for (const flag of ['--max-total-tokens', '--max-tokens']) {
+      const outputDir = `budget${flag}`;
+      const outcome = await runCli(SOURCE_CLI_ARGS, optimizeArgs(outputDir, '0', [flag, '1']));
+      expect(outcome.code, outcome.stderr).toBe(0);
+      expect(outcome.stdout, flag).toMatch(/^Stopped: budget after 1 steps; 2 evaluations, 1 calls/m);
+    }
+  });
+
   it('exits with E_EVALUATOR when no x could be evaluated', async () => {
     const script = path('always-text.json');
     writeFileSync(script, JSON.stringify({ default: '```\ncrash\n```' }));

@@ -11,7 +11,7 @@ import { ExclusiveResidency } from '../ts/run/exclusive-residency.js';
 import { SOURCE_CLI_ARGS, runCli } from './cli-harness.js';
 
 const values = (overrides: Partial<OptimizerModelValues>): OptimizerModelValues => ({
-  optimizerLlm: 'native:default',
+  optimizerModel: 'native:default',
   optimizerDevice: 'cpu',
   ...overrides,
 });
@@ -19,12 +19,12 @@ const values = (overrides: Partial<OptimizerModelValues>): OptimizerModelValues 
 describe('optimizerLoadOptions', () => {
   it('gives the native loader nothing by default', () => {
     expect(optimizerLoadOptions(values({}))).toEqual({ resolve: {}, note: undefined });
-    expect(optimizerLoadOptions(values({ optimizerLlm: 'openai:gpt-4o-mini' }))).toEqual({ resolve: {} });
+    expect(optimizerLoadOptions(values({ optimizerModel: 'openai:gpt-4o-mini' }))).toEqual({ resolve: {} });
   });
 
   it('refuses cuda and 4-bit loading for an optimizer that is not native, naming the flag', () => {
     for (const flag of [{ optimizerDevice: 'cuda' as const }, { optimizerLoadIn4bit: true }]) {
-      expect(() => optimizerLoadOptions(values({ optimizerLlm: 'openai:gpt-4o-mini', ...flag }))).toThrow(
+      expect(() => optimizerLoadOptions(values({ optimizerModel: 'openai:gpt-4o-mini', ...flag }))).toThrow(
         expect.objectContaining({
           code: 'E_BAD_INPUT',
           message: expect.stringMatching(/^--optimizer-(device cuda|load-in-4bit) applies to native optimizer models/),
@@ -39,7 +39,7 @@ describe('optimizerLoadOptions', () => {
       note: '--optimizer-load-in-4bit: native:default is a Q4_K_M GGUF: 4-bit already, loaded as it is',
     });
     const file = optimizerLoadOptions(
-      values({ optimizerLlm: 'native:/models/q.Q8_0.gguf', optimizerLoadIn4bit: true }),
+      values({ optimizerModel: 'native:/models/q.Q8_0.gguf', optimizerLoadIn4bit: true }),
     );
     expect(file.resolve).toEqual({});
     expect(file.note).toContain('is a GGUF file: quantized already');
@@ -47,7 +47,7 @@ describe('optimizerLoadOptions', () => {
 
   it('asks the loader to quantize a dense model at load', () => {
     const dense = optimizerLoadOptions(
-      values({ optimizerLlm: 'native:/models/qwen-dense', optimizerLoadIn4bit: true }),
+      values({ optimizerModel: 'native:/models/qwen-dense', optimizerLoadIn4bit: true }),
     );
     expect(dense.resolve).toEqual({ native: { loadIn4bit: true } });
     expect(dense.note).toContain('projections quantized to Q4_0 at load');

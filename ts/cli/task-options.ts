@@ -13,6 +13,7 @@ import { CALIBRATION_MODES, DEFAULT_SCORE_CALIBRATION, type CalibrationMode } fr
 import { integerFlag, numberFlag, seedFlag, type NumberRange } from '../numbers.js';
 import { loadTextTask } from '../tasks/text-task.js';
 import type { TextTask } from '../tasks/types.js';
+import { commandValues } from './flag-aliases.js';
 
 export interface TaskOptionValues {
   task?: string;
@@ -173,12 +174,12 @@ export function addEvaluatorOptions(command: Command, defaultModel: string): Com
 
 /** Runs a command's action after applying its --config file. */
 export function withConfigFile<T>(
-  run: (values: T) => Promise<void>,
+  run: (values: T, command: Command) => Promise<void>,
 ): (options: unknown, self: Command) => Promise<void> {
   return async (_options, self) => {
     const config = self.getOptionValue('config') as string | undefined;
     if (config !== undefined) applyConfigFile(self, config);
-    await run(self.opts<T & object>() as T);
+    await run(commandValues<T>(self), self);
   };
 }
 

@@ -3,10 +3,9 @@
 // `audio_manifest:FILE` reads any manifest with those columns.
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { CONDITION_COLUMNS, MANIFEST_FILE, NONSPEECH_LABEL, SPEECH_LABEL } from '../data/manifest.js';
-import { cellText, readTableRows, type TableRow } from '../data/table-rows.js';
 import { OptNativeError } from '../errors.js';
 import { partitionExamples, requestedSizes, seededSubset } from './split.js';
+import { cellText, readTableRows, type TableRow } from './table-rows.js';
 import {
   DEFAULT_SPLIT_SEED,
   type DatasetLoadOptions,
@@ -14,6 +13,15 @@ import {
   type Example,
   type SplitName,
 } from './types.js';
+
+/** The file `opt-native data speech-conditions` writes (ts/audio/build.ts) and `speech_conditions:DIR` reads. */
+export const MANIFEST_FILE = 'conditions_manifest_split.parquet';
+export const SPEECH_LABEL = 'SPEECH';
+export const NONSPEECH_LABEL = 'NON-SPEECH';
+export type SpeechLabel = typeof SPEECH_LABEL | typeof NONSPEECH_LABEL;
+
+/** The condition columns of the speech-conditions manifest, in order (what `--condition-cols` and BA_cond use). */
+export const CONDITION_COLUMNS = ['snr_db', 'noise_type', 'duration_ms', 'band', 'reverb', 'level_dbfs'] as const;
 
 /** A clip: `input` is the absolute audio path, `target` the label, `conditions` the condition values as text. */
 export interface AudioExample extends Example {

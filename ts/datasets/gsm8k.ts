@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { OptNativeError } from '../errors.js';
-import { parseGsm8kAnswer } from '../tasks/answers.js';
+import { parseGsm8kAnswer } from './number-text.js';
 import { isRecord, parseJsonLines, readDatasetFile } from './read.js';
 import { resolveDatasetsRoot } from './root.js';
 import { requestedSizes, seededSubset } from './split.js';

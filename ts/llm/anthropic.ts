@@ -6,6 +6,7 @@ import { settleBatch } from './batch-outcome.js';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
 import { ProviderError, toProviderError } from './provider-error.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
+import { textMessages } from './text-messages.js';
 import {
   LANGUAGE_MODEL_SPEC_VERSION,
   type FinishReason,
@@ -39,7 +40,8 @@ export function toAnthropicParams(
   request: GenerateRequest,
   defaultMaxTokens: number = DEFAULT_MAX_TOKENS,
 ): AnthropicParams {
-  const system = request.messages
+  const messages = textMessages(request.messages, 'anthropic');
+  const system = messages
     .filter((message) => message.role === 'system')
     .map((message) => message.content)
     .join('\n\n');
@@ -47,7 +49,7 @@ export function toAnthropicParams(
   const params: AnthropicParams = {
     model,
     max_tokens: request.thinkingBudget ? request.thinkingBudget + answerTokens : answerTokens,
-    messages: request.messages
+    messages: messages
       .filter((message) => message.role !== 'system')
       .map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content })),
   };

@@ -9,8 +9,22 @@ export type ModelSpec =
   | { provider: 'anthropic'; model: string };
 
 const USAGE =
-  'expected native:/path/model.gguf, native:default, openai:MODEL, ' +
+  'expected native:/path/model.gguf, native:default (or default), openai:MODEL, ' +
   'openai-compatible:http://HOST:PORT/v1#MODEL or anthropic:MODEL';
+
+/** What `default` names in every --model and --evaluator flag: the default local model (`native:default`). */
+export const DEFAULT_MODEL_NAME = 'default';
+
+/** The model string with its provider: `default` alone is `native:default`; any other string as it is. */
+export function canonicalModelString(modelString: string): string {
+  return modelString.trim() === DEFAULT_MODEL_NAME ? `native:${DEFAULT_MODEL_NAME}` : modelString;
+}
+
+/** A local model as `generate` and the audio flags take it: `native:X` and `X` name the same model. */
+export function localModelSpec(value: string): string {
+  const trimmed = value.trim();
+  return trimmed.startsWith('native:') ? trimmed.slice('native:'.length).trim() : trimmed;
+}
 
 function looksLikePath(value: string): boolean {
   return value.includes('/') || value.includes('\\') || /\.(gguf|safetensors|bin)$/i.test(value);
@@ -18,9 +32,11 @@ function looksLikePath(value: string): boolean {
 
 /**
  * Parses `native:/path/model.gguf`, `native:default`, `openai:gpt-4o-mini`,
- * `openai-compatible:http://127.0.0.1:8000/v1#qwen2.5-7b`, `anthropic:claude-…`. Throws E_BAD_INPUT otherwise.
+ * `openai-compatible:http://127.0.0.1:8000/v1#qwen2.5-7b`, `anthropic:claude-…`, and `default` alone (the default
+ * local model, as `generate --model default`). Throws E_BAD_INPUT otherwise.
  */
 export function parseModelString(modelString: string): ModelSpec {
+  if (modelString.trim() === DEFAULT_MODEL_NAME) return { provider: 'native', name: DEFAULT_MODEL_NAME };
   const colon = modelString.indexOf(':');
   const prefix = colon > 0 ? modelString.slice(0, colon) : '';
   const rest = colon > 0 ? modelString.slice(colon + 1).trim() : '';

@@ -12,6 +12,7 @@ import {
 import { anySignal } from './any-signal.js';
 import { registerNativeLoader } from './registry.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
+import { textMessages } from './text-messages.js';
 import {
   LANGUAGE_MODEL_SPEC_VERSION,
   type FinishReason,
@@ -32,7 +33,7 @@ export const NATIVE_DEFAULT_MAX_TOKENS = 512;
 export function toNativeGenerateOptions(request: GenerateRequest): NativeGenerateOptions {
   const seed = request.seed === undefined && request.sampleIndex === undefined ? undefined : (request.seed ?? 0);
   return {
-    messages: request.messages.map(({ role, content }) => ({ role, content })),
+    messages: textMessages(request.messages, 'native'),
     maxTokens: checkInteger('maxTokens', request.maxTokens ?? NATIVE_DEFAULT_MAX_TOKENS, { min: 1 }),
     temperature: request.temperature,
     topK: request.topK === undefined ? undefined : checkInteger('topK', request.topK),
@@ -78,7 +79,7 @@ export function fromNativeScores(
 }
 
 function nativeMessages(request: ScoreChoicesRequest): NativeChatMessage[] {
-  return request.messages.map(({ role, content }) => ({ role, content }));
+  return textMessages(request.messages, 'native');
 }
 
 /** Indices of the requests grouped by identical choice lists, groups in order of first appearance. */

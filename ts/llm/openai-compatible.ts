@@ -6,6 +6,7 @@ import { settleBatch } from './batch-outcome.js';
 import { mapOpenAIFinishReason } from './map-finish-reason.js';
 import { ProviderError, toProviderError } from './provider-error.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
+import { textMessages } from './text-messages.js';
 import {
   LANGUAGE_MODEL_SPEC_VERSION,
   type FinishReason,
@@ -33,7 +34,7 @@ export interface OpenAICompatibleOptions {
 export function toChatCompletionParams(model: string, request: GenerateRequest): ChatCompletionCreateParamsBase {
   const params: ChatCompletionCreateParamsBase & Record<string, unknown> = {
     model,
-    messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+    messages: textMessages(request.messages, 'openai-compatible'),
   };
   if (request.temperature !== undefined) params.temperature = request.temperature;
   if (request.topP !== undefined) params.top_p = request.topP;

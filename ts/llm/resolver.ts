@@ -1,5 +1,5 @@
 import type { ExclusiveResidency } from '../run/exclusive-residency.js';
-import { parseModelString } from './model-string.js';
+import { canonicalModelString, parseModelString } from './model-string.js';
 import { createLanguageModel } from './registry.js';
 import { residentLanguageModel } from './resident-model.js';
 import { loadScriptedModelFile } from './scripted-file.js';
@@ -30,7 +30,9 @@ export class LanguageModelResolver {
 
   constructor(private readonly options: LanguageModelResolverOptions = {}) {}
 
-  resolve(modelString: string, options: ResolveOptions = {}): Promise<LanguageModel> {
+  resolve(given: string, options: ResolveOptions = {}): Promise<LanguageModel> {
+    // `default` and `native:default` are one model, loaded once.
+    const modelString = canonicalModelString(given);
     const key = options.native === undefined ? modelString : `${modelString} ${JSON.stringify(options.native)}`;
     let model = this.loaded.get(key);
     if (!model) {

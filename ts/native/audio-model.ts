@@ -1,5 +1,5 @@
-// Typed wrapper over the addon's `AudioModel` class (native Qwen2-Audio): coded errors, AbortSignal handling, and the
-// `AudioClassifier` shape the audio prompt evaluator consumes.
+// Typed wrapper over the addon's `AudioModel` class (native Qwen2-Audio): coded errors and AbortSignal handling.
+// Its `classify` has the `AudioClassifier` shape that ts/audio/classifier-model.ts turns into a LanguageModel.
 import type {
   AudioModel,
   LoadAudioModelOptions,
@@ -7,7 +7,6 @@ import type {
   NativeClipAnswer,
   NativeGenerateResult,
 } from '../../bindings/index.cjs';
-import type { AudioAnswer, AudioClassifier } from '../data/audio-evaluator.js';
 import { callNative } from './call.js';
 import { nativeBinding } from './binding.js';
 
@@ -41,6 +40,13 @@ export interface AudioClipResult {
   usage: { promptTokens: number; completionTokens: number };
   /** Set when the clip is longer than the model's 30 s window: only its first 30 s were heard. */
   truncated?: true;
+}
+
+/** One clip's answer as `classify` gives it: the text, the label it means (null = none) and the tokens it took. */
+export interface AudioClassifyAnswer {
+  readonly text: string;
+  readonly label: string | null;
+  readonly usage: { promptTokens: number; completionTokens: number };
 }
 
 export interface AudioGenerateOptions {
@@ -79,7 +85,7 @@ function toResult(labels: readonly string[], answer: NativeClipAnswer): AudioCli
  * Qwen2-Audio running in the native addon. Calls run on the libuv pool, one at a time per model; encoder outputs are
  * cached per clip (content hash), so a second prompt on the same clips skips the audio encoder.
  */
-export class NativeAudioModel implements AudioClassifier {
+export class NativeAudioModel {
   private constructor(
     private readonly model: AudioModel,
     readonly path: string,
@@ -107,14 +113,14 @@ export class NativeAudioModel implements AudioClassifier {
     return answers.map((answer) => toResult(labels, answer));
   }
 
-  /** `AudioClassifier` for the audio prompt evaluator: raw text and native label per clip. */
+  /** The `AudioClassifier` call (ts/audio/classifier-model.ts): raw text, native label and usage per clip. */
   async classify(
     clips: readonly Float32Array[],
     prompt: string,
-    options: { labels: readonly string[]; mode: AudioClassifyMode; signal?: AbortSignal },
-  ): Promise<AudioAnswer[]> {
+    options: { labels: readonly string[]; mode: AudioClassifyMode; maxNewTokens?: number; signal?: AbortSignal },
+  ): Promise<AudioClassifyAnswer[]> {
     const results = await this.classifyClips(clips, prompt, options);
-    return results.map((result) => ({ text: result.raw, label: result.label }));
+    return results.map((result) => ({ text: result.raw, label: result.label, usage: result.usage }));
   }
 
   /** Greedy answer to `prompt` about one clip. */

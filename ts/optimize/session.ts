@@ -7,7 +7,7 @@
 import { OptNativeError } from '../errors.js';
 import type { ChatMessage, LanguageModel } from '../llm/types.js';
 import { addUsage, EMPTY_USAGE, type OptimizationProgress, type OptimizationUsage } from '../optimizers/contract.js';
-import type { PromptEvaluator } from '../optimizers/engine/evaluator.js';
+import type { PromptEvaluator } from '../tasks/prompt-evaluator.js';
 import { isStopError, promptDigest, type StepRunner } from '../optimizers/engine/steps.js';
 import { chatOpening, chatTurn, topkMessages, type Framing } from './context.js';
 import { lastFencedBlock } from './extract.js';

@@ -11,7 +11,7 @@ import { balancedConfigSchema } from './balanced/config.js';
 import { taskMessages } from './balanced/evaluate.js';
 import { normalizeWeights } from './balanced/focus.js';
 import type { Optimizer } from './contract.js';
-import { withConfigErrors } from './engine/config.js';
+import { parseConfig, withConfigErrors } from './engine/config.js';
 import { EvolutionaryOptimizer, evolutionaryConfigSchema } from './evolutionary/optimizer.js';
 import { FewShotOptimizer, fewShotConfigSchema } from './few-shot/optimizer.js';
 import {
@@ -36,7 +36,7 @@ export interface OptimizerEntry {
   readonly maxTrialsKey: string;
   /** The config key that takes a manifest's initial prompt. */
   readonly initialPromptKey: string;
-  /** Validates `config` with the schema (ZodError on failure) and builds the optimizer. */
+  /** Validates `config` with the schema (E_BAD_INPUT naming the parameters) and builds the optimizer. */
   readonly create: (config: unknown, context: OptimizerContext) => Optimizer<unknown, TextTask>;
   /** The task as the optimizer prompts the evaluated model, so the held-out score measures the same thing. */
   readonly evaluationTask: (config: Readonly<Record<string, unknown>>, task: TextTask) => TextTask;
@@ -50,7 +50,7 @@ function entry<Schema extends z.ZodType>(
   make: (config: z.output<Schema>, context: OptimizerContext) => Optimizer<unknown, TextTask>,
   evaluationTask: OptimizerEntry['evaluationTask'] = sameTask,
 ): OptimizerEntry {
-  return { schema, ...keys, create: (config, context) => make(schema.parse(config), context), evaluationTask };
+  return { schema, ...keys, create: (config, context) => make(parseConfig(schema, config), context), evaluationTask };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { OptNativeError } from '../errors.js';
-import type { Usage } from '../llm/types.js';
+import type { Usage } from '../language-model.js';
 import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_PRICES, costOfCall, type ModelPrice } from './prices.js';
 

@@ -1,5 +1,25 @@
 import { createHash } from 'node:crypto';
-import type { GenerateRequest, ScoreChoicesRequest } from '../llm/types.js';
+import type { ChatMessage, GenerateRequest, ScoreChoicesRequest } from '../language-model.js';
+
+const audioDigests = new WeakMap<Float32Array, string>();
+
+/** SHA-256 of a clip's samples, hex; computed once per array (every candidate prompt hears the same clips). */
+function audioDigest(samples: Float32Array): string {
+  let digest = audioDigests.get(samples);
+  if (digest === undefined) {
+    digest = createHash('sha256')
+      .update(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength))
+      .digest('hex');
+    audioDigests.set(samples, digest);
+  }
+  return digest;
+}
+
+/** Role and content, and the digest of the clip when the message carries one (text keys keep their old form). */
+function messageKey(message: ChatMessage): string[] {
+  const text = [message.role, message.content];
+  return message.audio === undefined ? text : [...text, `audio:${audioDigest(message.audio)}`];
+}
 
 /** Everything that changes a model's answer. Absent options are written as null so that keys are stable. */
 export function cacheKeyMaterial(provider: string, modelId: string, request: GenerateRequest): string {
@@ -7,7 +27,7 @@ export function cacheKeyMaterial(provider: string, modelId: string, request: Gen
     v: 1,
     provider,
     modelId,
-    messages: request.messages.map((message) => [message.role, message.content]),
+    messages: request.messages.map(messageKey),
     temperature: request.temperature ?? null,
     topK: request.topK ?? null,
     topP: request.topP ?? null,
@@ -34,7 +54,7 @@ export function scoreCacheKeyMaterial(provider: string, modelId: string, request
     kind: 'score',
     provider,
     modelId,
-    messages: request.messages.map((message) => [message.role, message.content]),
+    messages: request.messages.map(messageKey),
     choices: request.choices,
   });
 }

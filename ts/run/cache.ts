@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { OptNativeError } from '../errors.js';
-import type { GenerateRequest, GenerateResult, ScoreChoicesRequest, ScoreChoicesResult } from '../llm/types.js';
+import type { GenerateRequest, GenerateResult, ScoreChoicesRequest, ScoreChoicesResult } from '../language-model.js';
 import { cacheKeyMaterial, responseCacheKey, scoreCacheKey, scoreCacheKeyMaterial } from './cache-key.js';
 
 export interface CacheStats {

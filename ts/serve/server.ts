@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OptNativeError } from '../errors.js';
+import { concurrencyLimitMiddleware } from '../llm/concurrency-middleware.js';
 import { toOpenAIFinishReason } from '../llm/map-finish-reason.js';
+import { wrapLanguageModel } from '../llm/middleware.js';
 import type { GenerateRequest, LanguageModel } from '../llm/types.js';
 import type { Logger } from '../run/logger.js';
-import { ConcurrencyLimitedModel } from './limited-model.js';
 import { clientDisconnectSignal, readJsonBody, sendJson, SseWriter } from './http-io.js';
 import {
   chatBodyToRequests,
@@ -52,7 +53,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const host = options.host ?? '127.0.0.1';
   options = {
     ...options,
-    model: new ConcurrencyLimitedModel(options.model, options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY),
+    model: wrapLanguageModel(
+      options.model,
+      concurrencyLimitMiddleware(options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY),
+    ),
   };
   const server = createServer((request, response) => {
     handle(options, request, response).catch((error: unknown) => {

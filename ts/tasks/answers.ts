@@ -3,31 +3,9 @@
  * compared with a target. Each has its own tests (tests/tasks-answers.test.ts).
  */
 
-// A number as people write it: optional sign, thousands commas, decimals ("-1,234.50", ".5", "42").
-const NUMBER_PATTERN = /-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?/g;
+import { canonicalNumber, numbersIn, parseGsm8kAnswer } from '../datasets/number-text.js';
 
-/** Canonical decimal form: no commas, no trailing zeros after the point, no "-0" ("1,000.50" → "1000.5"). */
-export function canonicalNumber(text: string): string | null {
-  const trimmed = text.trim();
-  // Commas only as thousands separators: "1,000" is a number, "1,8" is not.
-  if (!/^-?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$/.test(trimmed) || !/\d/.test(trimmed)) return null;
-  const cleaned = trimmed.replace(/,/g, '');
-  const value = Number(cleaned);
-  if (!Number.isFinite(value)) return null;
-  return String(value === 0 ? 0 : value);
-}
-
-function numbersIn(text: string): string[] {
-  return (text.match(NUMBER_PATTERN) ?? []).filter((match) => /\d/.test(match));
-}
-
-/** GSM8K's reference answer: the number after the last `#### ` marker. */
-export function parseGsm8kAnswer(answer: string): string | null {
-  const marker = answer.lastIndexOf('####');
-  if (marker < 0) return null;
-  const [first] = numbersIn(answer.slice(marker + 4));
-  return first === undefined ? null : canonicalNumber(first);
-}
+export { canonicalNumber, parseGsm8kAnswer };
 
 /**
  * The final numeric answer in a model's reply: after `####` when present, else after "answer is"/"answer:", else the

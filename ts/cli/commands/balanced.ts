@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { withRunControls } from '../../llm/run-controls.js';
+import { integerFlag, numberFlag, seedFlag } from '../../numbers.js';
 import { writeRunResult } from '../../optimizers/balanced/experiments.js';
 import { normalizeWeights, type FocusWeights } from '../../optimizers/balanced/focus.js';
 import {
@@ -49,25 +50,9 @@ export interface SharedBalancedCliOptions {
   force?: boolean;
 }
 
-export function integerOption(flag: string, minimum: number): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < minimum) {
-      throw new OptNativeError('E_BAD_INPUT', `${flag} must be an integer >= ${minimum}, got "${value}"`);
-    }
-    return parsed;
-  };
-}
-
-export function numberOption(flag: string): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) {
-      throw new OptNativeError('E_BAD_INPUT', `${flag} must be a number >= 0, got "${value}"`);
-    }
-    return parsed;
-  };
-}
+/** The shared number parsers (ts/numbers.ts): an integer of at least `minimum`, a number >= 0. */
+const integerOption = (flag: string, minimum: number) => integerFlag(flag, { min: minimum });
+const numberOption = (flag: string) => numberFlag(flag, { min: 0 });
 
 /** Adds the options `balanced` and `experiments` share. */
 export function addSharedBalancedOptions(command: Command): Command {
@@ -112,7 +97,7 @@ export function addSharedBalancedOptions(command: Command): Command {
     .option(
       '--seed <n>',
       'seed of the splits, samples, batches and focus schedule',
-      integerOption('--seed', 0),
+      seedFlag('--seed'),
       BALANCED_DEFAULTS.seed,
     )
     .option('--output-dir <dir>', 'folder for the results JSON (and the response cache)')

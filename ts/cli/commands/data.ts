@@ -1,7 +1,7 @@
 // `opt-native data`: datasets built from recordings on this machine, and a look at audio manifests.
 import type { Command } from 'commander';
-import { buildSpeechConditions, DEFAULT_CLIPS, DEFAULT_SEED } from '../../data/build.js';
-import { CONDITION_FAMILIES, type ConditionFamily } from '../../data/conditions.js';
+import { buildSpeechConditions, DEFAULT_CLIPS, DEFAULT_SEED } from '../../audio/build.js';
+import { CONDITION_FAMILIES, type ConditionFamily } from '../../audio/conditions.js';
 import { loadAudioManifestFile, type AudioExample } from '../../datasets/audio-manifest.js';
 import { OptNativeError } from '../../errors.js';
 import { seedFlag } from '../../numbers.js';

@@ -3,13 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { evaluateTextPrompt, type EvaluationReport, type Prediction } from '../../tasks/evaluate.js';
-import {
-  AudioTarget,
-  addAudioEvaluatorOptions,
-  audioMetricsReport,
-  audioPredictionsCsv,
-  type AudioEvaluatorValues,
-} from '../audio-target.js';
+import { audioMetricsReport, audioPredictionsCsv } from '../../audio/target.js';
+import { addAudioEvaluatorOptions, openAudioTarget, type AudioEvaluatorValues } from '../audio-target.js';
 import { LanguageModelResolver } from '../../llm/resolver.js';
 import {
   addEvaluatorOptions,
@@ -75,7 +70,7 @@ function metricsReport(task: string, split: string, report: EvaluationReport): R
 async function runAudioEvaluate(values: EvaluateOptionValues): Promise<void> {
   const prompt = readPrompt(values);
   const split = splitName(values.split);
-  const audio = await AudioTarget.open(values);
+  const audio = await openAudioTarget(values);
   try {
     const clips = audio.clips(split);
     const { predictions, scores } = await audio.predict(split, prompt);

@@ -1,5 +1,6 @@
 // `opt-native generate`: one completion from a local model, streamed to stdout.
 import type { Command } from 'commander';
+import { localModelSpec } from '../../llm/model-string.js';
 import { loadNativeLanguageModel, type NativeLanguageModel } from '../../llm/native-provider.js';
 import type { ChatMessage, GenerateRequest, GenerateResult } from '../../llm/types.js';
 import { createProgressBar } from '../../models/progress.js';
@@ -46,7 +47,7 @@ async function runGenerate(options: GenerateCommandOptions): Promise<void> {
   const bar = createProgressBar(`pull ${options.model}`);
   let model: NativeLanguageModel | undefined;
   try {
-    model = await loadNativeLanguageModel(options.model, {
+    model = await loadNativeLanguageModel(localModelSpec(options.model), {
       tokenizerPath: options.tokenizer,
       device: options.device,
       onProgress: bar.update,
@@ -77,7 +78,10 @@ export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description('Generate a completion with a local Qwen model (native addon), streamed to stdout')
-    .requiredOption('--model <path|id>', 'a .gguf file, an HF folder, a cached or downloadable Org/Name, or default')
+    .requiredOption(
+      '--model <path|id>',
+      'a .gguf file, an HF folder, a cached or downloadable Org/Name, or default (native: in front is optional)',
+    )
     .option('--tokenizer <path>', 'tokenizer.json (default: next to the weights, else the bundled Qwen2.5 one)')
     .requiredOption('--prompt <text>', 'the user message')
     .option('--system <text>', 'a system message')

@@ -15,13 +15,14 @@ import { Budget } from '../../run/budget.js';
 import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
 import { EVENT_LOG_FILE, RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
+import { accuracy } from '../../tasks/metrics.js';
 import type { SplitName } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
+import { ORIGINAL_AUDIO_BASELINE_PROMPT, type AudioTarget } from '../../audio/target.js';
 import {
-  AudioTarget,
-  ORIGINAL_AUDIO_BASELINE_PROMPT,
   addAudioEvaluatorOptions,
   audioModelPath,
+  openAudioTarget,
   type AudioEvaluatorValues,
 } from '../audio-target.js';
 import { LanguageModelResolver } from '../../llm/resolver.js';
@@ -32,6 +33,7 @@ import {
   optimizerLoadOptions,
   type OptimizerModelValues,
 } from '../optimizer-model.js';
+import { addFlagAlias, currentNames } from '../flag-aliases.js';
 import { progressDisplay } from '../progress-display.js';
 import {
   addEvaluatorOptions,
@@ -66,7 +68,7 @@ interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues, Optim
   proposalStyle: 'opro' | 'variation';
   initialPromptsJson?: string;
   maxCalls?: number;
-  maxTokens?: number;
+  maxTotalTokens?: number;
   maxDollars?: number;
   maxMinutes?: number;
   quiet?: boolean;
@@ -78,6 +80,7 @@ const RECORDED_OPTIONS_EVENT = 'opro_options';
 /** Options of one session, not recorded: budgets, output, and how models are held (results do not depend on it). */
 const SESSION_KEYS = [
   'maxCalls',
+  'maxTotalTokens',
   'maxTokens',
   'maxDollars',
   'maxMinutes',
@@ -151,16 +154,22 @@ function recordOptions(runDir: RunDirectory, values: OproOptionValues): void {
 }
 
 /** A resumed run's options: those recorded by its first session, with this session's own flags. */
-function restoredOptions(runDir: RunDirectory, values: OproOptionValues, outputDir: string): OproOptionValues {
+function restoredOptions(
+  runDir: RunDirectory,
+  values: OproOptionValues,
+  outputDir: string,
+  command: Command,
+): OproOptionValues {
   const recorded = runDir.replay().find((event) => event.type === RECORDED_OPTIONS_EVENT);
   if (!recorded) throw new OptNativeError('E_BAD_INPUT', `${outputDir} holds no opro run to resume`);
-  return { ...values, ...(recorded.options as object), outputDir };
+  // A run recorded before a flag got its current name (--optimizer-llm, --checkpoint) resumes under the new one.
+  return { ...values, ...currentNames(command, recorded.options as Record<string, unknown>), outputDir };
 }
 
 function budgetOf(values: OproOptionValues): Budget {
   return new Budget({
     maxCalls: values.maxCalls,
-    maxTokens: values.maxTokens,
+    maxTokens: values.maxTotalTokens,
     maxDollars: values.maxDollars,
     maxWallMs: values.maxMinutes === undefined ? undefined : values.maxMinutes * 60_000,
   });
@@ -207,17 +216,17 @@ async function evaluateHeldout(
 async function evaluateAudioHeldout(
   runDir: RunDirectory,
   audio: AudioTarget,
+  model: LanguageModel,
   prompt: string,
 ): Promise<HeldoutSummary | undefined> {
   if (audio.clips('test').length === 0) return undefined;
   return runDir.runStep(`opro/heldout/${promptDigest(prompt)}`, async () => {
-    const { predictions, scores } = await audio.predict('test', prompt);
+    const { predictions, scores } = await audio.predict('test', prompt, model);
     const clips = audio.clips('test');
-    const correct = clips.filter((clip, index) => predictions[index]?.label === clip.target).length;
     return {
       split: 'test' as const,
       score: scores.baClip,
-      accuracy: correct / clips.length,
+      accuracy: accuracy(clips.map((clip, index) => predictions[index]?.label === clip.target)),
       balanced_accuracy: scores.baClip,
       n_samples: clips.length,
       failures: predictions.filter((prediction) => prediction.label === null).length,
@@ -249,7 +258,7 @@ interface OproPlan {
 
 async function planOpro(values: OproOptionValues, residency: ExclusiveResidency | undefined): Promise<OproPlan> {
   if (values.manifest === undefined) requireTextTask(values);
-  else audioModelPath(values.evaluatorModelName ?? values.evaluator);
+  else audioModelPath(values.evaluator);
   const optimizerLoad = optimizerLoadOptions(values);
   if (optimizerLoad.note) process.stderr.write(`note: ${optimizerLoad.note}\n`);
   const split = splitName(values.split);
@@ -263,7 +272,7 @@ async function planOpro(values: OproOptionValues, residency: ExclusiveResidency 
   // Validates the config (zod) without keeping the optimizer: the run builds its own with the audio evaluator.
   withConfigErrors(() => new OproOptimizer(config), 'opro config');
   // Audio manifests are evaluated by the native Qwen2-Audio model; text tasks by a language model.
-  const audio = values.manifest === undefined ? undefined : await AudioTarget.open(values, { residency });
+  const audio = values.manifest === undefined ? undefined : await openAudioTarget(values, { residency });
   try {
     const task = audio ? audio.task : await loadTaskFromOptions(requireTextTask(values), values);
     const valset = task.splits[split];
@@ -294,7 +303,7 @@ async function optimizeWithProgress(
   });
 }
 
-async function runOpro(options: OproOptionValues): Promise<void> {
+async function runOpro(options: OproOptionValues, command: Command): Promise<void> {
   const outputDir = runFolderOf(options);
   const fresh = !options.resume;
   // Every option is checked before the first write to the folder; a resumed run checks its recorded ones on reopen.
@@ -310,19 +319,21 @@ async function runOpro(options: OproOptionValues): Promise<void> {
     onOpen: async (runDir) => {
       if (!runDir) return;
       if (fresh) recordOptions(runDir, values);
-      else values = restoredOptions(runDir, values, outputDir);
+      else values = restoredOptions(runDir, values, outputDir, command);
       plan ??= await planOpro(values, residency);
     },
     models: async (cache) => {
-      const optimizerLlm = await resolver.resolve(values.optimizerLlm, plan?.optimizerLoad);
-      const optimizerModel = withRunControls(optimizerLlm, { cache });
-      // An audio run scores prompts through its evaluator; OPRO's `model` slot then only meters the optimizer.
-      const model = plan?.audio ? optimizerModel : withRunControls(await resolver.resolve(values.evaluator), { cache });
+      const optimizer = await resolver.resolve(values.optimizerModel, plan?.optimizerLoad);
+      const optimizerModel = withRunControls(optimizer, { cache });
+      // An audio run's prompted model is the audio model: its clips are cached, metered and budgeted like text calls.
+      const evaluated = plan?.audio ? plan.audio.model : await resolver.resolve(values.evaluator);
+      const model = withRunControls(evaluated, { cache });
       return { model, optimizerModel };
     },
     optimize: ({ runDir, model, optimizerModel }) => {
       const { task, split, valset, audio, config } = plan as OproPlan;
-      const optimizer = new OproOptimizer(config, { outputDir, evaluator: audio?.evaluator(split) });
+      const evaluator = audio ? (metered: LanguageModel) => audio.evaluator(split, metered) : undefined;
+      const optimizer = new OproOptimizer(config, { outputDir, evaluator });
       const input = {
         task,
         // Audio exemplars would be file paths, which tell the optimizer nothing.
@@ -342,7 +353,7 @@ async function runOpro(options: OproOptionValues): Promise<void> {
       const { task, audio } = plan as OproPlan;
       const dir = runDir as RunDirectory;
       return audio
-        ? evaluateAudioHeldout(dir, audio, result.bestPrompt)
+        ? evaluateAudioHeldout(dir, audio, model, result.bestPrompt)
         : evaluateHeldout(dir, task, model, result.bestPrompt, values.evalMode);
     },
     finish: (_context, result, heldout) => {
@@ -377,7 +388,8 @@ export function registerOpro(program: Command): void {
   addAudioEvaluatorOptions(addEvaluatorOptions(addTaskOptions(command, 'validation'), DEFAULT_MODEL))
     .option('--output-dir <dir>', 'folder for best_prompt.txt, best_metrics.json, opro_*.json(l) and the event log')
     .option('--resume [dir]', 'resume the run in --output-dir (or DIR) after a crash or kill')
-    .option('--optimizer-llm <model>', 'model writing prompts', DEFAULT_MODEL);
+    .option('--optimizer-model <model>', 'model writing prompts', DEFAULT_MODEL);
+  addFlagAlias(command, '--optimizer-llm <model>', '--optimizer-model', "the original tool's name");
   addOptimizerModelOptions(command)
     .option(
       '--optimizer-temperature <t>',
@@ -434,7 +446,11 @@ export function registerOpro(program: Command): void {
     )
     .option('--initial-prompts-json <file>', 'JSON array of further starting prompts')
     .option('--max-calls <n>', 'budget: model calls', integerOption('--max-calls'))
-    .option('--max-tokens <n>', 'budget: prompt + completion tokens', integerOption('--max-tokens'))
+    .option(
+      '--max-total-tokens <n>',
+      'budget: prompt + completion tokens of all calls',
+      integerOption('--max-total-tokens'),
+    )
     .option('--max-dollars <x>', 'budget: dollars on priced providers', numberOption('--max-dollars'))
     .option('--max-minutes <x>', 'budget: wall time', numberOption('--max-minutes'))
     .option('--quiet', 'no progress lines on stderr')
@@ -443,4 +459,11 @@ export function registerOpro(program: Command): void {
       'write into a non-empty --output-dir that holds no opro run (files of the same name are replaced)',
     )
     .action(withConfigFile<OproOptionValues>(runOpro));
+  addFlagAlias(
+    command,
+    '--max-tokens <n>',
+    '--max-total-tokens',
+    'deprecated: elsewhere --max-tokens caps one completion',
+    integerOption('--max-tokens'),
+  );
 }

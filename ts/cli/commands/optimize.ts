@@ -15,6 +15,7 @@ import { bubblewrapPath, bubblewrapStatus } from '../../sandbox/availability.js'
 import { SANDBOX_DEFAULTS } from '../../sandbox/run.js';
 import type { SandboxRuntime } from '../../sandbox/types.js';
 import { LanguageModelResolver } from '../../llm/resolver.js';
+import { addFlagAlias, commandValues } from '../flag-aliases.js';
 import { progressDisplay } from '../progress-display.js';
 import { integerOption, numberOption } from '../task-options.js';
 
@@ -41,7 +42,7 @@ interface OptimizeOptionValues {
   outputDir?: string;
   resume?: boolean | string;
   maxCalls?: number;
-  maxTokens?: number;
+  maxTotalTokens?: number;
   maxMinutes?: number;
   quiet?: boolean;
 }
@@ -52,7 +53,7 @@ interface RecordedRun {
   question: string;
   x0: string;
   evaluatorScript: string;
-  options: Omit<OptimizeOptionValues, 'resume' | 'outputDir' | 'maxCalls' | 'maxTokens' | 'maxMinutes' | 'quiet'>;
+  options: Omit<OptimizeOptionValues, 'resume' | 'outputDir' | 'maxCalls' | 'maxTotalTokens' | 'maxMinutes' | 'quiet'>;
 }
 
 const RECORDED_EVENT = 'optimize_options';
@@ -76,7 +77,7 @@ function newRun(values: OptimizeOptionValues): RecordedRun {
     resume: _resume,
     outputDir: _dir,
     maxCalls: _c,
-    maxTokens: _t,
+    maxTotalTokens: _t,
     maxMinutes: _m,
     quiet: _q,
     ...options
@@ -175,7 +176,7 @@ async function runOptimizeCommand(values: OptimizeOptionValues): Promise<void> {
       maxTokens: options.maxNewTokens,
       budget: new Budget({
         maxCalls: values.maxCalls,
-        maxTokens: values.maxTokens,
+        maxTokens: values.maxTotalTokens,
         maxWallMs: values.maxMinutes === undefined ? undefined : values.maxMinutes * 60_000,
       }),
       runDir,
@@ -209,7 +210,7 @@ function printOutcome(result: OptimizeResult, dir: string): void {
 }
 
 export function registerOptimize(program: Command): void {
-  program
+  const command = program
     .command('optimize')
     .description('optimize any string x (text, parameters, code) with an LLM, scored by a sandboxed evaluator')
     .option('--task-file <file>', 'task description the model reads')
@@ -243,8 +244,19 @@ export function registerOptimize(program: Command): void {
     .option('--output-dir <dir>', 'folder for best_x.txt, optimize_result.json and the event log')
     .option('--resume [dir]', 'resume the run in --output-dir (or DIR) after a crash or kill')
     .option('--max-calls <n>', 'budget: model calls', integerOption('--max-calls'))
-    .option('--max-tokens <n>', 'budget: prompt + completion tokens', integerOption('--max-tokens'))
+    .option(
+      '--max-total-tokens <n>',
+      'budget: prompt + completion tokens of all calls',
+      integerOption('--max-total-tokens'),
+    )
     .option('--max-minutes <x>', 'budget: wall time', numberOption('--max-minutes'))
     .option('--quiet', 'no progress lines on stderr')
-    .action(async (_options: unknown, self: Command) => runOptimizeCommand(self.opts<OptimizeOptionValues>()));
+    .action(async (_options: unknown, self: Command) => runOptimizeCommand(commandValues<OptimizeOptionValues>(self)));
+  addFlagAlias(
+    command,
+    '--max-tokens <n>',
+    '--max-total-tokens',
+    'deprecated: elsewhere --max-tokens caps one completion',
+    integerOption('--max-tokens'),
+  );
 }

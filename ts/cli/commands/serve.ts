@@ -21,10 +21,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models)')
-    .requiredOption(
-      '--model <model>',
-      'model string: native:/path/model.gguf, native:default, openai-compatible:URL#MODEL, …',
-    )
+    .requiredOption('--model <model>', 'model string: default, native:/path/model.gguf, openai-compatible:URL#MODEL, …')
     .option('--host <host>', 'interface to bind (127.0.0.1 keeps it local)', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', '8000')
     .option('--name <name>', 'model name listed by /v1/models (default: the model id)')

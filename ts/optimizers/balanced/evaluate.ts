@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { Example } from '../../datasets/types.js';
 import { OptNativeError } from '../../errors.js';
 import type { GenerateRequest, LanguageModel } from '../../llm/types.js';
+import { accuracy } from '../../tasks/metrics.js';
 import { isStopError } from '../engine/steps.js';
 import type { EvaluationSummary } from './revert.js';
 import type { ReplyMetric } from './task.js';
@@ -89,10 +90,9 @@ export function summarizeOutcomes(outcomes: readonly ExampleOutcome[]): Evaluati
   const examples = outcomes.length;
   const answered = outcomes.filter((outcome) => outcome.error === undefined);
   const failures = examples - answered.length;
-  const correct = outcomes.filter((outcome) => outcome.correct).length;
   const tokens = answered.reduce((sum, outcome) => sum + outcome.completionTokens, 0);
   return {
-    accuracy: examples === 0 ? 0 : correct / examples,
+    accuracy: accuracy(outcomes.map((outcome) => outcome.correct)),
     meanCompletionTokens: answered.length === 0 ? 0 : tokens / answered.length,
     examples,
     ...(failures > 0 ? { failures } : {}),

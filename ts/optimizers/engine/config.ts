@@ -38,13 +38,27 @@ export function zodMessage(error: ZodError): string {
     .join('; ');
 }
 
-/** Runs `build`, turning a zod validation error into E_BAD_INPUT (prefixed with `context` when given). */
+/**
+ * Runs `build`, turning a zod validation error into E_BAD_INPUT (prefixed with `context` when given); a config error
+ * already turned so (by `parseConfig` in a constructor) gets the context too.
+ */
 export function withConfigErrors<T>(build: () => T, context?: string): T {
   try {
     return build();
   } catch (error) {
-    if (!(error instanceof ZodError)) throw error;
-    const message = zodMessage(error);
-    throw new OptNativeError('E_BAD_INPUT', context ? `${context}: ${message}` : message, { cause: error });
+    const zodError = error instanceof ZodError ? error : configErrorCause(error);
+    if (!zodError) throw error;
+    const message = zodMessage(zodError);
+    throw new OptNativeError('E_BAD_INPUT', context ? `${context}: ${message}` : message, { cause: zodError });
   }
+}
+
+function configErrorCause(error: unknown): ZodError | undefined {
+  const isConfigError = error instanceof OptNativeError && error.code === 'E_BAD_INPUT';
+  return isConfigError && error.cause instanceof ZodError ? error.cause : undefined;
+}
+
+/** `schema.parse(config)` with a failure as E_BAD_INPUT naming the parameters: how every optimizer reads its config. */
+export function parseConfig<Schema extends z.ZodType>(schema: Schema, config: unknown): z.output<Schema> {
+  return withConfigErrors(() => schema.parse(config));
 }

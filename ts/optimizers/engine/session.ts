@@ -1,7 +1,8 @@
 /**
- * The bookkeeping shared by the meta_prompt, few_shot, evolutionary and hierarchical_reflective optimizers: recorded
- * model steps (replayed on resume through the run directory), usage and wall time, candidate history, the best
- * prompt so far, progress events and the stop reason. Each optimizer keeps only its search logic.
+ * The bookkeeping every prompt optimizer shares (OPRO, meta_prompt, few_shot, evolutionary, hierarchical_reflective,
+ * MIPROv2): recorded model steps (replayed on resume through the run directory), usage and wall time, the circuit
+ * breaker, candidate history, the best prompt so far, progress events and the stop reason. Each optimizer keeps only
+ * its search logic.
  */
 import { OptNativeError } from '../../errors.js';
 import type { Example } from '../../datasets/types.js';
@@ -21,11 +22,11 @@ import {
   type StopReason,
 } from '../contract.js';
 import { ConsecutiveFailureBreaker } from './breaker.js';
-import type { PromptEvaluator, PromptScore } from './evaluator.js';
+import type { PromptEvaluator, PromptScore } from '../../tasks/prompt-evaluator.js';
 import { answerInsteadOfInstruction, copiedPassage, copyIndexOf, mentionsWord, type CopyIndex } from './sanitize.js';
 import { UsageMeter } from './meter.js';
 import { runSearchLoop, throwIfAborted } from './loop.js';
-import { StepRunner, promptDigest } from './steps.js';
+import { StepRunner, promptDigest, type EvaluationStep } from './steps.js';
 
 export type TextOptimizeInput = OptimizeInput<TextTask>;
 
@@ -79,6 +80,8 @@ export interface SessionOptions {
   readonly maxConsecutiveFailures?: number;
   /** `score`: each answer is the best-scored label (one prefill per example) instead of a generation. */
   readonly evalMode?: EvalMode;
+  /** Append progress events to the run directory's event log (default true; OPRO's log holds its steps only). */
+  readonly logProgress?: boolean;
   readonly now?: () => number;
 }
 
@@ -127,14 +130,24 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
     return this.usageTotal;
   }
 
+  /** Wall time of the steps so far (parallel generations count the slowest), summed over resumed sessions. */
+  get wallMs(): number {
+    return this.wallTotalMs;
+  }
+
   get breakerOpen(): boolean {
     return this.breaker.open;
+  }
+
+  /** Which source opened the breaker, how many failures in a row, and the last error. */
+  get breakerReason(): string {
+    return this.breaker.reason;
   }
 
   /** A fresh meter per step keeps usage right when steps run in parallel. */
   private runner(): { meter: UsageMeter; steps: StepRunner } {
     const meter = new UsageMeter(this.input.budget);
-    return { meter, steps: new StepRunner(meter, this.input.runDir, this.options.now) };
+    return { meter, steps: new StepRunner(meter, this.input.runDir, this.options.now, this.input.signal) };
   }
 
   private account(usage: OptimizationUsage, wallMs: number): void {
@@ -162,8 +175,8 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
     for (const step of steps) this.account(step.usage, 0);
     this.wallTotalMs += Math.max(0, ...steps.map((step) => step.wallMs));
     return steps.map((step) => {
-      if (step.ok) this.breaker.recordSuccess();
-      else this.breaker.recordFailure(step.error);
+      if (step.ok) this.breaker.recordSuccess('optimizer model');
+      else this.breaker.recordFailure('optimizer model', step.error);
       return step.ok ? step.text : null;
     });
   }
@@ -183,13 +196,8 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
       this.options.evalMode,
     );
     const stepKey = `${this.options.optimizer}/${key}/${promptDigest(prompt)}`;
-    const step = await steps.evaluate(stepKey, evaluator, prompt, this.input.signal);
-    this.account(step.usage, step.wallMs);
-    if (!step.ok) {
-      this.breaker.recordFailure(step.error);
-      return null;
-    }
-    this.breaker.recordSuccess();
+    const step = this.counted(await steps.evaluate(stepKey, evaluator, prompt, this.input.signal));
+    if (!step.ok) return null;
     const failures = (step.score.metrics.failures ?? []) as ScoredFailure[];
     return { score: step.score.primary, failures };
   }
@@ -204,16 +212,28 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
     subject: string,
     evaluator: (model: LanguageModel) => PromptEvaluator,
   ): Promise<PromptScore | null> {
+    const step = await this.evaluationStep(key, subject, evaluator);
+    return step.ok ? step.score : null;
+  }
+
+  /** `evaluateWith`'s recorded step itself: the score and when it was taken, or why it failed. */
+  async evaluationStep(
+    key: string,
+    subject: string,
+    evaluator: (model: LanguageModel) => PromptEvaluator,
+  ): Promise<EvaluationStep> {
     const { meter, steps } = this.runner();
     const stepKey = `${this.options.optimizer}/${key}/${promptDigest(subject)}`;
-    const step = await steps.evaluate(stepKey, evaluator(meter.wrap(this.input.model)), subject, this.input.signal);
+    const prompted = evaluator(meter.wrap(this.input.model));
+    return this.counted(await steps.evaluate(stepKey, prompted, subject, this.input.signal));
+  }
+
+  /** Adds an evaluation step's usage and wall time, and its outcome to the breaker. */
+  private counted(step: EvaluationStep): EvaluationStep {
     this.account(step.usage, step.wallMs);
-    if (!step.ok) {
-      this.breaker.recordFailure(step.error);
-      return null;
-    }
-    this.breaker.recordSuccess();
-    return step.score;
+    if (step.ok) this.breaker.recordSuccess('evaluation');
+    else this.breaker.recordFailure('evaluation', step.error);
+    return step;
   }
 
   /**
@@ -248,7 +268,9 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
   }
 
   progress(iteration: number, message: string, kind: OptimizationProgress['kind'] = 'step'): void {
-    this.input.runDir?.appendEvent({ type: `${this.options.optimizer}_progress`, kind, iteration, message });
+    if (this.options.logProgress !== false) {
+      this.input.runDir?.appendEvent({ type: `${this.options.optimizer}_progress`, kind, iteration, message });
+    }
     this.input.onProgress?.({
       optimizer: this.options.optimizer,
       kind,

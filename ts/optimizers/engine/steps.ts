@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { OptNativeError } from '../../errors.js';
 import type { LanguageModel } from '../../llm/types.js';
 import { addUsage, EMPTY_USAGE, type OptimizationRunDirectory, type OptimizationUsage } from '../contract.js';
-import type { PromptEvaluator, PromptScore } from './evaluator.js';
+import type { PromptEvaluator, PromptScore } from '../../tasks/prompt-evaluator.js';
 import type { UsageMeter } from './meter.js';
 
 /** What every recorded step carries besides its result, so that a replayed run adds up to the same totals. */

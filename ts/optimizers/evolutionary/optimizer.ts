@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
-import { baseConfigShape } from '../engine/config.js';
+import { baseConfigShape, parseConfig } from '../engine/config.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../engine/session.js';
 import { paretoRanks, selectSurvivors, type Individual } from './pareto.js';
@@ -78,7 +78,7 @@ export class EvolutionaryOptimizer implements Optimizer<EvolutionaryConfig, Text
   mutationRates: number[] = [];
 
   constructor(config: z.input<typeof evolutionaryConfigSchema> = {}) {
-    this.config = Object.freeze(evolutionaryConfigSchema.parse(config));
+    this.config = Object.freeze(parseConfig(evolutionaryConfigSchema, config));
   }
 
   async optimize(input: TextOptimizeInput): Promise<OptimizationResult> {

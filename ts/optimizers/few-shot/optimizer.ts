@@ -3,7 +3,7 @@ import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import type { Example } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
-import { baseConfigShape } from '../engine/config.js';
+import { baseConfigShape, parseConfig } from '../engine/config.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../engine/session.js';
 import { CategoricalTpe, type Observation, type Trial } from './tpe.js';
@@ -73,7 +73,7 @@ export class FewShotOptimizer implements Optimizer<FewShotConfig, TextTask> {
   readonly config: FewShotConfig;
 
   constructor(config: z.input<typeof fewShotConfigSchema> = {}) {
-    this.config = Object.freeze(fewShotConfigSchema.parse(config));
+    this.config = Object.freeze(parseConfig(fewShotConfigSchema, config));
   }
 
   async optimize(input: TextOptimizeInput): Promise<OptimizationResult> {

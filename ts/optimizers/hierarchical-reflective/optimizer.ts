@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { deriveSeed } from '../../datasets/random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
-import { baseConfigShape } from '../engine/config.js';
+import { baseConfigShape, parseConfig } from '../engine/config.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import {
   OptimizerSession,
@@ -119,7 +119,7 @@ export class HierarchicalReflectiveOptimizer implements Optimizer<HierarchicalRe
   readonly config: HierarchicalReflectiveConfig;
 
   constructor(config: z.input<typeof hierarchicalReflectiveConfigSchema> = {}) {
-    this.config = Object.freeze(hierarchicalReflectiveConfigSchema.parse(config));
+    this.config = Object.freeze(parseConfig(hierarchicalReflectiveConfigSchema, config));
   }
 
   async optimize(input: TextOptimizeInput): Promise<OptimizationResult> {

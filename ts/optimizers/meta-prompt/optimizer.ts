@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { deriveSeed } from '../../datasets/random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
-import { baseConfigShape } from '../engine/config.js';
+import { baseConfigShape, parseConfig } from '../engine/config.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import {
   OptimizerSession,
@@ -70,7 +70,7 @@ export class MetaPromptOptimizer implements Optimizer<MetaPromptConfig, TextTask
   readonly config: MetaPromptConfig;
 
   constructor(config: z.input<typeof metaPromptConfigSchema> = {}) {
-    this.config = Object.freeze(metaPromptConfigSchema.parse(config));
+    this.config = Object.freeze(parseConfig(metaPromptConfigSchema, config));
   }
 
   async optimize(input: TextOptimizeInput): Promise<OptimizationResult> {

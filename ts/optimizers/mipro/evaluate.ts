@@ -5,7 +5,7 @@
  */
 import { OptNativeError } from '../../errors.js';
 import type { GenerateRequest, LanguageModel } from '../../llm/types.js';
-import type { PromptEvaluator, PromptScore } from '../engine/evaluator.js';
+import type { PromptEvaluator, PromptScore } from '../../tasks/prompt-evaluator.js';
 import type { MiproAdapter, MiproProgram } from './program.js';
 
 const BATCH_SIZE = 8;

@@ -15,6 +15,7 @@ import { OptNativeError } from '../../errors.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, OptimizeInput, Optimizer } from '../contract.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
+import { parseConfig } from '../engine/config.js';
 import { OptimizerSession, type SessionInput } from '../engine/session.js';
 import { createDemoSets } from './bootstrap.js';
 import { miproConfigSchema, miproRunSettings, type MiproConfig, type MiproRunSettings } from './config.js';
@@ -148,7 +149,7 @@ export class MiproOptimizer implements Optimizer<MiproConfig, TextTask> {
   readonly config: MiproConfig;
 
   constructor(config: z.input<typeof miproConfigSchema> = {}) {
-    this.config = Object.freeze(miproConfigSchema.parse(config));
+    this.config = Object.freeze(parseConfig(miproConfigSchema, config));
   }
 
   optimize(input: TextMiproInput): Promise<MiproResult> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseConfig } from '../engine/config.js';
 
 /** Reward weights: R = wBaClip·BA_clip + wBaCond·BA_cond − wLengthPenalty·(len(prompt)/100). */
 export interface RewardWeights {
@@ -81,7 +82,7 @@ export const oproConfigSchema = z
   .strict();
 
 export function resolveOproConfig(partial: unknown = {}): OproConfig {
-  const parsed = oproConfigSchema.parse(partial);
+  const parsed = parseConfig(oproConfigSchema, partial);
   const defined = Object.fromEntries(Object.entries(parsed).filter(([, value]) => value !== undefined));
   return Object.freeze({ ...DEFAULT_OPRO_CONFIG, ...defined }) as OproConfig;
 }

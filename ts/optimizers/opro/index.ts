@@ -17,5 +17,5 @@ export {
 } from './sanitize.js';
 export { buildMetaPrompt, parseCandidates } from './meta-prompt.js';
 export { insertIntoMemory, type EvaluatedCandidate } from './memory.js';
-export { textPromptEvaluator, type PromptEvaluator, type PromptScore } from '../engine/evaluator.js';
+export { textPromptEvaluator, type PromptEvaluator, type PromptScore } from '../../tasks/prompt-evaluator.js';
 export { OUTPUT_FILES, writeOproOutputs, type CandidateRecord, type IterationStats } from './outputs.js';

@@ -1,21 +1,19 @@
 import { SeededRandom, deriveSeed } from '../../datasets/random.js';
 import { OptNativeError } from '../../errors.js';
+import type { LanguageModel } from '../../llm/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import {
   freezeDeep,
-  type OptimizationHistoryEntry,
   type OptimizationProgress,
   type OptimizationResult,
   type OptimizeInput,
   type Optimizer,
   type StopReason,
 } from '../contract.js';
-import { ConsecutiveFailureBreaker } from '../engine/breaker.js';
 import { defaultBaselinePrompt, resolveOproConfig, type OproConfig } from './config.js';
-import { textPromptEvaluator, type PromptEvaluator } from '../engine/evaluator.js';
+import { textPromptEvaluator, type PromptEvaluator } from '../../tasks/prompt-evaluator.js';
 import { insertIntoMemory, type EvaluatedCandidate } from './memory.js';
 import { buildMetaPrompt, buildVariationPrompt, parseCandidates } from './meta-prompt.js';
-import { UsageMeter } from '../engine/meter.js';
 import {
   writeOproOutputs,
   type CandidateRecord,
@@ -25,8 +23,8 @@ import {
 } from './outputs.js';
 import { computeReward } from './reward.js';
 import { copyIndexOf, dedupeKey, sanitizeCandidate, type CopyIndex } from '../engine/sanitize.js';
-import { runSearchLoop, throwIfAborted } from '../engine/loop.js';
-import { StepRunner, promptDigest } from '../engine/steps.js';
+import { runSearchLoop } from '../engine/loop.js';
+import { OptimizerSession } from '../engine/session.js';
 
 /** OPRO's result: the shared contract plus the top-k memory, every candidate record and per-iteration stats. */
 export interface OproResult extends OptimizationResult {
@@ -39,8 +37,11 @@ export interface OproResult extends OptimizationResult {
 export interface OproOptions {
   /** Where the original tool's six files go after every iteration; defaults to the run directory. */
   outputDir?: string;
-  /** Replaces the text evaluator (the audio path plugs in here). */
-  evaluator?: PromptEvaluator;
+  /**
+   * Replaces the text evaluator (the audio path plugs in here); built on the metered prompted model (`input.model`),
+   * so that the budget and the usage count its calls.
+   */
+  evaluator?: (model: LanguageModel) => PromptEvaluator;
   now?: () => number;
 }
 
@@ -53,12 +54,10 @@ class OproRun {
   iterationStats: IterationStats[] = [];
   stopReason: StopReason | null = null;
   private readonly seen = new Set<string>();
-  /** Separate counts: a working optimizer model must not hide a broken evaluated model, and the reverse. */
-  private readonly evaluationBreaker: ConsecutiveFailureBreaker;
-  private readonly generationBreaker: ConsecutiveFailureBreaker;
-  private readonly steps: StepRunner;
-  private readonly evaluator: PromptEvaluator;
-  private readonly meteredOptimizerModel;
+  /** Steps, usage, wall time, the breaker, history and progress: the engine's, as for every optimizer. */
+  private readonly session: OptimizerSession;
+  /** The evaluator of one step, on that step's metered prompted model. */
+  private readonly evaluatorFor: (model: LanguageModel) => PromptEvaluator;
   private readonly copySources: CopyIndex;
 
   constructor(
@@ -67,18 +66,20 @@ class OproRun {
     private readonly options: OproOptions,
   ) {
     this.copySources = copyIndexOf([...input.trainset, ...input.valset]);
-    const meter = new UsageMeter(input.budget);
-    this.steps = new StepRunner(meter, input.runDir, options.now, input.signal);
-    this.evaluationBreaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
-    this.generationBreaker = new ConsecutiveFailureBreaker(config.maxConsecutiveFailures);
-    this.meteredOptimizerModel = meter.wrap(input.optimizerModel);
-    const evaluatedModel = meter.wrap(input.model);
-    this.evaluator =
-      options.evaluator ??
+    this.session = new OptimizerSession(input, {
+      optimizer: 'opro',
+      totalIterations: config.numIterations,
+      maxConsecutiveFailures: config.maxConsecutiveFailures,
+      // The original tool's files are OPRO's record; its event log holds the steps only.
+      logProgress: false,
+      now: options.now,
+    });
+    this.evaluatorFor = (model) =>
+      options.evaluator?.(model) ??
       textPromptEvaluator({
         task: input.task,
         examples: input.valset,
-        model: evaluatedModel,
+        model,
         metric: input.metric,
         mode: config.evalMode,
       });
@@ -97,8 +98,8 @@ class OproRun {
       records: this.records,
       memory: this.memory,
       iterationStats: this.iterationStats,
-      usage: this.steps.usage,
-      wallTimeMs: this.steps.wallMs,
+      usage: this.session.usage,
+      wallTimeMs: this.session.wallMs,
       stopReason: this.stopReason,
     };
   }
@@ -109,6 +110,7 @@ class OproRun {
 
   /** Records a candidate that got no reward: refused by screening, or its evaluation failed. */
   private recordUnscored(prompt: string, iteration: number, status: CandidateStatus, reason: string): void {
+    this.session.record(iteration, prompt, null, reason);
     this.records.push({
       prompt,
       reward: null,
@@ -127,17 +129,14 @@ class OproRun {
     this.recordUnscored(prompt, iteration, 'rejected', reason);
   }
 
-  /** Evaluates one prompt as a recorded step; updates memory, records and the breaker. */
+  /** Evaluates one prompt as a recorded step (the session's breaker counts it); updates memory and records. */
   async evaluate(prompt: string, iteration: number, index: number): Promise<void> {
     this.seen.add(dedupeKey(prompt));
-    const key = `opro/evaluate/${iteration}/${index}/${promptDigest(prompt)}`;
-    const step = await this.steps.evaluate(key, this.evaluator, prompt, this.input.signal);
+    const step = await this.session.evaluationStep(`evaluate/${iteration}/${index}`, prompt, this.evaluatorFor);
     if (!step.ok) {
-      this.evaluationBreaker.recordFailure(step.error);
       this.recordUnscored(prompt, iteration, 'evaluation_failed', `evaluation failed: ${step.error}`);
       return;
     }
-    this.evaluationBreaker.recordSuccess();
     const { primary, conditions, metrics } = step.score;
     const reward = computeReward({ primary, conditions, promptLength: prompt.length }, this.config.reward);
     const candidate: EvaluatedCandidate = {
@@ -151,6 +150,7 @@ class OproRun {
       metrics,
     };
     this.memory = insertIntoMemory(this.memory, candidate, this.config.topK);
+    this.session.record(iteration, prompt, reward);
     this.records.push({ ...candidate, status: 'evaluated', rejection_reason: null });
     this.progress(iteration, `evaluated candidate ${index + 1}: reward ${reward.toFixed(4)}`);
   }
@@ -187,20 +187,14 @@ class OproRun {
     const raw: string[] = [];
     for (let slot = 0; slot < this.config.candidatesPerIter; slot += 1) {
       if (this.breakerOpen) break;
-      const step = await this.steps.generate(`opro/generate/${iteration}/${slot}`, this.meteredOptimizerModel, {
+      const text = await this.session.generate(`generate/${iteration}/${slot}`, {
         messages: [{ role: 'user', content: this.proposalRequest(iteration, slot, metaPrompt) }],
         temperature: this.config.optimizerTemperature,
         maxTokens: this.config.optimizerMaxNewTokens,
         seed: deriveSeed(this.input.seed, 'opro-generate', iteration, slot),
         sampleIndex: slot,
-        signal: this.input.signal,
       });
-      if (step.ok) {
-        this.generationBreaker.recordSuccess();
-        raw.push(...parseCandidates(step.text));
-      } else {
-        this.generationBreaker.recordFailure(step.error);
-      }
+      if (text !== null) raw.push(...parseCandidates(text));
     }
     return raw;
   }
@@ -231,8 +225,8 @@ class OproRun {
   }
 
   async runIteration(iteration: number): Promise<void> {
-    const usageBefore = this.steps.usage;
-    const wallBefore = this.steps.wallMs;
+    const usageBefore = this.session.usage;
+    const wallBefore = this.session.wallMs;
     const recordsBefore = this.records.length;
     if (iteration === 0) {
       const baseline = this.config.baselinePrompt ?? defaultBaselinePrompt(this.input.task.labels);
@@ -257,7 +251,7 @@ class OproRun {
     wallBefore: number,
     recordsBefore: number,
   ): IterationStats {
-    const usage = this.steps.usage;
+    const usage = this.session.usage;
     const records = this.records.slice(recordsBefore);
     return {
       iteration,
@@ -269,46 +263,37 @@ class OproRun {
       completion_tokens: usage.completionTokens - usageBefore.completionTokens,
       cache_hits: usage.cacheHits - usageBefore.cacheHits,
       cost: usage.cost - usageBefore.cost,
-      wall_time_s: (this.steps.wallMs - wallBefore) / 1000,
+      wall_time_s: (this.session.wallMs - wallBefore) / 1000,
       best_reward: this.best?.reward ?? null,
     };
   }
 
   get breakerOpen(): boolean {
-    return this.evaluationBreaker.open || this.generationBreaker.open;
+    return this.session.breakerOpen;
   }
 
   get breakerReason(): string {
-    if (this.generationBreaker.open) return `optimizer model: ${this.generationBreaker.reason}`;
-    return `evaluation: ${this.evaluationBreaker.reason}`;
+    return this.session.breakerReason;
   }
 
+  throwIfAborted(): void {
+    this.session.throwIfAborted();
+  }
+
+  /** A progress event; the best score is the best reward so far (the session's best). */
   progress(iteration: number, message: string, kind: OptimizationProgress['kind'] = 'step'): void {
-    this.input.onProgress?.({
-      optimizer: 'opro',
-      kind,
-      iteration,
-      totalIterations: this.config.numIterations,
-      bestScore: this.best?.reward ?? Number.NaN,
-      message,
-    });
+    this.session.progress(iteration, message, kind);
   }
 
   result(): OproResult {
     const best = this.best;
     if (!best) throw new OptNativeError('E_INTERNAL', 'no evaluated prompt');
-    const history: OptimizationHistoryEntry[] = this.records.map((record) => ({
-      iteration: record.iteration,
-      prompt: record.prompt,
-      score: record.reward,
-      ...(record.rejection_reason === null ? {} : { rejectionReason: record.rejection_reason }),
-    }));
     return freezeDeep({
       bestPrompt: best.prompt,
       score: best.reward,
-      history,
-      usage: this.steps.usage,
-      wallTime: this.steps.wallMs,
+      history: this.session.history,
+      usage: this.session.usage,
+      wallTime: this.session.wallMs,
       stopReason: this.stopReason ?? 'completed',
       best,
       memory: this.memory,
@@ -339,7 +324,7 @@ export class OproOptimizer implements Optimizer<OproConfig, TextTask> {
   async optimize(input: OproInput): Promise<OproResult> {
     const run = new OproRun(this.config, input, this.options);
     await runSearchLoop(
-      () => this.loop(run, input),
+      () => this.loop(run),
       (reason, error) => {
         run.stopReason = reason;
         run.progress(run.iterationStats.length, `stopped: ${error.message}`, 'stop');
@@ -355,14 +340,14 @@ export class OproOptimizer implements Optimizer<OproConfig, TextTask> {
     return run.result();
   }
 
-  private async loop(run: OproRun, input: OproInput): Promise<void> {
+  private async loop(run: OproRun): Promise<void> {
     await run.runIteration(0);
     run.save();
     let bestReward = run.best?.reward ?? -Infinity;
     let iterationsWithoutImprovement = 0;
     for (let iteration = 1; iteration <= this.config.numIterations; iteration += 1) {
       if (run.breakerOpen) break;
-      throwIfAborted(input.signal);
+      run.throwIfAborted();
       await run.runIteration(iteration);
       const current = run.best?.reward ?? -Infinity;
       if (current > bestReward) {

@@ -24,6 +24,7 @@ import {
   type NavigationExample,
 } from '../../tasks/navigation/index.js';
 import type { OptimizationProgress } from '../contract.js';
+import { parseConfig } from '../engine/config.js';
 import { runOptimizationJob } from '../engine/job.js';
 import { UsageMeter } from '../engine/meter.js';
 import { miproConfigSchema } from '../mipro/config.js';
@@ -115,7 +116,7 @@ export async function runTeacherStudent(
 ): Promise<TeacherStudentOutcome> {
   const data = loadData(settings);
   const started = (options.now ?? Date.now)();
-  const config = miproConfigSchema.parse({
+  const config = parseConfig(miproConfigSchema, {
     auto: settings.auto,
     maxBootstrappedDemos: settings.maxBootstrappedDemos,
     maxLabeledDemos: settings.maxLabeledDemos,

@@ -1,18 +1,12 @@
 // The speech-conditions manifest: one row per clip, one column per condition, written as Parquet.
 import { writeFile } from 'node:fs/promises';
 import { Float64, Int32, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import type { SpeechLabel } from '../datasets/audio-manifest.js';
+import { tableToParquet } from '../datasets/parquet.js';
 import type { ClipConditions } from './conditions.js';
-import { tableToParquet } from './parquet.js';
 import type { SourceKind } from './sources.js';
 
-export const MANIFEST_FILE = 'conditions_manifest_split.parquet';
-export const SPEECH_LABEL = 'SPEECH';
-export const NONSPEECH_LABEL = 'NON-SPEECH';
-export type SpeechLabel = typeof SPEECH_LABEL | typeof NONSPEECH_LABEL;
 export type ManifestSplit = 'dev' | 'test';
-
-/** The condition columns of the manifest, in order (what `--condition-cols` and BA_cond use). */
-export const CONDITION_COLUMNS = ['snr_db', 'noise_type', 'duration_ms', 'band', 'reverb', 'level_dbfs'] as const;
 
 export interface ManifestRow {
   readonly clipId: string;

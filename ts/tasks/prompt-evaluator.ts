@@ -1,7 +1,10 @@
-import type { Example } from '../../datasets/types.js';
-import type { LanguageModel } from '../../llm/types.js';
-import { evaluateTextPrompt, type EvalMode } from '../../tasks/evaluate.js';
-import type { ExampleMetric, TextTask } from '../../tasks/types.js';
+// The seam between an optimizer and what it optimizes for: a prompt in, the reward terms out. Text tasks score
+// prompts with `textPromptEvaluator`; audio manifests with ts/audio/evaluator.ts. Both go through a LanguageModel,
+// so the optimizers' meter and budget count every call.
+import type { Example } from '../datasets/types.js';
+import type { LanguageModel } from '../llm/types.js';
+import { evaluateTextPrompt, type EvalMode } from './evaluate.js';
+import type { ExampleMetric, TextTask } from './types.js';
 
 /** What OPRO needs from evaluating one prompt: the two reward terms and metrics to record. */
 export interface PromptScore {
@@ -12,10 +15,7 @@ export interface PromptScore {
   readonly metrics: Readonly<Record<string, unknown>>;
 }
 
-/**
- * The seam between OPRO and what it optimizes for: text tasks use `textPromptEvaluator`, the audio path will plug a
- * manifest evaluator in here. Must throw on a failed evaluation (the circuit breaker counts those).
- */
+/** Scores one prompt. Must throw on a failed evaluation (the optimizers' circuit breaker counts those). */
 export interface PromptEvaluator {
   evaluate(prompt: string, signal?: AbortSignal): Promise<PromptScore>;
 }

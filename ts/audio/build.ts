@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
+import { MANIFEST_FILE, NONSPEECH_LABEL, SPEECH_LABEL, type SpeechLabel } from '../datasets/audio-manifest.js';
 import { SeededRandom, deriveSeed } from '../datasets/random.js';
 import { OptNativeError } from '../errors.js';
 import {
@@ -12,15 +13,7 @@ import {
   type ClipConditions,
   type ConditionFamily,
 } from './conditions.js';
-import {
-  MANIFEST_FILE,
-  NONSPEECH_LABEL,
-  SPEECH_LABEL,
-  writeManifest,
-  type ManifestRow,
-  type ManifestSplit,
-  type SpeechLabel,
-} from './manifest.js';
+import { writeManifest, type ManifestRow, type ManifestSplit } from './manifest.js';
 import { babble, fromDb, mixAtSnr, peak, pickLoudStart, pinkNoise, rms, segment, toDb, whiteNoise } from './signal.js';
 import { SAMPLE_RATE, applySoxEffects, decodeToMono16k, writeWav16, type SoxOptions } from './sox.js';
 import { defaultSourceDirs, discoverSources, requireBothClasses, type SourceRecording } from './sources.js';

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { isRecord, parseJsonLines } from '../datasets/read.js';
+import { isRecord, parseJsonLines } from './read.js';
 import { OptNativeError } from '../errors.js';
 import { tableFromParquet } from './parquet.js';
 

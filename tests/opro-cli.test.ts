@@ -100,6 +100,24 @@ describe('opt-native opro', () => {
     expect(readJson(join(out, 'opro_history.json')).iteration_stats).toHaveLength(4);
   });
 
+  it('refuses candidates longer than --max-prompt-chars', async () => {
+    const out = join(dir, 'short');
+    const { code } = await cli([...common(out), '--num-iterations', '3', '--max-prompt-chars', '30']);
+    expect(code).toBe(0);
+    const records = readLines(join(out, 'opro_prompts.jsonl'));
+    const evaluated = records.filter((record) => record.status === 'evaluated').map((record) => record.prompt);
+    // The baseline is always scored; of the four proposals only the 16-character one fits.
+    expect(evaluated).toEqual(['Answer the question with exactly one of: No, Yes.', 'Reply Yes or No.']);
+    const reasons = records.map((record) => record.rejection_reason);
+    expect(reasons).toContain('too long (34 chars, maximum 30)');
+    expect(reasons).toContain('too long (47 chars, maximum 30)');
+    const bad = await cli([...common(join(dir, 'short-bad')), '--max-prompt-chars', '0']);
+    expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([
+      1,
+      expect.stringMatching(/^error\[E_BAD_INPUT\]: opro config: maxPromptChars/),
+    ]);
+  });
+
   it('refuses a second run in the same folder and audio manifests, with stable codes', async () => {
     const out = join(dir, 'run');
     const again = await cli([...common(out), '--num-iterations', '1']);

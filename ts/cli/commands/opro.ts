@@ -10,6 +10,7 @@ import { withConfigErrors } from '../../optimizers/engine/config.js';
 import { runOptimizationJob } from '../../optimizers/engine/job.js';
 import { promptDigest } from '../../optimizers/engine/steps.js';
 import { PROPOSAL_STYLES } from '../../optimizers/opro/meta-prompt.js';
+import { DEFAULT_OPRO_CONFIG } from '../../optimizers/opro/config.js';
 import { OUTPUT_FILES, writeOproOutputs } from '../../optimizers/opro/outputs.js';
 import { Budget } from '../../run/budget.js';
 import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
@@ -66,6 +67,7 @@ interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues, Optim
   rewardWLengthPenalty: number;
   baselinePrompt?: string;
   proposalStyle: 'opro' | 'variation';
+  maxPromptChars: number;
   initialPromptsJson?: string;
   maxCalls?: number;
   maxTotalTokens?: number;
@@ -109,6 +111,7 @@ function oproConfigOf(values: OproOptionValues): Partial<OproConfig> {
     initialPrompts: values.initialPromptsJson ? readInitialPrompts(values.initialPromptsJson) : [],
     evalMode: values.evalMode,
     proposalStyle: values.proposalStyle,
+    maxPromptChars: values.maxPromptChars,
   };
 }
 
@@ -443,6 +446,12 @@ export function registerOpro(program: Command): void {
       )
         .choices([...PROPOSAL_STYLES])
         .default('opro'),
+    )
+    .option(
+      '--max-prompt-chars <n>',
+      'longest candidate evaluated (longer ones are refused)',
+      integerOption('--max-prompt-chars'),
+      DEFAULT_OPRO_CONFIG.maxPromptChars,
     )
     .option('--initial-prompts-json <file>', 'JSON array of further starting prompts')
     .option('--max-calls <n>', 'budget: model calls', integerOption('--max-calls'))

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
+import { integerFlag, numberFlag } from '../../numbers.js';
 import { withRunControls } from '../../llm/run-controls.js';
 import { writeRunResult } from '../../optimizers/balanced/experiments.js';
 import { normalizeWeights, type FocusWeights } from '../../optimizers/balanced/focus.js';
@@ -49,24 +50,14 @@ export interface SharedBalancedCliOptions {
   force?: boolean;
 }
 
+/** An integer flag from `minimum` to 2^32-1, parsed strictly (ts/numbers.ts: no '1e3', '0x10' or '2.0'). */
 export function integerOption(flag: string, minimum: number): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < minimum) {
-      throw new OptNativeError('E_BAD_INPUT', `${flag} must be an integer >= ${minimum}, got "${value}"`);
-    }
-    return parsed;
-  };
+  return integerFlag(flag, { min: minimum });
 }
 
+/** A finite number flag >= 0. */
 export function numberOption(flag: string): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) {
-      throw new OptNativeError('E_BAD_INPUT', `${flag} must be a number >= 0, got "${value}"`);
-    }
-    return parsed;
-  };
+  return numberFlag(flag, { min: 0 });
 }
 
 /** Adds the options `balanced` and `experiments` share. */

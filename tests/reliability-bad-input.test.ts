@@ -3,19 +3,23 @@
  * fail with the exact code on one `error[E_CODE]: …` line, exit status 1, no stack trace, no help text and an empty
  * stdout. Then the pure converters behind it: numbers, commander/system errors, zod errors, manifest bounds.
  */
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ManifestError, expandManifest } from '../ts/bench/manifest.js';
 import { toCliError } from '../ts/cli/cli-errors.js';
 import { OptNativeError } from '../ts/errors.js';
 import { parseInteger, parseNumber, checkSeed } from '../ts/numbers.js';
+import { oneLineParseError } from '../ts/parse-error-message.js';
 import { SOURCE_CLI_ARGS, runCli } from './cli-harness.js';
 import { TINY_GGUF, TINY_MODEL_DIR } from './native-fixtures.js';
+
+const TINY_AUDIO_DIR = join(TINY_MODEL_DIR, '..', 'tiny-qwen2-audio');
 
 const dir = mkdtempSync(join(tmpdir(), 'reliability-'));
 const file = (name: string, content: string | Buffer) => {
@@ -32,9 +36,83 @@ const folder = (name: string, files: Record<string, string | Buffer>) => {
 
 const tokenizer = join(TINY_MODEL_DIR, 'tokenizer.json');
 const generate = (...extra: string[]) => ['generate', '--model', TINY_GGUF, '--tokenizer', tokenizer, ...extra];
-const v99 = Buffer.from(await import('node:fs').then((fs) => fs.readFileSync(TINY_GGUF)));
+const v99 = Buffer.from(readFileSync(TINY_GGUF));
 v99.writeUInt32LE(99, 4);
 const randomBytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24));
+
+/** A copy of the tiny HF model folder with some of its files replaced. */
+const tinyFolder = (name: string, replaced: Record<string, string | Buffer>) => {
+  const path = folder(name, {});
+  for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) {
+    copyFileSync(join(TINY_MODEL_DIR, file), join(path, file));
+  }
+  for (const [fileName, content] of Object.entries(replaced)) writeFileSync(join(path, fileName), content);
+  return path;
+};
+const tinyWeights = readFileSync(join(TINY_MODEL_DIR, 'model.safetensors'));
+const tinyConfig = JSON.parse(readFileSync(join(TINY_MODEL_DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
+const output = (name: string) => ['--output-dir', join(dir, name)];
+const generateFrom = (model: string) => ['generate', '--model', model, '--prompt', 'hi', '--max-tokens', '2'];
+const classify = (clip: string) => [
+  'classify-audio',
+  '--model',
+  TINY_AUDIO_DIR,
+  '--prompt',
+  'Speech?',
+  '--labels',
+  'A,B',
+  clip,
+];
+const tone = join(TINY_MODEL_DIR, '..', 'logmel', 'tone.wav');
+const optimizeJsonl = (command: 'opro' | 'balanced', path: string) =>
+  command === 'opro'
+    ? [
+        'opro',
+        '--task',
+        `jsonl:${path}`,
+        '--evaluator',
+        `native:${TINY_MODEL_DIR}`,
+        '--test-mode',
+        ...output('out-opro'),
+      ]
+    : ['balanced', '--task', `jsonl:${path}`, '--model', `native:${TINY_MODEL_DIR}`, ...output('out-balanced')];
+/** `opro --task bbh:navigate --config <file>` writing into `dir/out-config` if it ever started. */
+const oproConfig = (config: string) => ['opro', '--task', 'bbh:navigate', '--config', config, ...output('out-config')];
+
+/** A WAV header (IEEE float unless `format` says otherwise) over `samples` zero bytes. */
+function wav(fields: { format?: number; channels?: number; rate?: number; bits?: number; dataBytes?: number }) {
+  const { format = 3, channels = 1, rate = 16_000, bits = 32 } = fields;
+  const data = Buffer.alloc(8000);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(format, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE((rate * channels * bits) / 8, 28);
+  header.writeUInt16LE((channels * bits) / 8, 32);
+  header.writeUInt16LE(bits, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(fields.dataBytes ?? data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+/** The tiny weights with one tensor's end offset moved past the end of the file. */
+function offsetPastEnd(): Buffer {
+  const headerLength = Number(tinyWeights.readBigUInt64LE(0));
+  const header = JSON.parse(tinyWeights.subarray(8, 8 + headerLength).toString('utf8')) as Record<
+    string,
+    { data_offsets: [number, number] }
+  >;
+  const first = Object.keys(header).find((name) => name !== '__metadata__')!;
+  header[first]!.data_offsets[1] += 1e9;
+  const json = Buffer.from(JSON.stringify(header).padEnd(headerLength, ' '));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, tinyWeights.subarray(8 + headerLength)]);
+}
 
 /** A port something already listens on (for EADDRINUSE). */
 async function busyPort(): Promise<{ port: number; close: () => void }> {
@@ -49,6 +127,14 @@ const manifest = (params: Record<string, unknown>) =>
     JSON.stringify({
       tasks: [{ dataset: 'bbh:navigate', optimizer: 'opro', model: 'native:default', optimizer_params: params }],
     }),
+  );
+
+const BROKEN_JSONL = '{"input": "a", "target": "b"}\n{"input": "c", "tar\n{"input": "d", "target": "e"}\n';
+/** A one-task manifest with `fields` replaced. */
+const manifestOf = (fields: Record<string, string>) =>
+  file(
+    `manifest-${Object.values(fields).join('-')}.json`,
+    JSON.stringify({ tasks: [{ dataset: 'bbh:navigate', optimizer: 'opro', model: 'native:default', ...fields }] }),
   );
 
 /** `bench run` with its checkpoint folder inside `dir`, so that a write before the check would show. */
@@ -116,7 +202,187 @@ const CORPUS: [string, string[], string][] = [
     ['generate', '--model', TINY_GGUF, '--tokenizer', dir, '--prompt', 'hi'],
     'E_TOKENIZER',
   ],
+  // HF folders: corrupt safetensors, tokenizer.json and config.json, through the native loader and `models info`.
+  ...(['generate', 'models info'] as const).flatMap((via): [string, string[], string][] => {
+    const run = (path: string) => (via === 'generate' ? generateFrom(path) : ['models', 'info', path]);
+    const name = (what: string) => `${via}: ${what}`;
+    const slug = via.replace(' ', '-');
+    return [
+      [
+        name('safetensors cut short'),
+        run(tinyFolder(`${slug}-cut`, { 'model.safetensors': tinyWeights.subarray(0, 100_000) })),
+        'E_MODEL_FORMAT',
+      ],
+      [
+        name('safetensors of random bytes'),
+        run(tinyFolder(`${slug}-random`, { 'model.safetensors': randomBytes })),
+        'E_MODEL_FORMAT',
+      ],
+      [
+        name('safetensors offset past the end'),
+        run(tinyFolder(`${slug}-offset`, { 'model.safetensors': offsetPastEnd() })),
+        'E_MODEL_FORMAT',
+      ],
+      [
+        name('config.json cut short'),
+        run(tinyFolder(`${slug}-config-cut`, { 'config.json': '{"model_type": "qwen2", "hidden_size": ' })),
+        'E_MODEL_FORMAT',
+      ],
+      [
+        name('config.json hidden_size 0'),
+        run(tinyFolder(`${slug}-config-zero`, { 'config.json': JSON.stringify({ ...tinyConfig, hidden_size: 0 }) })),
+        'E_MODEL_FORMAT',
+      ],
+    ];
+  }),
+  [
+    'generate: tokenizer.json in the folder cut short',
+    generateFrom(
+      tinyFolder('tokenizer-cut', { 'tokenizer.json': '{"version": "1.0", "model": {"type": "BPE", "vocab": ' }),
+    ),
+    'E_TOKENIZER',
+  ],
+  [
+    'generate: tokenizer.json in the folder is not a tokenizer',
+    generateFrom(tinyFolder('tokenizer-other', { 'tokenizer.json': '{"hello": "world"}' })),
+    'E_TOKENIZER',
+  ],
+  // Datasets and tables.
+  ['opro: jsonl task with a broken line', optimizeJsonl('opro', file('broken.jsonl', BROKEN_JSONL)), 'E_BAD_INPUT'],
+  ['balanced: jsonl task with a broken line', optimizeJsonl('balanced', join(dir, 'broken.jsonl')), 'E_BAD_INPUT'],
+  [
+    'data manifest: CSV without a label column',
+    ['data', 'manifest', file('no-label.csv', `clip_id,path\nc1,${tone}\n`)],
+    'E_MISSING_COLUMN',
+  ],
+  [
+    'opro: audio manifest without a label column',
+    [
+      'opro',
+      '--manifest',
+      join(dir, 'no-label.csv'),
+      '--evaluator',
+      `native:${TINY_AUDIO_DIR}`,
+      '--test-mode',
+      ...output('out-audio'),
+    ],
+    'E_MISSING_COLUMN',
+  ],
+  [
+    'data manifest: CSV row too short',
+    ['data', 'manifest', file('short-row.csv', `clip_id,path,label\nc1,${tone},A\nc2,${tone}\n`)],
+    'E_BAD_INPUT',
+  ],
+  ['data manifest: jsonl with a broken line', ['data', 'manifest', join(dir, 'broken.jsonl')], 'E_BAD_INPUT'],
+  [
+    'metrics: CSV without the prediction column',
+    ['metrics', '--input', file('truth.csv', 'id,truth\n1,A\n'), '--label-col', 'truth', '--pred-col', 'pred'],
+    'E_MISSING_COLUMN',
+  ],
+  [
+    'metrics: jsonl with a broken line',
+    ['metrics', '--input', join(dir, 'broken.jsonl'), '--label-col', 'a', '--pred-col', 'b'],
+    'E_BAD_INPUT',
+  ],
+  [
+    'metrics: random bytes as Parquet',
+    ['metrics', '--input', file('random.parquet', randomBytes), '--label-col', 'a', '--pred-col', 'b'],
+    'E_BAD_INPUT',
+  ],
+  // Benchmark manifests (a manifest error lists each issue on its own line).
+  ['manifest cut short', bench(file('manifest-cut.json', '{"tasks": [')), 'E_BAD_INPUT'],
+  ['manifest in YAML (JSON only)', bench(file('manifest.yaml', 'tasks:\n  - dataset: bbh:navigate\n')), 'E_BAD_INPUT'],
+  ['manifest unknown optimizer', bench(manifestOf({ optimizer: 'nope' })), 'E_BAD_INPUT'],
+  ['manifest unknown dataset', bench(manifestOf({ dataset: 'nope:thing' })), 'E_BAD_INPUT'],
+  ['manifest without tasks', bench(file('manifest-empty.json', '{"seed": 1}')), 'E_BAD_INPUT'],
+  // --config files.
+  [
+    'opro --config: YAML that does not parse',
+    oproConfig(file('bad.yaml', 'evaluator: [native:default\n  bad: : x\n')),
+    'E_BAD_INPUT',
+  ],
+  ['opro --config: a list, not an object', oproConfig(file('list.yaml', '- 1\n- 2\n')), 'E_BAD_INPUT'],
+  ['opro --config: unknown option', oproConfig(file('unknown.yaml', 'frobnicate: 3\n')), 'E_BAD_INPUT'],
+  ['opro --config: num_iterations 1e12', oproConfig(file('range.yaml', 'num_iterations: 1e12\n')), 'E_BAD_INPUT'],
+  [
+    'teacher-student --config: YAML that does not parse',
+    ['teacher-student', '--config', file('ts.yaml', 'fine_tuning:\n  dataset_path: [x\n'), ...output('out-ts')],
+    'E_BAD_INPUT',
+  ],
+  [
+    'opro --initial-prompts-json: not JSON',
+    [
+      'opro',
+      '--task',
+      'bbh:navigate',
+      '--initial-prompts-json',
+      file('prompts.json', 'not json\n'),
+      ...output('out-ip'),
+    ],
+    'E_BAD_INPUT',
+  ],
+  // Audio files with bad headers.
+  ['classify-audio: RIFF header cut short', classify(file('cut.wav', wav({}).subarray(0, 22))), 'E_BAD_AUDIO'],
+  ['classify-audio: random bytes', classify(file('random.wav', randomBytes)), 'E_BAD_AUDIO'],
+  ['classify-audio: zero channels', classify(file('zero-channels.wav', wav({ channels: 0 }))), 'E_BAD_AUDIO'],
+  ['classify-audio: 7-bit PCM', classify(file('7-bit.wav', wav({ format: 1, bits: 7 }))), 'E_BAD_AUDIO'],
+  ['classify-audio: sample rate 0', classify(file('rate-0.wav', wav({ rate: 0 }))), 'E_BAD_AUDIO'],
+  ['classify-audio: data chunk past the end', classify(file('long-data.wav', wav({ dataBytes: 1e9 }))), 'E_BAD_AUDIO'],
+  // More numbers out of range.
+  ['classify-audio --batch-size 0', [...classify(tone), '--batch-size', '0'], 'E_BAD_INPUT'],
+  [
+    'classify-audio --max-new-tokens 0',
+    [...classify(tone), '--mode', 'generate', '--max-new-tokens', '0'],
+    'E_BAD_INPUT',
+  ],
+  [
+    'opro --eval-max-new-tokens 0',
+    ['opro', '--task', 'bbh:navigate', '--eval-max-new-tokens', '0', ...output('out-tokens')],
+    'E_BAD_INPUT',
+  ],
+  [
+    'balanced --batch-size 1e3',
+    ['balanced', '--task', 'bbh:navigate', '--batch-size', '1e3', ...output('out-b')],
+    'E_BAD_INPUT',
+  ],
+  [
+    'balanced --max-dollars -1',
+    ['balanced', '--task', 'bbh:navigate', '--max-dollars=-1', ...output('out-d')],
+    'E_BAD_INPUT',
+  ],
+  [
+    'bench --max-concurrent 0',
+    [
+      'bench',
+      'run',
+      '--datasets',
+      'bbh:navigate',
+      '--optimizers',
+      'opro',
+      '--models',
+      'native:default',
+      '--max-concurrent',
+      '0',
+      '--checkpoint-dir',
+      join(dir, 'checkpoints'),
+    ],
+    'E_BAD_INPUT',
+  ],
+  [
+    'metrics --bootstrap 1e9',
+    ['metrics', '--input', join(dir, 'truth.csv'), '--label-col', 'truth', '--pred-col', 'truth', '--bootstrap', '1e9'],
+    'E_BAD_INPUT',
+  ],
 ];
+
+/** Manifest validation errors: one line per issue. */
+const MULTI_LINE = new Set([
+  'manifest num_iterations 1e12',
+  'manifest max_trials 0',
+  'manifest unknown optimizer',
+  'manifest unknown dataset',
+  'manifest without tasks',
+]);
 
 /** A safetensors file whose 8-byte length is right but whose header is not JSON. */
 function badSafetensors(): Buffer {
@@ -169,7 +435,7 @@ describe(`the bad-input corpus (${CORPUS.length} command lines)`, () => {
         exit: 1,
         stdout: '',
         code: expected,
-        oneLine: !what.startsWith('manifest'), // a manifest error lists each issue on its own line
+        oneLine: !MULTI_LINE.has(what), // a manifest error lists each issue on its own line
         stack: false,
         help: false,
         expected,
@@ -177,7 +443,7 @@ describe(`the bad-input corpus (${CORPUS.length} command lines)`, () => {
     );
     // Nothing was written next to the inputs.
     expect(readdirSync(dir).sort()).toEqual(before);
-  }, 240_000);
+  }, 600_000);
 });
 
 describe('number parsing (CLI flags)', () => {
@@ -216,6 +482,27 @@ describe('errors the CLI did not raise itself get codes', () => {
       message: 'the host name does not resolve: getaddrinfo ENOTFOUND hub',
     });
     expect(toCliError(new Error('boom'))?.code).toBe('E_INTERNAL');
+  });
+
+  it('flattens parser errors to one line: yaml code frame dropped, newlines of a JSON excerpt escaped', () => {
+    const yamlError = (() => {
+      try {
+        parseYaml('evaluator: [native:default\n  bad: : x\n');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(oneLineParseError(yamlError)).toBe(
+      'Implicit keys of flow sequence pairs need to be on a single line at line 1, column 13',
+    );
+    const jsonError = (() => {
+      try {
+        JSON.parse('tasks:\n  - x');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(oneLineParseError(jsonError)).toBe(`Unexpected token 'a', "tasks:\\n  - x" is not valid JSON`);
   });
 
   it('turns a zod error into one readable E_BAD_INPUT line (no issue JSON)', () => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseDatasetSpec, registeredDatasetPrefixes } from '../datasets/registry.js';
 import { OptNativeError } from '../errors.js';
+import { oneLineParseError } from '../parse-error-message.js';
 import { parseModelString } from '../llm/model-string.js';
 import { canonicalOptimizerName, createOptimizer, initialInstruction, optimizerConfigOf } from './optimizers.js';
 import { packageFile } from './package-files.js';
@@ -334,7 +335,7 @@ export function loadManifestFile(path: string): { manifest: BenchManifest; tasks
     manifest = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_BAD_INPUT';
-    throw new OptNativeError(code, `cannot read manifest ${path}: ${(error as Error).message}`);
+    throw new OptNativeError(code, `cannot read manifest ${path}: ${oneLineParseError(error)}`);
   }
   return { manifest: manifest as BenchManifest, tasks: expandManifest(manifest, `manifest ${path}`) };
 }

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { DatasetLoadOptions, SplitName } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
+import { oneLineParseError } from '../parse-error-message.js';
 import {
   DEFAULT_INSTRUCTION_POSITION,
   INSTRUCTION_POSITIONS,
@@ -102,7 +103,7 @@ export function applyConfigFile(command: Command, path: string): void {
   try {
     parsed = parseYaml(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new OptNativeError('E_BAD_INPUT', `cannot read --config ${path}: ${(error as Error).message}`, {
+    throw new OptNativeError('E_BAD_INPUT', `cannot read --config ${path}: ${oneLineParseError(error)}`, {
       cause: error,
     });
   }
@@ -146,7 +147,7 @@ export function addEvaluatorOptions(command: Command, defaultModel: string): Com
     .option(
       '--eval-max-new-tokens <n>',
       'completion limit of the evaluated model (default: 400 for numeric tasks, 200 otherwise)',
-      integerOption('--eval-max-new-tokens'),
+      integerOption('--eval-max-new-tokens', { min: 1 }),
     )
     .addOption(
       new Option('--eval-mode <mode>', 'generate answers or score label choices')

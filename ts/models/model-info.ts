@@ -138,6 +138,21 @@ interface HfConfig {
   _name_or_path?: string;
 }
 
+const CONFIG_SIZES = ['max_position_embeddings', 'num_hidden_layers', 'hidden_size', 'vocab_size'] as const;
+
+/** The sizes shown must be positive integers where given: the native loader refuses anything else. */
+function checkConfigSizes(config: HfConfig, folder: string): void {
+  for (const field of CONFIG_SIZES) {
+    const value: unknown = config[field];
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
+      throw new OptNativeError(
+        'E_MODEL_FORMAT',
+        `${folder}: config.json ${field} must be a positive integer, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+}
+
 /** transformers' `model.safetensors` / `model-00001-of-00002.safetensors`; other safetensors files are not weights. */
 function weightFileNames(files: string[]): string[] {
   const modelFiles = files.filter((file) => /^model(?:-\d+-of-\d+)?\.safetensors$/.test(file));
@@ -154,6 +169,7 @@ export async function huggingFaceFolderInfo(folder: string): Promise<ModelFileIn
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new OptNativeError('E_MODEL_FORMAT', `${folder}: config.json is not a JSON object`);
   }
+  checkConfigSizes(config, folder);
   const weightFiles = weightFileNames(await readdir(folder));
   if (weightFiles.length === 0) {
     throw new OptNativeError('E_MODEL_NOT_FOUND', `${folder}: no .safetensors weights next to config.json`);

@@ -7,6 +7,7 @@ import { toOpenAIFinishReason } from '../llm/map-finish-reason.js';
 import { wrapLanguageModel } from '../llm/middleware.js';
 import type { GenerateRequest, LanguageModel } from '../llm/types.js';
 import type { Logger } from '../run/logger.js';
+import { redactSecrets } from '../secrets.js';
 import { clientDisconnectSignal, readJsonBody, sendJson, SseWriter } from './http-io.js';
 import {
   chatBodyToRequests,
@@ -109,9 +110,9 @@ async function handle(options: ServeOptions, request: IncomingMessage, response:
   const endpoint: Endpoint | undefined =
     path === '/v1/chat/completions' ? 'chat' : path === '/v1/completions' ? 'completion' : undefined;
   if (request.method !== 'POST' || !endpoint) {
-    return sendJson(response, 404, {
-      error: { message: `no route for ${request.method} ${path}`, type: 'invalid_request_error', code: 'not_found' },
-    });
+    // The path is the client's text, echoed back: a key pasted into a URL must not come back in the answer.
+    const message = redactSecrets(`no route for ${request.method} ${path}`);
+    return sendJson(response, 404, { error: { message, type: 'invalid_request_error', code: 'not_found' } });
   }
   const signal = clientDisconnectSignal(response);
   let call: ParsedCall;

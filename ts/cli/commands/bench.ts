@@ -211,7 +211,12 @@ export function registerBench(program: Command): void {
     .option('--optimizer-model <model>', 'model writing prompts (default: the evaluated model)')
     .option('--test-mode', '5 examples per split')
     .option('--seed <n>', 'seed of splits and optimizers (default 42)', seedFlag('--seed'))
-    .option('--max-concurrent <n>', 'tasks at once (local engine)', integerOption('--max-concurrent'), 1)
+    .option(
+      '--max-concurrent <n>',
+      'tasks at once (local engine)',
+      integerOption('--max-concurrent', { min: 1, max: 1024 }),
+      1,
+    )
     .addOption(checkpointOption())
     .option('--resume-run-id <id>', 'continue an interrupted run (finished tasks are kept)')
     .option('--retry-failed-run-id <id>', 'run the failed tasks of a run again')
@@ -219,7 +224,7 @@ export function registerBench(program: Command): void {
     .option('--redis <url>', 'Redis server of the bullmq engine (redis://host:port)')
     .option('--queue <name>', 'BullMQ queue name')
     .option('--detach', 'bullmq: enqueue and exit; collect with bench results --redis')
-    .option('--max-attempts <n>', 'attempts per task before it fails', integerOption('--max-attempts'), 3)
+    .option('--max-attempts <n>', 'attempts per task before it fails', integerOption('--max-attempts', { min: 1 }), 3)
     .option('--backoff-ms <n>', 'first retry delay, doubled each attempt', integerOption('--backoff-ms'), 1000)
     .option('--quiet', 'no progress lines on stderr')
     .action(benchRun);

@@ -44,9 +44,8 @@ async function runClassifyAudio(files: string[], values: ClassifyAudioValues): P
   });
   try {
     const results: AudioClipResult[] = [];
-    const batchSize = Math.max(1, values.batchSize);
-    for (let start = 0; start < files.length; start += batchSize) {
-      const batch = files.slice(start, start + batchSize);
+    for (let start = 0; start < files.length; start += values.batchSize) {
+      const batch = files.slice(start, start + values.batchSize);
       const answers = await model.classifyClips(batch, values.prompt, {
         labels: values.labels,
         mode: values.mode,
@@ -85,9 +84,14 @@ export function registerClassifyAudio(program: Command): void {
         .choices(['score', 'generate'])
         .default('score'),
     )
-    .option('--max-new-tokens <n>', 'tokens generated per clip in generate mode', integerOption('--max-new-tokens'), 8)
+    .option(
+      '--max-new-tokens <n>',
+      'tokens generated per clip in generate mode',
+      integerOption('--max-new-tokens', { min: 1 }),
+      8,
+    )
     .option('--device <device>', 'cpu or cuda', 'cpu')
-    .option('--batch-size <n>', 'clips per native call', integerOption('--batch-size'), 16)
+    .option('--batch-size <n>', 'clips per native call', integerOption('--batch-size', { min: 1 }), 16)
     .option('--json', 'print every clip as JSON (label, raw text, probabilities, usage)')
     .action((files: string[], values: ClassifyAudioValues) => runClassifyAudio(files, values));
 }

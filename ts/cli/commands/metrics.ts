@@ -1,6 +1,7 @@
 // `opt-native metrics`: accuracy, balanced accuracy and per-condition BA of a predictions table.
 import { Option, type Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
+import { parseInteger } from '../../numbers.js';
 import {
   formatMetricsReport,
   metricsFromFile,
@@ -37,13 +38,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function integer(flag: string, value: string, min: number): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min || parsed > 2 ** 32 - 1) {
-    throw new OptNativeError('E_BAD_INPUT', `${flag} must be an integer ≥ ${min}, got \`${value}\``);
-  }
-  return parsed;
-}
+/** Resamples beyond this change a 95 % interval by less than its rounding; more is only work. */
+const MAX_BOOTSTRAP_RESAMPLES = 1_000_000;
 
 /** `--synonym SPEECH=voice|talking` (repeatable) → `{ SPEECH: ['voice', 'talking'] }`. */
 export function parseSynonyms(entries: readonly string[]): Record<string, string[]> | undefined {
@@ -82,8 +78,11 @@ export function metricsOptionsFromFlags(values: MetricsOptionValues): TableMetri
     synonyms,
     normalize: values.normalize ?? false,
     adjusted: values.adjusted ?? false,
-    bootstrap: values.bootstrap === undefined ? undefined : integer('--bootstrap', values.bootstrap, 1),
-    seed: integer('--seed', values.seed, 0),
+    bootstrap:
+      values.bootstrap === undefined
+        ? undefined
+        : parseInteger('--bootstrap', values.bootstrap, { min: 1, max: MAX_BOOTSTRAP_RESAMPLES }),
+    seed: parseInteger('--seed', values.seed), // the native bootstrap takes a u32
     confidence,
     format: values.format,
   };

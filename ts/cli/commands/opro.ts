@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
+import { oneLineParseError } from '../../parse-error-message.js';
 import { withRunControls } from '../../llm/run-controls.js';
 import type { LanguageModel } from '../../llm/types.js';
 import { OproOptimizer, type OproConfig, type OproResult } from '../../optimizers/opro/index.js';
@@ -120,7 +121,7 @@ function readInitialPrompts(path: string): string[] {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new OptNativeError('E_BAD_INPUT', `cannot read --initial-prompts-json ${path}: ${(error as Error).message}`);
+    throw new OptNativeError('E_BAD_INPUT', `cannot read --initial-prompts-json ${path}: ${oneLineParseError(error)}`);
   }
   if (!Array.isArray(parsed) || !parsed.every((prompt) => typeof prompt === 'string' && prompt.trim() !== '')) {
     throw new OptNativeError(

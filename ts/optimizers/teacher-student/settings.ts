@@ -7,6 +7,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { OptNativeError } from '../../errors.js';
+import { oneLineParseError } from '../../parse-error-message.js';
 import { withConfigErrors } from '../engine/config.js';
 
 export const HINT_TYPES = ['action', 'subgoal', 'none'] as const;
@@ -74,7 +75,7 @@ export function experimentsFromFile(
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    throw new OptNativeError('E_BAD_INPUT', `cannot parse ${path}: ${(error as Error).message}`, { cause: error });
+    throw new OptNativeError('E_BAD_INPUT', `cannot parse ${path}: ${oneLineParseError(error)}`, { cause: error });
   }
   const root = camelKeys(parsed, path);
   const fineTuning = camelKeys(root.fineTuning, `${path}: fine_tuning`);

@@ -15,6 +15,7 @@ import { commandValues } from '../ts/cli/flag-aliases.js';
 import { addEvaluatorOptions, addTaskOptions } from '../ts/cli/task-options.js';
 import { SOURCE_CLI_ARGS as NODE_ARGS, repoRoot, runCli } from './cli-harness.js';
 
+import { GENERIC_SEED_INSTRUCTIONS } from '../ts/optimizers/engine/seed-instructions.js';
 const run = promisify(execFile);
 
 const cli = (args: string[]) => runCli(NODE_ARGS, args);
@@ -98,6 +99,34 @@ describe('opt-native opro', () => {
       'contains forbidden token <|im_start|>',
     );
     expect(readJson(join(out, 'opro_history.json')).iteration_stats).toHaveLength(4);
+  });
+
+  it('evaluates the generic seed instructions after the baseline and reports the baseline on the held-out split', async () => {
+    const out = join(dir, 'seeded');
+    const args = [...common(out), '--num-iterations', '0', '--seed-instructions', 'generic'];
+    const { stdout, code } = await cli(args);
+    expect(code).toBe(0);
+    const evaluated = readLines(join(out, 'opro_prompts.jsonl')).filter((record) => record.status === 'evaluated');
+    expect(evaluated.map((record) => record.prompt)).toEqual([
+      'Answer the question with exactly one of: No, Yes.',
+      ...GENERIC_SEED_INSTRUCTIONS,
+    ]);
+    // Every prompt answers one label for all examples (BA 0.5), so the length penalty picks the shortest seed; on
+    // the held-out split it ties with the baseline: gain 0 and a paired interval of [0, 0].
+    expect(readFileSync(join(out, 'best_prompt.txt'), 'utf8')).toBe("Let's think step by step.");
+    const { heldout } = readJson(join(out, 'best_prompt_summary.json'));
+    expect(heldout.baseline).toEqual({
+      prompt: 'Answer the question with exactly one of: No, Yes.',
+      score: heldout.score,
+      gain: 0,
+      gain_interval_95: [0, 0],
+    });
+    expect(stdout).toContain('Baseline held-out score: 0.500; gain +0.000 [+0.000, +0.000] (95% paired bootstrap)');
+    const bad = await cli([...common(join(dir, 'seeded-bad')), '--seed-instructions', 'famous']);
+    expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([
+      1,
+      expect.stringMatching(/^error\[E_BAD_INPUT\]: .*famous/),
+    ]);
   });
 
   it('refuses candidates longer than --max-prompt-chars', async () => {

@@ -12,12 +12,14 @@ import { runOptimizationJob } from '../../optimizers/engine/job.js';
 import { promptDigest } from '../../optimizers/engine/steps.js';
 import { PROPOSAL_STYLES } from '../../optimizers/opro/meta-prompt.js';
 import { DEFAULT_OPRO_CONFIG } from '../../optimizers/opro/config.js';
+import { SEED_INSTRUCTION_SETS, type SeedInstructionSet } from '../../optimizers/engine/seed-instructions.js';
 import { OUTPUT_FILES, writeOproOutputs } from '../../optimizers/opro/outputs.js';
 import { Budget } from '../../run/budget.js';
 import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
 import { EVENT_LOG_FILE, RunDirectory } from '../../run/run-directory.js';
 import { evaluateTextPrompt, type EvaluationReport } from '../../tasks/evaluate.js';
 import { accuracy } from '../../tasks/metrics.js';
+import { pairedBootstrap, splitScoreOf } from '../../tasks/bootstrap.js';
 import type { SplitName } from '../../datasets/types.js';
 import type { TextTask } from '../../tasks/types.js';
 import { ORIGINAL_AUDIO_BASELINE_PROMPT, type AudioTarget } from '../../audio/target.js';
@@ -70,6 +72,7 @@ interface OproOptionValues extends TaskOptionValues, AudioEvaluatorValues, Optim
   proposalStyle: 'opro' | 'variation';
   maxPromptChars: number;
   initialPromptsJson?: string;
+  seedInstructions: SeedInstructionSet;
   maxCalls?: number;
   maxTotalTokens?: number;
   maxDollars?: number;
@@ -110,6 +113,7 @@ function oproConfigOf(values: OproOptionValues): Partial<OproConfig> {
     },
     baselinePrompt: values.baselinePrompt,
     initialPrompts: values.initialPromptsJson ? readInitialPrompts(values.initialPromptsJson) : [],
+    seedInstructions: values.seedInstructions,
     evalMode: values.evalMode,
     proposalStyle: values.proposalStyle,
     maxPromptChars: values.maxPromptChars,
@@ -179,24 +183,37 @@ function budgetOf(values: OproOptionValues): Budget {
   });
 }
 
-interface HeldoutSummary {
-  split: 'test';
+interface HeldoutScore {
   score: number;
   accuracy: number;
   balanced_accuracy: number;
   n_samples: number;
   failures: number;
+  /** Per example, in the split's order; absent in runs recorded before it was kept. */
+  correct?: boolean[];
 }
 
-/** Scores the best prompt on the held-out test split, as a recorded step (a resumed run does not redo it). */
-async function evaluateHeldout(
+/** The baseline on the same held-out examples as the best prompt, with a paired bootstrap of the gain. */
+interface HeldoutBaseline {
+  prompt: string;
+  score: number;
+  gain: number;
+  gain_interval_95: [number, number];
+}
+
+interface HeldoutSummary extends Omit<HeldoutScore, 'correct'> {
+  split: 'test';
+  baseline?: HeldoutBaseline;
+}
+
+/** Scores one prompt on the held-out test split, as a recorded step (a resumed run does not redo it). */
+function scoreHeldout(
   runDir: RunDirectory,
   task: TextTask,
   model: LanguageModel,
   prompt: string,
   mode: 'generate' | 'score',
-): Promise<HeldoutSummary | undefined> {
-  if (task.splits.test.length === 0) return undefined;
+): Promise<HeldoutScore> {
   return runDir.runStep(`opro/heldout/${promptDigest(prompt)}`, async () => {
     const report: EvaluationReport = await evaluateTextPrompt({
       task,
@@ -206,14 +223,50 @@ async function evaluateHeldout(
       mode,
     });
     return {
-      split: 'test' as const,
       score: report.score,
       accuracy: report.accuracy,
       balanced_accuracy: report.balancedAccuracy,
       n_samples: report.examples,
       failures: report.failures,
+      correct: report.predictions.map((prediction) => prediction.correct),
     };
   });
+}
+
+/**
+ * The best prompt's held-out score, and the baseline's beside it when they differ: a validation winner is only a
+ * gain if it holds on examples the search never saw, so the run reports the paired difference with its interval.
+ */
+async function evaluateHeldout(
+  runDir: RunDirectory,
+  task: TextTask,
+  model: LanguageModel,
+  result: OproResult,
+  mode: 'generate' | 'score',
+): Promise<HeldoutSummary | undefined> {
+  if (task.splits.test.length === 0) return undefined;
+  const { correct, ...best } = await scoreHeldout(runDir, task, model, result.bestPrompt, mode);
+  const baselinePrompt = result.records.find((record) => record.status === 'evaluated')?.prompt;
+  if (baselinePrompt === undefined || baselinePrompt === result.bestPrompt || !correct) {
+    return { split: 'test', ...best };
+  }
+  const baseline = await scoreHeldout(runDir, task, model, baselinePrompt, mode);
+  if (!baseline.correct) return { split: 'test', ...best };
+  const targets = task.splits.test.map((example) => example.target);
+  const paired = pairedBootstrap({ targets, correct: baseline.correct }, { targets, correct }, splitScoreOf(task), {
+    resamples: 2000,
+    seed: 42,
+  });
+  return {
+    split: 'test',
+    ...best,
+    baseline: {
+      prompt: baselinePrompt,
+      score: baseline.score,
+      gain: paired.gain,
+      gain_interval_95: [paired.gainInterval.low, paired.gainInterval.high],
+    },
+  };
 }
 
 /** The audio twin of `evaluateHeldout`: BA_clip of the best prompt on the manifest's test clips. */
@@ -358,7 +411,7 @@ async function runOpro(options: OproOptionValues, command: Command): Promise<voi
       const dir = runDir as RunDirectory;
       return audio
         ? evaluateAudioHeldout(dir, audio, model, result.bestPrompt)
-        : evaluateHeldout(dir, task, model, result.bestPrompt, values.evalMode);
+        : evaluateHeldout(dir, task, model, result, values.evalMode);
     },
     finish: (_context, result, heldout) => {
       if (result.stopReason !== 'aborted') writeOproOutputs(outputDir, resultState(result), heldout ? { heldout } : {});
@@ -378,11 +431,17 @@ function printOutcome(result: OproResult, heldout: HeldoutSummary | undefined, d
   console.log(`Reward: ${result.score.toFixed(4)} (validation score ${result.best.ba_clip.toFixed(3)})`);
   if (heldout) {
     console.log(`Held-out ${heldout.split} score: ${heldout.score.toFixed(3)} on ${heldout.n_samples} examples`);
+    if (heldout.baseline) console.log(baselineLine(heldout.baseline));
   }
   console.log(
     `Stopped: ${result.stopReason}; ${result.usage.calls} calls, ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens, ${(result.wallTime / 1000).toFixed(1)} s`,
   );
   console.log(`Outputs: ${join(dir, 'best_prompt.txt')} and the rest of ${dir}`);
+}
+
+function baselineLine({ score, gain, gain_interval_95: [low, high] }: HeldoutBaseline): string {
+  const signed = (value: number) => `${value >= 0 ? '+' : '-'}${Math.abs(value).toFixed(3)}`;
+  return `Baseline held-out score: ${score.toFixed(3)}; gain ${signed(gain)} [${signed(low)}, ${signed(high)}] (95% paired bootstrap)`;
 }
 
 export function registerOpro(program: Command): void {
@@ -455,6 +514,14 @@ export function registerOpro(program: Command): void {
       DEFAULT_OPRO_CONFIG.maxPromptChars,
     )
     .option('--initial-prompts-json <file>', 'JSON array of further starting prompts')
+    .addOption(
+      new Option(
+        '--seed-instructions <set>',
+        'also evaluate these task-independent instructions first (generic: five from the literature, docs/opro.md)',
+      )
+        .choices([...SEED_INSTRUCTION_SETS])
+        .default(DEFAULT_OPRO_CONFIG.seedInstructions),
+    )
     .option('--max-calls <n>', 'budget: model calls', integerOption('--max-calls'))
     .option(
       '--max-total-tokens <n>',

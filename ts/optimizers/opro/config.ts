@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseConfig } from '../engine/config.js';
+import { SEED_INSTRUCTION_SETS, type SeedInstructionSet } from '../engine/seed-instructions.js';
 
 /** Reward weights: R = wBaClip·BA_clip + wBaCond·BA_cond − wLengthPenalty·(len(prompt)/100). */
 export interface RewardWeights {
@@ -20,6 +21,8 @@ export interface OproConfig {
   /** Evaluated first; undefined picks a task-appropriate default (see defaultBaselinePrompt). */
   readonly baselinePrompt?: string;
   readonly initialPrompts: readonly string[];
+  /** Generic instructions evaluated after the baseline and initialPrompts (engine/seed-instructions.ts). */
+  readonly seedInstructions: SeedInstructionSet;
   /** Training examples shown in each meta-prompt. */
   readonly exemplarsPerStep: number;
   readonly minPromptChars: number;
@@ -46,6 +49,7 @@ export const DEFAULT_OPRO_CONFIG: OproConfig = Object.freeze({
   optimizerMaxNewTokens: 2000,
   reward: DEFAULT_REWARD_WEIGHTS,
   initialPrompts: [],
+  seedInstructions: 'none',
   exemplarsPerStep: 3,
   minPromptChars: 10,
   maxPromptChars: 300,
@@ -71,6 +75,7 @@ export const oproConfigSchema = z
       .transform((weights) => ({ ...DEFAULT_REWARD_WEIGHTS, ...weights })),
     baselinePrompt: z.string().min(1),
     initialPrompts: z.array(z.string().min(1)),
+    seedInstructions: z.enum(SEED_INSTRUCTION_SETS),
     exemplarsPerStep: z.number().int().nonnegative(),
     minPromptChars: z.number().int().nonnegative(),
     maxPromptChars: positiveInteger,

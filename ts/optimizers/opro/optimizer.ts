@@ -25,6 +25,7 @@ import { computeReward } from './reward.js';
 import { copyIndexOf, dedupeKey, sanitizeCandidate, type CopyIndex } from '../engine/sanitize.js';
 import { runSearchLoop } from '../engine/loop.js';
 import { OptimizerSession } from '../engine/session.js';
+import { seedInstructionsOf } from '../engine/seed-instructions.js';
 
 /** OPRO's result: the shared contract plus the top-k memory, every candidate record and per-iteration stats. */
 export interface OproResult extends OptimizationResult {
@@ -231,7 +232,11 @@ class OproRun {
     if (iteration === 0) {
       const baseline = this.config.baselinePrompt ?? defaultBaselinePrompt(this.input.task.labels);
       const unique = new Map<string, string>();
-      for (const prompt of [baseline, ...this.config.initialPrompts]) {
+      for (const prompt of [
+        baseline,
+        ...this.config.initialPrompts,
+        ...seedInstructionsOf(this.config.seedInstructions),
+      ]) {
         if (!unique.has(dedupeKey(prompt))) unique.set(dedupeKey(prompt), prompt);
       }
       for (const [index, prompt] of [...unique.values()].entries()) await this.evaluate(prompt, 0, index);

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
 import { isInstructionPosition, type InstructionPosition } from '../ts/tasks/answer-format.js';
 import type { CalibrationMode } from '../ts/tasks/calibration.js';
-import { SeededRandom, deriveSeed } from '../ts/datasets/random.js';
+import { SeededRandom, deriveSeed } from '../ts/random.js';
 import { withRunControls } from '../ts/llm/run-controls.js';
 import { ResponseCache } from '../ts/run/cache.js';
 import { defaultBaselinePrompt } from '../ts/optimizers/opro/config.js';

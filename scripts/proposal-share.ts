@@ -5,7 +5,7 @@
 //     --out runs/proposals/navigate-05b.jsonl
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
-import { SeededRandom } from '../ts/datasets/random.js';
+import { SeededRandom } from '../ts/random.js';
 import { defaultBaselinePrompt } from '../ts/optimizers/opro/config.js';
 import { buildMetaPrompt, buildVariationPrompt, parseCandidates } from '../ts/optimizers/opro/meta-prompt.js';
 import { copyIndexOf, sanitizeCandidate } from '../ts/optimizers/opro/sanitize.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDataset, registerDatasetLoader, resolveDatasetsRoot } from '../ts/datasets/index.js';
-import { SeededRandom, deriveSeed } from '../ts/datasets/random.js';
+import { SeededRandom, deriveSeed } from '../ts/random.js';
 
 const ids = (examples: readonly { id: string }[]) => examples.map((example) => example.id);
 

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { MANIFEST_FILE, NONSPEECH_LABEL, SPEECH_LABEL, type SpeechLabel } from '../datasets/audio-manifest.js';
-import { SeededRandom, deriveSeed } from '../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../random.js';
 import { OptNativeError } from '../errors.js';
 import {
   BAND_EFFECTS,

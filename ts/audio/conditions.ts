@@ -1,6 +1,6 @@
 // The psychoacoustic conditions of the speech-conditions dataset: one condition family is varied per clip, the
 // others stay at their nominal value, so each manifest column isolates one effect.
-import type { SeededRandom } from '../datasets/random.js';
+import type { SeededRandom } from '../random.js';
 
 export type NoiseType = 'none' | 'white' | 'pink' | 'babble';
 export type BandName = 'full' | 'telephone' | 'lowpass_1k';

@@ -1,5 +1,5 @@
 // Sample-level helpers: RMS and dB, seeded noise, mixing at an SNR, segments. Pure functions over Float32Array.
-import { SeededRandom } from '../datasets/random.js';
+import { SeededRandom } from '../random.js';
 
 /** Root mean square; 0 for no samples. */
 export function rms(samples: Float32Array): number {

@@ -1,5 +1,5 @@
 // Dev/test split by source recording: every clip cut from one recording lands in the same split.
-import { SeededRandom, deriveSeed } from '../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../random.js';
 import { OptNativeError } from '../errors.js';
 import type { ManifestSplit } from './manifest.js';
 import type { SourceRecording } from './sources.js';

@@ -1,4 +1,4 @@
-import { SeededRandom, deriveSeed } from '../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../random.js';
 import { loadDataset } from '../datasets/registry.js';
 import type { DatasetSplits, Example } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';

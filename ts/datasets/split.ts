@@ -6,7 +6,7 @@ import {
   type Example,
   type SplitSizes,
 } from './types.js';
-import { SeededRandom, deriveSeed } from './random.js';
+import { SeededRandom, deriveSeed } from '../random.js';
 
 export interface ResolvedSplitSizes {
   train: number;

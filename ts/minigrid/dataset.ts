@@ -1,6 +1,6 @@
 // Navigation data from the planner: expert rollouts plus rollouts with random (never fatal) detours, each state
 // labelled with its optimal action set, per-action regrets and subgoal; split by environment seed.
-import { SeededRandom, deriveSeed } from '../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../random.js';
 import { OptNativeError } from '../errors.js';
 import { ACTIONS, step, type Action, type MinigridState, type MinigridTask } from './dynamics.js';
 import { encodeObservation, type Encoding } from './encodings.js';

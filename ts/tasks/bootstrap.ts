@@ -1,4 +1,4 @@
-import { SeededRandom } from '../datasets/random.js';
+import { SeededRandom } from '../random.js';
 import { accuracy, balancedAccuracy } from './metrics.js';
 import type { TextTask } from './types.js';
 

@@ -1,5 +1,5 @@
 import { OptNativeError } from '../../errors.js';
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 
 /** What an epoch optimizes for: answers being right, or answers being short while staying right. */
 export type Focus = 'accuracy' | 'efficiency';

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { OptNativeError } from '../../errors.js';
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 import type { Example } from '../../datasets/types.js';
 import type { LanguageModel } from '../../llm/types.js';
 import { evaluatePrompt, summaryOf, type Evaluation, type EvaluationContext } from './evaluate.js';

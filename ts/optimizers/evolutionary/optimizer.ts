@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
 import { baseConfigShape, parseConfig } from '../engine/config.js';

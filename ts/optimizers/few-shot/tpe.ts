@@ -4,7 +4,7 @@
  * the best `gamma` fraction (l) and the rest (g); each parameter gets a smoothed frequency estimate in both, and
  * the next trial is the one of `candidates` draws from l that maximizes l(x)/g(x).
  */
-import { SeededRandom } from '../../datasets/random.js';
+import { SeededRandom } from '../../random.js';
 
 /** Number of choices per parameter name. */
 export type CategoricalSpace = Readonly<Record<string, number>>;

@@ -5,7 +5,7 @@
  * threshold; the teacher runs the basic instruction with labelled demos (never the example itself). Each teacher run
  * is a recorded step keyed by its prompt, so sets that try the same example pay for it once.
  */
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 import type { OptimizerSession, SessionInput } from '../engine/session.js';
 import { programEvaluator } from './evaluate.js';
 import type { MiproAdapter, MiproDemo, MiproProgram } from './program.js';

@@ -9,7 +9,7 @@
  * kept as demos only when they score `metricThreshold` (1.0 by default) rather than any truthy score.
  */
 import type { z } from 'zod';
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 import type { Example } from '../../datasets/types.js';
 import { OptNativeError } from '../../errors.js';
 import type { TextTask } from '../../tasks/types.js';

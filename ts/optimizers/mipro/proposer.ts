@@ -4,7 +4,7 @@
  * from the candidate's demo set (and the sets after it), and a tip drawn at random. Candidate 0 is always the
  * program's own instruction; DSPy proposes one for it and then overwrites it, we do not pay for that call.
  */
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 import type { OptimizerSession, SessionInput } from '../engine/session.js';
 import { DEMOS_IN_PROPOSER_CONTEXT } from './config.js';
 import type { MiproAdapter, MiproDemo } from './program.js';

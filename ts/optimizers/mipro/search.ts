@@ -5,7 +5,7 @@
  * on the full sample, and that score joins the study as a trial. Without minibatches every trial is a full
  * evaluation. The best full score wins (strictly better replaces it, as in DSPy).
  */
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 import type { OptimizerSession, SessionInput } from '../engine/session.js';
 import { bestMeanTrial, trialKey } from '../few-shot/optimizer.js';
 import { CategoricalTpe, type Observation, type Trial } from '../few-shot/tpe.js';

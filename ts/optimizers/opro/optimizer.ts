@@ -1,4 +1,4 @@
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 import { OptNativeError } from '../../errors.js';
 import type { LanguageModel } from '../../llm/types.js';
 import type { TextTask } from '../../tasks/types.js';

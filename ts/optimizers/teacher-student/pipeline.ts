@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeededRandom, deriveSeed } from '../../datasets/random.js';
+import { SeededRandom, deriveSeed } from '../../random.js';
 import { OptNativeError } from '../../errors.js';
 import { cacheMiddleware } from '../../llm/cache-middleware.js';
 import { wrapLanguageModel } from '../../llm/middleware.js';

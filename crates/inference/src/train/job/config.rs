@@ -133,17 +133,22 @@ impl FinetuneConfig {
 pub(crate) struct Fingerprint {
     examples: usize,
     r: usize,
+    #[serde(with = "super::exact")]
     alpha: f64,
+    #[serde(with = "super::exact")]
     dropout: f64,
     use_rslora: bool,
     targets: Vec<String>,
     epochs: usize,
+    #[serde(with = "super::exact")]
     lr: f64,
+    #[serde(with = "super::exact")]
     weight_decay: f64,
     batch_size: usize,
     grad_accum: usize,
     max_seq_len: usize,
     warmup_steps: usize,
+    #[serde(with = "super::exact::option")]
     clip: Option<f64>,
     max_steps: Option<usize>,
     seed: u64,
@@ -156,11 +161,18 @@ impl Fingerprint {
         a.iter()
             .filter(|(key, value)| b.get(*key) != Some(value))
             .map(|(key, value)| {
-                let was = b.get(key).map_or("-".to_string(), ToString::to_string);
-                format!("{key} {value} (checkpoint: {was})")
+                let was = b.get(key).map_or("-".to_string(), plain);
+                format!("{key} {} (checkpoint: {was})", plain(value))
             })
             .collect()
     }
+}
+
+/// A JSON value as a user typed it (strings without quotes).
+fn plain(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string)
 }
 
 fn json_fields(f: &Fingerprint) -> serde_json::Map<String, serde_json::Value> {

@@ -4,6 +4,7 @@
 mod config;
 mod dataset;
 mod eval;
+mod exact;
 mod outputs;
 mod run;
 mod setup;

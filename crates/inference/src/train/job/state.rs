@@ -12,8 +12,11 @@ use crate::error::{InferenceError, Result};
 #[serde(rename_all = "camelCase")]
 pub struct CurveRow {
     pub step: usize,
+    #[serde(with = "super::exact::option")]
     pub train_loss: Option<f64>,
+    #[serde(with = "super::exact::option")]
     pub eval_loss: Option<f64>,
+    #[serde(with = "super::exact")]
     pub lr: f64,
     /// Tokens trained on so far (every non-pad input token).
     pub tokens: u64,

@@ -216,6 +216,9 @@ fn a_quantized_gguf_base_trains_with_a_given_tokenizer() {
     assert_eq!(adapter_tensors(&dir.join("out")).len(), 2 * 2 * 2);
 }
 
+/// One change to a good config.
+type Edit = Box<dyn FnOnce(&mut FinetuneConfig)>;
+
 fn error_of(dir: &Path, edit: impl FnOnce(&mut FinetuneConfig)) -> InferenceError {
     let mut cfg = config(dir, "out");
     cfg.eval_data = None;
@@ -226,7 +229,7 @@ fn error_of(dir: &Path, edit: impl FnOnce(&mut FinetuneConfig)) -> InferenceErro
 #[test]
 fn bad_configs_and_data_get_coded_errors() {
     let dir = temp_dir("errors");
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut FinetuneConfig)>, &str)> = vec![
+    let cases: Vec<(&str, Edit, &str)> = vec![
         ("rank 0", Box::new(|c| c.lora.r = 0), "rank"),
         ("lr 0", Box::new(|c| c.lr = 0.0), "lr must be"),
         ("lr < 0", Box::new(|c| c.lr = -1.0), "lr must be"),

@@ -841,6 +841,7 @@ module.exports.AudioClassifyMode = nativeBinding.AudioClassifyMode
 module.exports.balancedAccuracy = nativeBinding.balancedAccuracy
 module.exports.confusionMatrix = nativeBinding.confusionMatrix
 module.exports.cudaAvailable = nativeBinding.cudaAvailable
+module.exports.finetune = nativeBinding.finetune
 module.exports.metricsFromArrow = nativeBinding.metricsFromArrow
 module.exports.metricsFromCodes = nativeBinding.metricsFromCodes
 module.exports.metricsFromFile = nativeBinding.metricsFromFile

@@ -99,6 +99,13 @@ export declare function confusionMatrix(yTrue: Uint32Array, yPred: Uint32Array, 
 /** Whether this addon was built with CUDA (`OPT_NATIVE_FEATURES=cuda`); says nothing of a GPU. */
 export declare function cudaAvailable(): boolean
 
+/**
+ * Trains a LoRA adapter into `options.outputDir`. Rejects with the core's codes
+ * (`[E_BAD_INPUT]`, `[E_MODEL_FORMAT]` …) and with `[E_ABORTED]` once `signal` has stopped the
+ * run (its checkpoint kept for `resume: true`).
+ */
+export declare function finetune(options: NativeFinetuneOptions, onProgress?: (progress: NativeFinetuneProgress) => void, signal?: AbortSignal): Promise<NativeTrainSummary>
+
 /** A label set for `normalizeLabels`. */
 export interface LabelSetOptions {
   /** Label names in class order. */
@@ -256,6 +263,57 @@ export interface NativeClipAnswer {
   truncated: boolean
 }
 
+/** Options of one run; omitted fields take the core's defaults (docs/finetune.md). */
+export interface NativeFinetuneOptions {
+  /** A `.gguf` file or an HF folder. */
+  model: string
+  tokenizerPath?: string
+  /** Chat JSONL (`{"messages": [...]}` a line). */
+  data: string
+  evalData?: string
+  outputDir: string
+  /** `base_model_name_or_path` in adapter_config.json (default: the model path). */
+  baseModelName?: string
+  epochs?: number
+  lr?: number
+  weightDecay?: number
+  rank?: number
+  alpha?: number
+  dropout?: number
+  rslora?: boolean
+  /** q, k, v, o, gate, up, down (or q_proj …, or all). */
+  targets?: Array<string>
+  batchSize?: number
+  gradAccum?: number
+  maxSeqLen?: number
+  warmupSteps?: number
+  /** Global gradient-norm clip; 0 turns clipping off. */
+  clip?: number
+  maxSteps?: number
+  evalEvery?: number
+  checkpointEvery?: number
+  seed?: number
+  resume?: boolean
+  device?: ModelDevice
+  deviceIndex?: number
+}
+
+/** Sent after every optimizer step. */
+export interface NativeFinetuneProgress {
+  step: number
+  totalSteps: number
+  epoch: number
+  trainLoss: number
+  evalLoss?: number
+  lr: number
+  gradNorm: number
+  tokens: number
+  tokensPerSecond: number
+  elapsedSeconds: number
+  etaSeconds: number
+  checkpointed: boolean
+}
+
 /** What to generate from: chat `messages` (rendered with the ChatML template) or a raw `prompt`; exactly one. */
 export interface NativeGenerateOptions {
   messages?: Array<NativeChatMessage>
@@ -337,6 +395,28 @@ export interface NativeScoreChoicesResult {
 export interface NativeScorePrompt {
   messages?: Array<NativeChatMessage>
   prompt?: string
+}
+
+/** What `train_summary.json` holds. */
+export interface NativeTrainSummary {
+  steps: number
+  epochs: number
+  examples: number
+  evalExamples: number
+  tokens: number
+  lossTokens: number
+  firstTrainLoss: number
+  finalTrainLoss: number
+  bestTrainLoss: number
+  initialEvalLoss?: number
+  finalEvalLoss?: number
+  bestEvalLoss?: number
+  bestEvalStep?: number
+  tokensPerSecond: number
+  wallSeconds: number
+  resumedFromStep?: number
+  peakRssBytes?: number
+  outputDir: string
 }
 
 /** Token counts of one call. */

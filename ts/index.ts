@@ -141,6 +141,13 @@ export {
 } from './bench/index.js';
 export { NativeModel, type NativeLoadOptions, type NativeTokenStream } from './native/text-model.js';
 export {
+  finetune,
+  type FinetuneCallOptions,
+  type FinetuneOptions,
+  type FinetuneProgress,
+  type FinetuneSummary,
+} from './native/finetune.js';
+export {
   NativeAudioModel,
   type AudioClip,
   type AudioClassifyMode,

@@ -4,6 +4,7 @@
 use napi_derive::napi;
 
 mod audio_model;
+mod finetune;
 mod metrics;
 mod model;
 

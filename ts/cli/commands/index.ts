@@ -5,6 +5,7 @@ import { registerData } from './data.js';
 import { registerBench } from './bench.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExperiments } from './experiments.js';
+import { registerFinetune } from './finetune.js';
 import { registerGenerate } from './generate.js';
 import { registerMetrics } from './metrics.js';
 import { registerModels } from './models.js';
@@ -25,6 +26,7 @@ export const commandRegistrations: CommandRegistration[] = [
   registerBench,
   registerEvaluate,
   registerExperiments,
+  registerFinetune,
   registerGenerate,
   registerMetrics,
   registerModels,

@@ -29,6 +29,18 @@ pub fn save_checkpoint(
     trainer: &Trainer,
     base_model: Option<&str>,
 ) -> Result<()> {
+    save_checkpoint_with(dir, model, trainer, base_model, &[])
+}
+
+/// `save_checkpoint` plus caller files (name, bytes) that land in `dir` in the same rename, so
+/// they always describe the same step as the adapter (the fine-tuning job's loss history).
+pub fn save_checkpoint_with(
+    dir: &Path,
+    model: &TrainModel,
+    trainer: &Trainer,
+    base_model: Option<&str>,
+    extra_files: &[(&str, &[u8])],
+) -> Result<()> {
     let partial = sibling(dir, "partial");
     if partial.exists() {
         std::fs::remove_dir_all(&partial).map_err(|e| io_error(&partial, e))?;
@@ -43,6 +55,10 @@ pub fn save_checkpoint(
     let json = serde_json::to_string_pretty(&state).map_err(|e| io_error(dir, e.into()))?;
     let state_path = partial.join("trainer_state.json");
     std::fs::write(&state_path, json).map_err(|e| io_error(&state_path, e))?;
+    for (name, bytes) in extra_files {
+        let path = partial.join(name);
+        std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))?;
+    }
     replace_dir(&partial, dir)
 }
 
@@ -71,7 +87,7 @@ pub fn load_checkpoint(
 }
 
 /// `dir`, or the previous checkpoint left at `dir.old` by a kill between the two renames.
-fn existing_checkpoint(dir: &Path) -> Result<PathBuf> {
+pub fn existing_checkpoint(dir: &Path) -> Result<PathBuf> {
     let old = sibling(dir, "old");
     if dir.join("trainer_state.json").is_file() {
         Ok(dir.to_path_buf())

@@ -28,6 +28,14 @@ impl TokenizedExample {
 
 /// Parses JSONL text; blank lines are skipped. Errors name the 1-based line.
 pub fn parse_chat_jsonl(text: &str) -> Result<Vec<Vec<ChatMessage>>> {
+    Ok(parse_chat_jsonl_numbered(text)?
+        .into_iter()
+        .map(|(_, chat)| chat)
+        .collect())
+}
+
+/// Like `parse_chat_jsonl`, keeping each chat's 1-based line (for later errors that name it).
+pub fn parse_chat_jsonl_numbered(text: &str) -> Result<Vec<(usize, Vec<ChatMessage>)>> {
     let mut chats = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -36,7 +44,7 @@ pub fn parse_chat_jsonl(text: &str) -> Result<Vec<Vec<ChatMessage>>> {
         let parsed: ChatLine = serde_json::from_str(line)
             .map_err(|e| InferenceError::bad_input(format!("dataset line {}: {e}", index + 1)))?;
         check_chat(&parsed.messages, index + 1)?;
-        chats.push(parsed.messages);
+        chats.push((index + 1, parsed.messages));
     }
     if chats.is_empty() {
         return Err(InferenceError::bad_input("the dataset holds no examples"));

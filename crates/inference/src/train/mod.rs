@@ -5,6 +5,7 @@
 pub mod adapter;
 pub mod checkpoint;
 pub mod data;
+pub mod job;
 mod layer;
 pub mod lora_linear;
 pub mod model;
@@ -14,7 +15,10 @@ pub mod schedule;
 pub mod spec;
 pub mod trainer;
 
-pub use data::{parse_chat_jsonl, tokenize_chat, TokenBatch, TokenizedExample};
+pub use data::{
+    parse_chat_jsonl, parse_chat_jsonl_numbered, tokenize_chat, TokenBatch, TokenizedExample,
+};
+pub use job::{run_finetune, FinetuneConfig, Progress, TrainSummary};
 pub use model::TrainModel;
 pub use optim::{AdamW, AdamWConfig, LrSchedule};
 pub use schedule::BatchPlan;

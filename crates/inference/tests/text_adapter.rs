@@ -158,6 +158,28 @@ fn zero_lora_b_gives_exactly_the_base_logits() {
     }
 }
 
+/// `load_in_4bit` quantizes the dense weights: the adapter stays beside them, unmerged, and
+/// changes the output; with `lora_B = 0` it is the 4-bit base exactly.
+#[test]
+fn load_in_4bit_keeps_the_adapter_unmerged() {
+    let load_4bit = |adapter: Option<&Path>| {
+        let opts = LoadOptions {
+            tokenizer_path: Some(common::fixture("tiny-qwen2/tokenizer.json")),
+            load_in_4bit: true,
+            adapter: adapter.map(Path::to_path_buf),
+            ..Default::default()
+        };
+        TextModel::load(&common::fixture("tiny-qwen2"), &opts).unwrap()
+    };
+    let base = logits(&load_4bit(None), &TOKENS);
+    let trained = saved_adapter("4bit", 0.3);
+    let adapted = load_4bit(Some(&trained));
+    assert_eq!(adapted.info().adapter.map(|a| a.merged), Some(false));
+    assert!(common::max_abs_diff(&logits(&adapted, &TOKENS), &base) > 1e-2);
+    let zero = load_4bit(Some(&saved_adapter("4bit-zero", 0.0)));
+    assert_eq!(common::max_abs_diff(&logits(&zero, &TOKENS), &base), 0.0);
+}
+
 fn error_code(adapter: &Path) -> (String, String) {
     match load("tiny-qwen2", Some(adapter)) {
         Ok(_) => panic!("{} loaded", adapter.display()),

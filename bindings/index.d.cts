@@ -146,6 +146,8 @@ export interface LoadModelOptions {
    * the output head stay dense. GGUF weights are quantized already and load as they are.
    */
   loadIn4bit?: boolean
+  /** A PEFT LoRA adapter folder: merged into dense weights, kept unmerged on quantized ones. */
+  adapter?: string
 }
 
 /** Scores an Arrow IPC buffer (stream or file format, e.g. from apache-arrow `tableToIPC`). */
@@ -201,6 +203,20 @@ export type ModelDevice = 'cpu' | 'cuda'
 
 /** Activation / dense-weight dtype. Default: `f32` on CPU, `bf16` on CUDA. */
 export type ModelDtype = 'f32' | 'f16' | 'bf16'
+
+/** A LoRA adapter applied to the model. */
+export interface NativeAdapterInfo {
+  path: string
+  rank: number
+  alpha: number
+  useRslora: boolean
+  /** `alpha / r`, or `alpha / sqrt(r)` with rsLoRA. */
+  scale: number
+  /** Adapted projections (`q_proj`, …). */
+  targets: Array<string>
+  /** Merged into the weights (dense) or applied beside them (quantized). */
+  merged: boolean
+}
 
 /** Hits and misses of the per-clip encoder cache (keyed by a hash of the samples). */
 export interface NativeAudioCacheStats {
@@ -366,6 +382,8 @@ export interface NativeModelInfo {
   device: string
   /** `f32`, `f16` or `bf16`. */
   dtype: string
+  /** The LoRA adapter loaded with the model. */
+  adapter?: NativeAdapterInfo
 }
 
 /** Several prompts scored against the same choices; the prompts' common token prefix is computed once. */

@@ -1,15 +1,19 @@
 import { OptNativeError } from '../errors.js';
+import { splitNativeSpec, type NativeModelRef } from './native-adapter.js';
 
 /** What a model string names. */
 export type ModelSpec =
-  | { provider: 'native'; path: string }
-  | { provider: 'native'; name: string }
+  | ({ provider: 'native'; path: string } & NativeOptions)
+  | ({ provider: 'native'; name: string } & NativeOptions)
   | { provider: 'openai'; model: string }
   | { provider: 'openai-compatible'; baseURL: string; model: string }
   | { provider: 'anthropic'; model: string };
 
+/** `native:<model>?adapter=DIR`: a PEFT LoRA adapter, and the SHA-256 of its weights when a model id is given back. */
+type NativeOptions = Omit<NativeModelRef, 'model'>;
+
 const USAGE =
-  'expected native:/path/model.gguf, native:default (or default), openai:MODEL, ' +
+  'expected native:/path/model.gguf, native:default (or default), native:<model>?adapter=DIR, openai:MODEL, ' +
   'openai-compatible:http://HOST:PORT/v1#MODEL or anthropic:MODEL';
 
 /** What `default` names in every --model and --evaluator flag: the default local model (`native:default`). */
@@ -31,7 +35,7 @@ function looksLikePath(value: string): boolean {
 }
 
 /**
- * Parses `native:/path/model.gguf`, `native:default`, `openai:gpt-4o-mini`,
+ * Parses `native:/path/model.gguf`, `native:default`, `native:<model>?adapter=DIR`, `openai:gpt-4o-mini`,
  * `openai-compatible:http://127.0.0.1:8000/v1#qwen2.5-7b`, `anthropic:claude-…`, and `default` alone (the default
  * local model, as `generate --model default`). Throws E_BAD_INPUT otherwise.
  */
@@ -43,7 +47,7 @@ export function parseModelString(modelString: string): ModelSpec {
   if (rest === '') throw new OptNativeError('E_BAD_INPUT', `bad model string "${modelString}": ${USAGE}`);
   switch (prefix) {
     case 'native':
-      return looksLikePath(rest) ? { provider: 'native', path: rest } : { provider: 'native', name: rest };
+      return nativeSpec(rest);
     case 'openai':
       return { provider: 'openai', model: rest };
     case 'anthropic':
@@ -53,6 +57,13 @@ export function parseModelString(modelString: string): ModelSpec {
     default:
       throw new OptNativeError('E_BAD_INPUT', `unknown provider "${prefix}" in "${modelString}": ${USAGE}`);
   }
+}
+
+function nativeSpec(rest: string): ModelSpec {
+  const { model, ...options } = splitNativeSpec(rest);
+  return looksLikePath(model)
+    ? { provider: 'native', path: model, ...options }
+    : { provider: 'native', name: model, ...options };
 }
 
 function parseOpenAICompatible(modelString: string, rest: string): ModelSpec {

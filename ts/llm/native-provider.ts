@@ -10,6 +10,13 @@ import {
   type NativeScoreChoicesResult,
 } from '../native/text-model.js';
 import { anySignal } from './any-signal.js';
+import {
+  adaptedModelId,
+  adapterSha256,
+  checkAdapterHash,
+  splitNativeSpec,
+  type NativeModelRef,
+} from './native-adapter.js';
 import { registerNativeLoader } from './registry.js';
 import { createModelStream, type ModelStream } from './stream-result.js';
 import { textMessages } from './text-messages.js';
@@ -166,23 +173,39 @@ export interface NativeProviderOptions extends ResolveOptions {
   tokenizerPath?: string;
 }
 
-/** Resolves `spec` (`default`, a path, `Org/Name`) and loads it as a LanguageModel named `native:<spec>`. */
+/**
+ * Resolves `spec` (`default`, a path, `Org/Name`, each optionally with `?adapter=DIR`) and loads it as a LanguageModel
+ * named `native:<spec>`; with an adapter the name also carries `&sha256=<hash of the adapter weights>`.
+ */
 export async function loadNativeLanguageModel(
-  spec: string,
+  spec: string | NativeModelRef,
   options: NativeProviderOptions = {},
 ): Promise<NativeLanguageModel> {
-  const resolved = await resolveModel(spec, options);
+  const ref = typeof spec === 'string' ? splitNativeSpec(spec) : spec;
+  const resolved = await resolveModel(ref.model, options);
   const model = await NativeModel.load(resolved.path, {
     device: options.device,
     deviceIndex: options.deviceIndex,
     dtype: options.dtype,
     loadIn4bit: options.loadIn4bit,
     tokenizerPath: options.tokenizerPath ?? resolved.tokenizerPath,
+    adapter: ref.adapter,
     signal: options.signal,
   });
-  return new NativeLanguageModel(model, `native:${spec}`);
+  if (ref.adapter === undefined) return new NativeLanguageModel(model, `native:${ref.model}`);
+  try {
+    const sha256 = await adapterSha256(ref.adapter);
+    checkAdapterHash(ref, sha256);
+    return new NativeLanguageModel(model, adaptedModelId(ref.model, ref.adapter, sha256));
+  } catch (error) {
+    await model.dispose();
+    throw error;
+  }
 }
 
 registerNativeLoader((spec, options) =>
-  loadNativeLanguageModel('path' in spec ? spec.path : spec.name, options as NativeProviderOptions),
+  loadNativeLanguageModel(
+    { model: 'path' in spec ? spec.path : spec.name, adapter: spec.adapter, sha256: spec.sha256 },
+    options as NativeProviderOptions,
+  ),
 );

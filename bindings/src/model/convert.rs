@@ -34,6 +34,8 @@ pub struct LoadModelOptions {
     /// the output head stay dense. GGUF weights are quantized already and load as they are.
     #[napi(js_name = "loadIn4bit")]
     pub load_in_4bit: Option<bool>,
+    /// A PEFT LoRA adapter folder: merged into dense weights, kept unmerged on quantized ones.
+    pub adapter: Option<String>,
 }
 
 /// One chat turn.
@@ -151,6 +153,23 @@ pub struct NativeModelInfo {
     pub device: String,
     /// `f32`, `f16` or `bf16`.
     pub dtype: String,
+    /// The LoRA adapter loaded with the model.
+    pub adapter: Option<NativeAdapterInfo>,
+}
+
+/// A LoRA adapter applied to the model.
+#[napi(object)]
+pub struct NativeAdapterInfo {
+    pub path: String,
+    pub rank: u32,
+    pub alpha: f64,
+    pub use_rslora: bool,
+    /// `alpha / r`, or `alpha / sqrt(r)` with rsLoRA.
+    pub scale: f64,
+    /// Adapted projections (`q_proj`, …).
+    pub targets: Vec<String>,
+    /// Merged into the weights (dense) or applied beside them (quantized).
+    pub merged: bool,
 }
 
 /// `[E_BAD_INPUT] message`, the form `fromNativeError` turns back into a coded error.
@@ -192,6 +211,7 @@ impl TryFrom<LoadModelOptions> for core::LoadOptions {
             dtype,
             tokenizer_path: options.tokenizer_path.map(Into::into),
             load_in_4bit: options.load_in_4bit.unwrap_or(false),
+            adapter: options.adapter.map(Into::into),
         })
     }
 }
@@ -332,6 +352,15 @@ impl From<core::ModelInfo> for NativeModelInfo {
             num_layers: info.num_layers as u32,
             device: info.device,
             dtype: info.dtype,
+            adapter: info.adapter.map(|a| NativeAdapterInfo {
+                path: a.path,
+                rank: a.rank as u32,
+                alpha: a.alpha,
+                use_rslora: a.use_rslora,
+                scale: a.scale,
+                targets: a.targets,
+                merged: a.merged,
+            }),
         }
     }
 }

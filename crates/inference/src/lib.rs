@@ -23,10 +23,12 @@ mod repack;
 pub mod sampling;
 mod score;
 pub mod stop;
+pub mod text_adapter;
 mod text_model;
 pub mod tokenizer;
 pub mod train;
 pub mod types;
+pub mod unmerged_lora;
 pub mod weights;
 
 pub use config::{DecoderConfig, HfQwen2Config};
@@ -39,6 +41,6 @@ pub use sampling::SamplingParams;
 pub use text_model::{cuda_available, TextModel};
 pub use tokenizer::ChatMessage;
 pub use types::{
-    ChoiceScore, ChoiceScores, DTypeRequest, DeviceRequest, FinishReason, GenerateOutput,
-    GenerateRequest, LoadOptions, ModelInfo, PromptInput, Usage,
+    AdapterInfo, ChoiceScore, ChoiceScores, DTypeRequest, DeviceRequest, FinishReason,
+    GenerateOutput, GenerateRequest, LoadOptions, ModelInfo, PromptInput, Usage,
 };

@@ -143,7 +143,11 @@ impl LoraAdapter {
     }
 }
 
-fn merge_one(base: &Tensor, delta: &LoraDelta, scale: f64) -> candle_core::Result<Tensor> {
+pub(crate) fn merge_one(
+    base: &Tensor,
+    delta: &LoraDelta,
+    scale: f64,
+) -> candle_core::Result<Tensor> {
     let device = base.device();
     let a = delta.a.to_device(device)?.to_dtype(DType::F32)?;
     let b = delta.b.to_device(device)?.to_dtype(DType::F32)?;

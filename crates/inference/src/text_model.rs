@@ -10,6 +10,7 @@ use crate::kv_cache::KvCache;
 use crate::loader::WeightFormat;
 use crate::loader::{guarded, open_weights};
 use crate::qwen2::Qwen2Decoder;
+use crate::text_adapter::TextAdapter;
 use crate::tokenizer::{ChatMessage, TextTokenizer};
 use crate::types::{DTypeRequest, DeviceRequest, LoadOptions, ModelInfo, PromptInput};
 use crate::weights::{Weights, LOAD_IN_4BIT_TYPE};
@@ -48,15 +49,19 @@ impl TextModel {
             )));
         }
         let quantize = quantize_at_load(opts, opened.format);
+        let adapter = opts
+            .adapter
+            .as_deref()
+            .map(|dir| TextAdapter::load(dir, &opened.config))
+            .transpose()?;
         let decoder = guarded("weights", || {
-            Qwen2Decoder::new(
-                &opened.config,
-                &Weights::new(&opened.source, dtype).quantizing_dense(quantize),
-                dtype,
-                &device,
-            )
-            .map_err(as_format_error)
+            let weights = Weights::new(&opened.source, dtype)
+                .quantizing_dense(quantize)
+                .with_adapter(adapter.as_ref());
+            Qwen2Decoder::new(&opened.config, &weights, dtype, &device).map_err(as_format_error)
         })?;
+        // Only dense weights take the update in (quantized ones keep it beside them).
+        let merged = opened.format == WeightFormat::Safetensors && quantize.is_none();
         let cfg = &opened.config;
         let info = ModelInfo {
             architecture: "qwen2".to_string(),
@@ -70,6 +75,7 @@ impl TextModel {
             num_layers: cfg.num_layers,
             device: device_name(opts.device),
             dtype: dtype_name(dtype).to_string(),
+            adapter: adapter.map(|a| a.info(merged)),
         };
         let cache = decoder.new_cache();
         Ok(Self {

@@ -40,6 +40,10 @@ pub struct LoadOptions {
     /// quantized from dense (safetensors) weights at load, as `load_in_4bit` does in transformers.
     /// Embeddings and the output head stay dense. GGUF weights are already quantized: ignored.
     pub load_in_4bit: bool,
+    /// A PEFT LoRA adapter folder (`adapter_config.json` + `adapter_model.safetensors`) for the
+    /// decoder's projections: merged into dense weights at load, kept unmerged beside quantized
+    /// ones (GGUF, `load_in_4bit`).
+    pub adapter: Option<PathBuf>,
 }
 
 /// What to condition on: chat turns (rendered as ChatML with a generation prompt) or raw text.
@@ -139,4 +143,23 @@ pub struct ModelInfo {
     pub device: String,
     /// Activation dtype: `f32`, `f16` or `bf16`.
     pub dtype: String,
+    /// The LoRA adapter loaded with the model, if any.
+    pub adapter: Option<AdapterInfo>,
+}
+
+/// A LoRA adapter applied to a text model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdapterInfo {
+    /// The adapter folder as given.
+    pub path: String,
+    pub rank: usize,
+    pub alpha: f64,
+    pub use_rslora: bool,
+    /// The multiplier of `B·A`: `alpha / r`, or `alpha / √r` with rsLoRA.
+    pub scale: f64,
+    /// Adapted projections (`q_proj`, …).
+    pub targets: Vec<String>,
+    /// Whether the update was merged into the weights (dense) or is applied beside them (quantized).
+    pub merged: bool,
 }

@@ -12,7 +12,10 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use crate::error::{InferenceError, Result};
+use crate::lora::merge_one;
 use crate::repack;
+use crate::text_adapter::TextAdapter;
+use crate::unmerged_lora::{adapted_forward, UnmergedLora};
 
 /// Where the weights come from; built by the loader.
 pub enum WeightSource {
@@ -35,6 +38,8 @@ pub struct Weights<'a> {
     dtype: DType,
     /// Dense projection matrices are quantized to this type as they are read.
     quantize_dense: Option<GgmlDType>,
+    /// A LoRA adapter for the projections: merged into dense weights, kept beside quantized ones.
+    adapter: Option<&'a TextAdapter>,
 }
 
 /// The 4-bit type of `load_in_4bit`: its 32-weight blocks divide every Qwen2 row length (Q4_K's
@@ -48,6 +53,11 @@ pub enum Linear {
     Quantized {
         weight: QMatMul,
         bias: Option<Tensor>,
+    },
+    /// A quantized base with an unmerged LoRA adapter.
+    Adapted {
+        base: Box<Linear>,
+        lora: UnmergedLora,
     },
 }
 
@@ -66,6 +76,7 @@ impl<'a> Weights<'a> {
             prefix: String::new(),
             dtype,
             quantize_dense: None,
+            adapter: None,
         }
     }
 
@@ -76,6 +87,12 @@ impl<'a> Weights<'a> {
             quantize_dense: dtype,
             ..self
         }
+    }
+
+    /// The same builder, applying `adapter` to the projections it targets (checked against the
+    /// config beforehand by [`TextAdapter::load`]).
+    pub fn with_adapter(self, adapter: Option<&'a TextAdapter>) -> Self {
+        Self { adapter, ..self }
     }
 
     /// Child builder: `pp("layers").pp(3)` names `layers.3.*`.
@@ -91,6 +108,7 @@ impl<'a> Weights<'a> {
             prefix,
             dtype: self.dtype,
             quantize_dense: self.quantize_dense,
+            adapter: self.adapter,
         }
     }
 
@@ -124,8 +142,47 @@ impl<'a> Weights<'a> {
         }
     }
 
-    /// `weight` of shape (out, in) plus an optional `bias` (out).
+    /// `weight` of shape (out, in) plus an optional `bias` (out), with the adapter's update for
+    /// this weight: merged into a dense weight, beside a quantized one.
     pub fn linear(&self, in_dim: usize, out_dim: usize, bias: bool) -> Result<Linear> {
+        let name = self.path("weight");
+        let delta = self.adapter.and_then(|a| a.delta(&name));
+        let Some((delta, scale)) = delta else {
+            return self.base_linear(in_dim, out_dim, bias);
+        };
+        match self.base_linear(in_dim, out_dim, bias)? {
+            Linear::Dense(l) => {
+                let merged = merge_one(l.weight(), delta, scale)
+                    .map_err(|e| InferenceError::format(format!("LoRA target {name}: {e}")))?;
+                Ok(Linear::Dense(candle_nn::Linear::new(
+                    merged,
+                    l.bias().cloned(),
+                )))
+            }
+            base => {
+                let device = self.device();
+                let factor = |t: &Tensor| t.to_device(&device)?.to_dtype(DType::F32);
+                let lora = UnmergedLora {
+                    a: factor(&delta.a)?,
+                    b: factor(&delta.b)?,
+                    scale,
+                };
+                Ok(Linear::Adapted {
+                    base: Box::new(base),
+                    lora,
+                })
+            }
+        }
+    }
+
+    fn device(&self) -> Device {
+        match self.source {
+            WeightSource::Dense(vb) => vb.device().clone(),
+            WeightSource::Gguf(g) => g.device.clone(),
+        }
+    }
+
+    fn base_linear(&self, in_dim: usize, out_dim: usize, bias: bool) -> Result<Linear> {
         let bias = if bias {
             Some(self.vector("bias", out_dim)?)
         } else {
@@ -214,6 +271,7 @@ impl Linear {
                 };
                 w + bias.as_ref().map_or(0, |b| b.elem_count())
             }
+            Self::Adapted { base, lora } => base.param_count() + lora.param_count(),
         }
     }
 }
@@ -236,6 +294,7 @@ impl Module for Linear {
                     None => Ok(ys),
                 }
             }
+            Self::Adapted { base, lora } => adapted_forward(base, lora, xs),
         }
     }
 }

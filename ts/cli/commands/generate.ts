@@ -80,7 +80,7 @@ export function registerGenerate(program: Command): void {
     .description('Generate a completion with a local Qwen model (native addon), streamed to stdout')
     .requiredOption(
       '--model <path|id>',
-      'a .gguf file, an HF folder, a cached or downloadable Org/Name, or default (native: in front is optional)',
+      'a .gguf file, an HF folder, a cached or downloadable Org/Name, or default (native: in front is optional; ?adapter=DIR adds a PEFT LoRA adapter)',
     )
     .option('--tokenizer <path>', 'tokenizer.json (default: next to the weights, else the bundled Qwen2.5 one)')
     .requiredOption('--prompt <text>', 'the user message')

@@ -113,7 +113,7 @@ fn place_deltas(adapter: &LoraAdapter) -> Result<Vec<Placed>> {
 }
 
 /// `model.layers.{i}.{self_attn|mlp}.{name}.weight` -> (i, target).
-fn parse_module(weight_name: &str) -> Result<(usize, Target)> {
+pub(crate) fn parse_module(weight_name: &str) -> Result<(usize, Target)> {
     let not_qwen2 = || {
         InferenceError::format(format!(
             "LoRA target {weight_name} is not a projection of a Qwen2 text decoder"

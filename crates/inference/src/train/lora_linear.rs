@@ -66,6 +66,11 @@ impl LoraLinear {
         let (weight, bias) = match linear {
             Linear::Dense(l) => (l.weight().clone(), l.bias().cloned()),
             Linear::Quantized { weight, bias } => (dequantized(&weight)?, bias),
+            // Training on top of a loaded adapter starts from the merged weight.
+            Linear::Adapted { base, lora } => {
+                let base = Self::frozen(*base, DType::F32)?;
+                ((base.weight + lora.delta_weight()?)?, base.bias)
+            }
         };
         Ok(Self {
             weight: weight.to_dtype(dtype)?,

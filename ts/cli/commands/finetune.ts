@@ -1,6 +1,7 @@
 // `opt-native finetune`: LoRA fine-tuning of a local Qwen2 model on chat JSONL, in the native core (docs/finetune.md).
 import type { Command } from 'commander';
 import { localModelSpec } from '../../llm/model-string.js';
+import { baseModelNameOf } from '../../models/default-model.js';
 import { createProgressBar } from '../../models/progress.js';
 import { resolveModel } from '../../models/resolve.js';
 import { finetune, type FinetuneProgress, type FinetuneSummary } from '../../native/finetune.js';
@@ -98,7 +99,7 @@ async function runFinetune(options: FinetuneCommandOptions): Promise<void> {
       {
         model: resolved.path,
         tokenizerPath: options.tokenizer ?? resolved.tokenizerPath,
-        baseModelName: spec,
+        baseModelName: baseModelNameOf(spec),
         data: options.data,
         evalData: options.evalData,
         outputDir: options.outputDir,

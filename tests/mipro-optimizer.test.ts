@@ -182,6 +182,21 @@ describe('proposer replies', () => {
     ).toBe('Walk to the goal.');
     expect(replyField('No marker at all.', 'summary')).toBe('No marker at all.');
   });
+
+  it('reads a field written before its closing marker, but not a lead-in', () => {
+    // Qwen2.5-Coder-1.5B in the session-7 run (docs/teacher-student.md): the instruction first, the marker last.
+    const written =
+      'Task Description: Your mission is to navigate through a Minigrid gridworld to find a specific green goal. ' +
+      '[[ ## proposed_instruction ## ]]';
+    expect(replyField(written, 'proposed_instruction')).toBe(
+      'Your mission is to navigate through a Minigrid gridworld to find a specific green goal.',
+    );
+    const leadIn =
+      'Sure! Based on the provided dataset, an appropriate new instruction for the Language Model to prompt could ' +
+      'be:\n[[ ## proposed_instruction ## ]]';
+    expect(replyField(leadIn, 'proposed_instruction')).toBe('');
+    expect(replyField('[[ ## observations ## ]] grids [[ ## summary ## ]]', 'summary')).toBe('grids');
+  });
 });
 
 describe('MIPROv2 search', () => {

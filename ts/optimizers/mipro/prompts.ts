@@ -98,22 +98,31 @@ export function fillPrompt(template: string, fields: Readonly<Record<string, str
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => fields[name] ?? whole);
 }
 
-/**
- * The text after the `[[ ## field ## ]]` marker (spacing as small models write it), else the whole reply; other
- * markers, a leading "Label:" prefix and quotes removed, as DSPy's strip_prefix does. A reply that is only the marker
- * (small models often echo it and stop) gives ''.
- */
-export function replyField(reply: string, field: string): string {
-  const marker = new RegExp(`\\[\\[\\s*##\\s*${field}\\s*##\\s*\\]\\]`, 'gi');
-  const matches = [...reply.matchAll(marker)];
-  const last = matches.at(-1);
-  const body = last === undefined ? reply : reply.slice((last.index ?? 0) + last[0].length);
-  const text = body
-    .replace(/\[\[\s*##[^\]]*\]\]/g, ' ')
-    .trim()
-    .replace(/^[.\s]+$/, '');
+const ANY_MARKER = /\[\[\s*##[^\]]*\]\]/g;
+
+/** Other markers, a leading "Label:" prefix and quotes removed, as DSPy's strip_prefix does. */
+function cleanField(text: string): string {
   return text
+    .replace(ANY_MARKER, ' ')
+    .trim()
+    .replace(/^[.\s]+$/, '')
     .replace(/^[*\s]*(([\w'-]+\s+){0,4}[\w'-]+):\s*/, '')
     .replace(/^"+|"+$/g, '')
     .trim();
+}
+
+/**
+ * The text after the `[[ ## field ## ]]` marker (spacing as small models write it), else the whole reply, cleaned.
+ * Small models often write the field first and end with its marker: then the text before the marker (after any
+ * earlier marker) is the field, unless it is only a lead-in ending in ":" ("…could be:"). A reply that is only the
+ * marker gives ''.
+ */
+export function replyField(reply: string, field: string): string {
+  const marker = new RegExp(`\\[\\[\\s*##\\s*${field}\\s*##\\s*\\]\\]`, 'gi');
+  const last = [...reply.matchAll(marker)].at(-1);
+  if (last === undefined) return cleanField(reply);
+  const after = cleanField(reply.slice((last.index ?? 0) + last[0].length));
+  if (after !== '') return after;
+  const before = (reply.slice(0, last.index).split(ANY_MARKER).at(-1) ?? '').trim();
+  return before.endsWith(':') ? '' : cleanField(before);
 }

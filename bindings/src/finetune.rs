@@ -123,30 +123,25 @@ fn to_config(o: NativeFinetuneOptions) -> Result<FinetuneConfig> {
             .map(|n| n.map(|n| n as usize))
             .map_err(to_napi_error)
     };
-    if let Some(v) = int("epochs", o.epochs)? {
-        c.epochs = v;
-    }
-    if let Some(v) = int("rank", o.rank)? {
-        c.lora.r = v;
-    }
-    if let Some(v) = int("batchSize", o.batch_size)? {
-        c.batch_size = v;
-    }
-    if let Some(v) = int("gradAccum", o.grad_accum)? {
-        c.grad_accum = v;
-    }
-    if let Some(v) = int("maxSeqLen", o.max_seq_len)? {
-        c.max_seq_len = v;
-    }
-    if let Some(v) = int("warmupSteps", o.warmup_steps)? {
-        c.warmup_steps = v;
-    }
-    if let Some(v) = int("evalEvery", o.eval_every)? {
-        c.eval_every = v;
-    }
-    if let Some(v) = int("checkpointEvery", o.checkpoint_every)? {
-        c.checkpoint_every = v;
-    }
+    // A given count replaces the config's default; an absent one keeps it.
+    let set = |field: &mut usize, name: &str, v: Option<f64>| -> Result<()> {
+        if let Some(n) = int(name, v)? {
+            *field = n;
+        }
+        Ok(())
+    };
+    set(&mut c.epochs, "epochs", o.epochs)?;
+    set(&mut c.lora.r, "rank", o.rank)?;
+    set(&mut c.batch_size, "batchSize", o.batch_size)?;
+    set(&mut c.grad_accum, "gradAccum", o.grad_accum)?;
+    set(&mut c.max_seq_len, "maxSeqLen", o.max_seq_len)?;
+    set(&mut c.warmup_steps, "warmupSteps", o.warmup_steps)?;
+    set(&mut c.eval_every, "evalEvery", o.eval_every)?;
+    set(
+        &mut c.checkpoint_every,
+        "checkpointEvery",
+        o.checkpoint_every,
+    )?;
     c.max_steps = int("maxSteps", o.max_steps)?.or(c.max_steps);
     c.lr = o.lr.unwrap_or(c.lr);
     c.weight_decay = o.weight_decay.unwrap_or(c.weight_decay);

@@ -163,6 +163,22 @@ describe('finetune', () => {
   );
 
   it(
+    'a refused --data leaves no output folder behind (the native side had made it)',
+    async () => {
+      const bad = path('no-assistant.jsonl');
+      writeFileSync(bad, `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] })}\n`);
+      for (const data of [bad, path('missing.jsonl')]) {
+        const out = path('ft-refused');
+        const refused = await cli(['finetune', '--model', TINY_MODEL_DIR, '--data', data, '--output-dir', out]);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(/^error\[E_BAD_INPUT\]: .*dataset/);
+        expect(listing(out)).toBeNull();
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'takes a folder that holds only its own outputs (a finished run) to the checkpoint check',
     async () => {
       const out = path('ft-own');

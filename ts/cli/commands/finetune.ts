@@ -1,4 +1,5 @@
 // `opt-native finetune`: LoRA fine-tuning of a local Qwen2 model on chat JSONL, in the native core (docs/finetune.md).
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { localModelSpec } from '../../llm/model-string.js';
 import { createProgressBar } from '../../models/progress.js';
@@ -103,6 +104,14 @@ function isFinetuneFile(name: string): boolean {
   return stem !== undefined && FINETUNE_FILES.some((file) => file === stem || file.replace(/\.[a-z]+$/, '') === stem);
 }
 
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // Not there, not a folder, or not ours to remove: leave it.
+  }
+}
+
 async function runFinetune(options: FinetuneCommandOptions): Promise<void> {
   // A folder of the user's own files is refused before anything is resolved or written (a resume finds its own).
   if (!options.resume) {
@@ -111,6 +120,7 @@ async function runFinetune(options: FinetuneCommandOptions): Promise<void> {
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once('SIGINT', onInterrupt);
+  const folderExisted = existsSync(options.outputDir);
   const bar = createProgressBar(`pull ${options.model}`);
   const progress = progressWriter();
   try {
@@ -150,6 +160,10 @@ async function runFinetune(options: FinetuneCommandOptions): Promise<void> {
     progress.stop();
     if (options.json) console.log(JSON.stringify(summary, null, 2));
     else for (const line of summaryLines(summary)) console.log(line);
+  } catch (error) {
+    // The native side makes --output-dir before it reads --data: a refused run takes the empty folder back.
+    if (!folderExisted) removeIfEmpty(options.outputDir);
+    throw error;
   } finally {
     bar.stop();
     progress.stop();

@@ -47,6 +47,11 @@ describe('opro output folder', () => {
     async () => {
       const configPath = join(dir, 'bad-config.yaml');
       writeFileSync(configPath, 'top-k: -3\n');
+      const typedConfig = (text: string) => {
+        const path = join(dir, `typed-${text.length}.yaml`);
+        writeFileSync(path, text);
+        return path;
+      };
       const bad: [string[], RegExp][] = [
         [['--candidates-per-iter', '0'], /^error\[E_BAD_INPUT\]: opro config: candidatesPerIter: /],
         [['--split', 'bogus'], /^error\[E_BAD_INPUT\]: --split must be train, validation \(dev\) or test/],
@@ -56,6 +61,11 @@ describe('opro output folder', () => {
         ],
         // --config values go through the flags' own parsers.
         [['--config', configPath], /^error\[E_BAD_INPUT\]: --config .*bad-config\.yaml: "top-k": --top-k must be/],
+        // ... and options without a parser take only the type the flag gives (a string, or true/false).
+        [['--config', typedConfig('baseline_prompt: {a: 1}\n')], /: "baseline_prompt" must be a string, got \{"a":1\}/],
+        [['--config', typedConfig('low-memory: "yes"\n')], /: "low-memory" must be true or false, got "yes"/],
+        // A model string that cannot resolve is refused before the run folder is made.
+        [['--evaluator', 'nope:x'], /^error\[E_BAD_INPUT\]: unknown provider "nope" in "nope:x"/],
       ];
       const out = join(dir, 'checked');
       const manifest = join(dir, 'manifest.csv');

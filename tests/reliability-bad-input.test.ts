@@ -148,6 +148,14 @@ const CORPUS: [string, string[], string][] = [
   ['--max-tokens -1', generate('--prompt', 'hi', '--max-tokens=-1'), 'E_BAD_INPUT'],
   ['--seed above 2^64', generate('--prompt', 'hi', '--seed', '18446744073709551616'), 'E_BAD_INPUT'],
   ['--temperature NaN', generate('--prompt', 'hi', '--temperature', 'NaN'), 'E_BAD_INPUT'],
+  // An unknown device was the addon's enum error (E_INTERNAL); it is a choice of the flag.
+  ['generate --device tpu', generate('--prompt', 'hi', '--device', 'tpu'), 'E_BAD_INPUT'],
+  ['classify-audio --device tpu', [...classify(tone), '--device', 'tpu'], 'E_BAD_INPUT'],
+  [
+    'finetune --device tpu',
+    ['finetune', '--model', TINY_MODEL_DIR, '--data', tokenizer, ...output('out-ft'), '--device', 'tpu'],
+    'E_BAD_INPUT',
+  ],
   ['--temperature -1', generate('--prompt', 'hi', '--temperature=-1'), 'E_BAD_INPUT'],
   ['unknown option', generate('--prompt', 'hi', '--bogus'), 'E_BAD_INPUT'],
   ['missing option argument', generate('--prompt'), 'E_BAD_INPUT'],

@@ -15,7 +15,15 @@ import { AnthropicLanguageModel } from '../ts/llm/anthropic.js';
 import { OpenAICompatibleLanguageModel } from '../ts/llm/openai-compatible.js';
 import { ProviderError } from '../ts/llm/provider-error.js';
 import { createLogger } from '../ts/run/logger.js';
-import { redactSecrets } from '../ts/secrets.js';
+import pLimit from 'p-limit';
+import { errorText } from '../ts/bench/retry.js';
+import type { Example } from '../ts/datasets/types.js';
+import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
+import { evaluatePrompt } from '../ts/optimizers/balanced/evaluate.js';
+import { CallMeter } from '../ts/optimizers/balanced/usage.js';
+import { errorMessage, redactSecrets } from '../ts/secrets.js';
+import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
+import { createTextTask } from '../ts/tasks/text-task.js';
 import { SOURCE_CLI_ARGS, repoRoot, runCli } from './cli-harness.js';
 
 /** Keys with no recognisable shape: only knowing them lets us redact them. */
@@ -196,4 +204,56 @@ describe('the CLI leaks no key', () => {
     expect(stderr).toContain('generation failed');
     expect(leaked(stderr + stdout)).toEqual([]);
   }, 60_000);
+});
+
+describe('uncoded errors are redacted where their text is kept', () => {
+  // A model or SDK that throws a plain Error (not a coded provider error) quoting the credentials.
+  const quoting = () => `upstream said key=${ENV_OPENAI_KEY}; Authorization: Bearer ${CODE_KEY}; ${SHAPED_KEY}`;
+  const examples: Example[] = ['alpha', 'beta', 'gamma'].map((input, index) => ({
+    id: String(index),
+    input,
+    target: 'Yes',
+  }));
+  const model = () =>
+    new ScriptedLanguageModel({
+      respond: (request) => {
+        if (request.messages.some((message) => message.content.includes('beta'))) throw new Error(quoting());
+        return 'Yes';
+      },
+    });
+
+  it('errorMessage and the benchmark store text (errorText) hold no key', () => {
+    const expected = 'upstream said key=[REDACTED]; Authorization: [REDACTED]; [REDACTED]';
+    expect(errorMessage(new Error(quoting()))).toBe(expected);
+    expect(errorMessage(quoting())).toBe(expected);
+    expect(errorText(new Error(quoting()))).toBe(expected);
+  });
+
+  it('a failed example of an evaluation (kept in events.jsonl and the results) holds no key', async () => {
+    const task = createTextTask({
+      name: 'toy',
+      defaultMetric: 'exact_match',
+      train: [],
+      validation: examples,
+      test: [],
+    });
+    const report = await evaluateTextPrompt({ task, examples, model: model(), instruction: 'Go.' });
+    expect(report.failures).toBe(1);
+    expect(report.predictions[1]?.error).toContain('[REDACTED]');
+    expect(leaked(JSON.stringify(report))).toEqual([]);
+
+    const balanced = await evaluatePrompt(
+      {
+        model: model(),
+        metric: (reply, example) => ({ score: reply === example.target ? 1 : 0 }),
+        limit: pLimit(1),
+        sampling: {},
+        meter: new CallMeter(),
+      },
+      'Go.',
+      examples,
+    );
+    expect(balanced.outcomes[1]?.error).toContain('[REDACTED]');
+    expect(leaked(JSON.stringify(balanced))).toEqual([]);
+  });
 });

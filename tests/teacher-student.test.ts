@@ -189,16 +189,23 @@ describe('opt-native teacher-student', () => {
   }, 120_000);
 
   it('refuses a missing dataset folder and bad numbers with coded errors', async () => {
-    const missing = await cli(['--dataset-path', join(root, 'nope'), '--teacher-model', 't', '--student-model', 's']);
+    const missing = await cli([
+      '--dataset-path',
+      join(root, 'nope'),
+      '--teacher-model',
+      'scripted:/t.json',
+      '--student-model',
+      'scripted:/s.json',
+    ]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/E_FILE_NOT_FOUND.*does not exist/);
     const bad = await cli([
       '--dataset-path',
       dataset,
       '--teacher-model',
-      't',
+      'scripted:/t.json',
       '--student-model',
-      's',
+      'scripted:/s.json',
       '--eval-size',
       '0',
     ]);
@@ -208,9 +215,9 @@ describe('opt-native teacher-student', () => {
       '--dataset-path',
       dataset,
       '--teacher-model',
-      't',
+      'scripted:/t.json',
       '--student-model',
-      's',
+      'scripted:/s.json',
       '--minibatch-size',
       'ten',
     ]);

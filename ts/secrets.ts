@@ -37,3 +37,11 @@ export function redactSecrets(text: string): string {
   for (const secret of configuredSecrets()) redacted = redacted.split(secret).join(REDACTED);
   return redacted;
 }
+
+/**
+ * The message of anything thrown, redacted. Coded errors are redacted when made; this covers the rest (a model or
+ * SDK that throws a plain Error) wherever an error's text is stored in a run's files or shown.
+ */
+export function errorMessage(error: unknown): string {
+  return redactSecrets(error instanceof Error ? error.message : String(error));
+}

@@ -1,4 +1,5 @@
 import { OptNativeError, type ErrorCode } from '../errors.js';
+import { errorMessage } from '../secrets.js';
 
 /** Errors that another attempt cannot fix: bad specs, missing files or models. */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set([
@@ -22,5 +23,5 @@ export function backoffDelayMs(baseMs: number, failedAttempts: number): number {
 
 export function errorText(error: unknown): string {
   if (error instanceof OptNativeError) return `[${error.code}] ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

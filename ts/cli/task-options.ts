@@ -125,7 +125,7 @@ export function applyConfigFile(command: Command, path: string): void {
 
 /** A config value through the flag's own parser (range checks, choices), as if it had been typed. */
 function configValue(option: Option, rawKey: string, value: unknown, path: string): unknown {
-  if (!option.parseArg) return value;
+  if (!option.parseArg) return plainConfigValue(option, rawKey, value, path);
   if (typeof value !== 'string' && typeof value !== 'number') {
     throw new OptNativeError(
       'E_BAD_INPUT',
@@ -138,6 +138,29 @@ function configValue(option: Option, rawKey: string, value: unknown, path: strin
     const message = error instanceof Error ? error.message : String(error);
     throw new OptNativeError('E_BAD_INPUT', `--config ${path}: "${rawKey}": ${message}`);
   }
+}
+
+/**
+ * A value for an option without a parser, of the type typing the flag would give: a switch takes true or false, an
+ * option with an argument a string (a number is taken as its digits), a variadic one a string or a list of strings.
+ */
+function plainConfigValue(option: Option, rawKey: string, value: unknown, path: string): unknown {
+  const text = (item: unknown) => (typeof item === 'number' && Number.isFinite(item) ? String(item) : item);
+  const takesValue = option.required || option.optional;
+  const given = Array.isArray(value) && option.variadic ? value.map(text) : text(value);
+  const ok = !takesValue
+    ? typeof given === 'boolean'
+    : option.variadic && Array.isArray(given)
+      ? given.every((item) => typeof item === 'string')
+      : typeof given === 'string' || (option.optional && typeof given === 'boolean');
+  if (!ok) {
+    const expected = !takesValue ? 'true or false' : option.variadic ? 'a string or a list of strings' : 'a string';
+    throw new OptNativeError(
+      'E_BAD_INPUT',
+      `--config ${path}: "${rawKey}" must be ${expected}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return given;
 }
 
 /** Options both commands take after the task: the evaluated model, how it answers, and a --config file. */

@@ -20,6 +20,11 @@ export interface ResolveOptions {
   readonly native?: Record<string, unknown>;
 }
 
+/** Throws E_BAD_INPUT for a model string `resolve` could not take, without loading anything (checks before a run). */
+export function checkModelString(modelString: string): void {
+  if (!modelString.startsWith(SCRIPTED_PREFIX)) parseModelString(canonicalModelString(modelString));
+}
+
 /**
  * Resolves a model option of the CLI or a benchmark task. Model strings go to the provider registry; the hidden `scripted:<path>` form
  * (not in --help) loads a JSON script, for end-to-end tests of commands without a real model. Equal strings (with

@@ -4,6 +4,7 @@
  * f(x) → [score, feedback] and a start x0.
  */
 import { OptNativeError } from '../errors.js';
+import { checkNumber, checkSeed } from '../numbers.js';
 import { createLanguageModel } from '../llm/registry.js';
 import type { LanguageModel } from '../llm/types.js';
 import { freezeDeep, type OptimizationBudget, type OptimizationRunDirectory } from '../optimizers/contract.js';
@@ -26,6 +27,11 @@ export const OPTIMIZE_DEFAULTS = {
   seed: 0,
 } as const;
 
+/** Throws E_BAD_INPUT for settings `run` would refuse, before anything runs (the CLI checks before its first write). */
+export function checkOptimizeOptions(options: OptimizeRunOptions): void {
+  settingsOf(options);
+}
+
 function settingsOf(options: OptimizeRunOptions): SessionSettings {
   const strategy = options.strategy ?? OPTIMIZE_DEFAULTS.strategy;
   if (strategy !== 'topk' && strategy !== 'chat')
@@ -43,9 +49,12 @@ function settingsOf(options: OptimizeRunOptions): SessionSettings {
       options.proposalsPerStep ?? OPTIMIZE_DEFAULTS.proposalsPerStep,
     ),
     topK: requirePositiveInteger('topK', options.topK ?? OPTIMIZE_DEFAULTS.topK),
-    temperature: options.temperature ?? OPTIMIZE_DEFAULTS.temperature,
+    temperature: checkNumber('optimize: temperature', options.temperature ?? OPTIMIZE_DEFAULTS.temperature, {
+      min: 0,
+      max: 2,
+    }),
     maxTokens: requirePositiveInteger('maxTokens', options.maxTokens ?? OPTIMIZE_DEFAULTS.maxTokens),
-    seed: options.seed ?? OPTIMIZE_DEFAULTS.seed,
+    seed: checkSeed('optimize: seed', options.seed ?? OPTIMIZE_DEFAULTS.seed),
     stopScore: options.stopScore,
     signal: options.signal,
     onProgress: options.onProgress,

@@ -1,6 +1,7 @@
 import type { Example } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
 import { ProviderError } from '../llm/provider-error.js';
+import { errorMessage, redactSecrets } from '../secrets.js';
 import type { GenerateResult, LanguageModel, ScoreChoicesRequest, ScoreChoicesResult, Usage } from '../llm/types.js';
 import {
   CONTENT_FREE_INPUTS,
@@ -102,13 +103,13 @@ async function generateReplies(input: EvaluateTextPromptInput, usage: Evaluation
           results.push(await model.generate(request));
         } catch (single) {
           if (isFatal(single)) throw single;
-          results.push({ error: single instanceof Error ? single.message : String(single) });
+          results.push({ error: errorMessage(single) });
         }
       }
     }
     for (const result of results) {
       if ('usage' in result) addUsage(usage, result.usage, result.cached);
-      replies.push('error' in result ? { error: result.error } : { text: result.text });
+      replies.push('error' in result ? { error: redactSecrets(result.error) } : { text: result.text });
     }
   }
   return replies;
@@ -133,10 +134,6 @@ function assertScorable(model: LanguageModel, task: TextTask): void {
 }
 
 type Scored = { logprobs: number[] } | { error: string };
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Scores requests in chunks through `scoreChoicesBatch` when offered, one by one otherwise (or when a batch fails). */
 async function scoreRequests(
@@ -167,7 +164,7 @@ async function scoreRequests(
         scored.push(record(await scoreOne(request)));
       } catch (error) {
         if (isFatal(error)) throw error;
-        scored.push({ error: errorText(error) });
+        scored.push({ error: errorMessage(error) });
       }
     }
   }

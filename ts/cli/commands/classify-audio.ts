@@ -90,7 +90,7 @@ export function registerClassifyAudio(program: Command): void {
       integerOption('--max-new-tokens', { min: 1 }),
       8,
     )
-    .option('--device <device>', 'cpu or cuda', 'cpu')
+    .addOption(new Option('--device <device>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
     .option('--batch-size <n>', 'clips per native call', integerOption('--batch-size', { min: 1 }), 16)
     .option('--json', 'print every clip as JSON (label, raw text, probabilities, usage)')
     .action((files: string[], values: ClassifyAudioValues) => runClassifyAudio(files, values));

@@ -1,11 +1,13 @@
 // `opt-native finetune`: LoRA fine-tuning of a local Qwen2 model on chat JSONL, in the native core (docs/finetune.md).
-import type { Command } from 'commander';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { Option, type Command } from 'commander';
 import { localModelSpec } from '../../llm/model-string.js';
 import { baseModelNameOf } from '../../models/default-model.js';
 import { createProgressBar } from '../../models/progress.js';
 import { resolveModel } from '../../models/resolve.js';
 import { finetune, type FinetuneProgress, type FinetuneSummary } from '../../native/finetune.js';
 import { integerFlag, numberFlag, seedFlag } from '../../numbers.js';
+import { checkOutputFolder } from '../../run/output-folder.js';
 
 interface FinetuneCommandOptions {
   model: string;
@@ -31,6 +33,7 @@ interface FinetuneCommandOptions {
   checkpointEvery?: number;
   seed?: number;
   resume?: boolean;
+  force?: boolean;
   device: 'cpu' | 'cuda';
   json?: boolean;
 }
@@ -85,10 +88,40 @@ function summaryLines(s: FinetuneSummary): string[] {
   ];
 }
 
+/** What a finetune run writes into --output-dir (and the `.partial` / `.old` names of its atomic writes). */
+const FINETUNE_FILES = [
+  'adapter_config.json',
+  'adapter_model.safetensors',
+  'loss_curve.csv',
+  'loss_curve.svg',
+  'train_summary.json',
+  'checkpoint',
+];
+
+function isFinetuneFile(name: string): boolean {
+  if (FINETUNE_FILES.includes(name)) return true;
+  // `loss_curve.partial` (a file's extension replaced), `checkpoint.partial`, `checkpoint.old`: left by a kill.
+  const stem = /^(.+)\.(?:partial|old)$/.exec(name)?.[1];
+  return stem !== undefined && FINETUNE_FILES.some((file) => file === stem || file.replace(/\.[a-z]+$/, '') === stem);
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // Not there, not a folder, or not ours to remove: leave it.
+  }
+}
+
 async function runFinetune(options: FinetuneCommandOptions): Promise<void> {
+  // A folder of the user's own files is refused before anything is resolved or written (a resume finds its own).
+  if (!options.resume) {
+    checkOutputFolder(options.outputDir, { command: 'finetune', ownsFile: isFinetuneFile, force: options.force });
+  }
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once('SIGINT', onInterrupt);
+  const folderExisted = existsSync(options.outputDir);
   const bar = createProgressBar(`pull ${options.model}`);
   const progress = progressWriter();
   try {
@@ -128,6 +161,10 @@ async function runFinetune(options: FinetuneCommandOptions): Promise<void> {
     progress.stop();
     if (options.json) console.log(JSON.stringify(summary, null, 2));
     else for (const line of summaryLines(summary)) console.log(line);
+  } catch (error) {
+    // The native side makes --output-dir before it reads --data: a refused run takes the empty folder back.
+    if (!folderExisted) removeIfEmpty(options.outputDir);
+    throw error;
   } finally {
     bar.stop();
     progress.stop();
@@ -171,7 +208,11 @@ export function registerFinetune(program: Command): void {
     )
     .option('--seed <s>', 'seeds the adapter init, shuffle and dropout (default 0)', seedFlag('--seed'))
     .option('--resume', 'continue from the checkpoint in --output-dir')
-    .option('--device <device>', 'cpu or cuda', 'cpu')
+    .option(
+      '--force',
+      'write into a non-empty --output-dir that holds no finetune run (files of the same name are replaced)',
+    )
+    .addOption(new Option('--device <device>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
     .option('--json', 'print the summary as JSON')
     .action(runFinetune);
 }

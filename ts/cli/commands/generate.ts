@@ -1,5 +1,5 @@
 // `opt-native generate`: one completion from a local model, streamed to stdout.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { localModelSpec } from '../../llm/model-string.js';
 import { loadNativeLanguageModel, type NativeLanguageModel } from '../../llm/native-provider.js';
 import type { ChatMessage, GenerateRequest, GenerateResult } from '../../llm/types.js';
@@ -88,7 +88,7 @@ export function registerGenerate(program: Command): void {
     .option('--max-tokens <n>', 'maximum new tokens (1 to 2^32-1)', integerFlag('--max-tokens', { min: 1 }), 256)
     .option('--temperature <t>', '0 = greedy (0 to 2)', numberFlag('--temperature', { min: 0, max: 2 }), 0)
     .option('--seed <s>', 'sampling seed (0 to 2^53-1)', seedFlag('--seed'))
-    .option('--device <device>', 'cpu or cuda', 'cpu')
+    .addOption(new Option('--device <device>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
     .option('--json', 'print the result as JSON instead of streaming')
     .action(runGenerate);
 }

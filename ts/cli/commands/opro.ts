@@ -29,7 +29,7 @@ import {
   openAudioTarget,
   type AudioEvaluatorValues,
 } from '../audio-target.js';
-import { LanguageModelResolver } from '../../llm/resolver.js';
+import { LanguageModelResolver, checkModelString } from '../../llm/resolver.js';
 import type { ExclusiveResidency } from '../../run/exclusive-residency.js';
 import {
   addOptimizerModelOptions,
@@ -314,8 +314,11 @@ interface OproPlan {
 }
 
 async function planOpro(values: OproOptionValues, residency: ExclusiveResidency | undefined): Promise<OproPlan> {
-  if (values.manifest === undefined) requireTextTask(values);
-  else audioModelPath(values.evaluator);
+  if (values.manifest === undefined) {
+    requireTextTask(values);
+    // A model string that cannot resolve fails here, not after the run folder was made.
+    checkModelString(values.evaluator);
+  } else audioModelPath(values.evaluator);
   const optimizerLoad = optimizerLoadOptions(values);
   if (optimizerLoad.note) process.stderr.write(`note: ${optimizerLoad.note}\n`);
   const split = splitName(values.split);

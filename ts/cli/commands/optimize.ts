@@ -1,20 +1,21 @@
 // `opt-native optimize`: LLM-guided black-box optimization of a string x, scored by an evaluator script that runs in
 // the sandbox.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
 import { withRunControls } from '../../llm/run-controls.js';
-import { run as runOptimize } from '../../optimize/run.js';
+import { checkOptimizeOptions, run as runOptimize } from '../../optimize/run.js';
 import { sandboxEvaluator } from '../../optimize/sandbox-evaluator.js';
 import type { OptimizeResult, OptimizeStrategy } from '../../optimize/types.js';
 import { Budget } from '../../run/budget.js';
 import { ResponseCache } from '../../run/cache.js';
-import { RunDirectory } from '../../run/run-directory.js';
+import { checkOutputFolder, isCacheFile } from '../../run/output-folder.js';
+import { EVENT_LOG_FILE, RunDirectory } from '../../run/run-directory.js';
 import { bubblewrapPath, bubblewrapStatus } from '../../sandbox/availability.js';
 import { SANDBOX_DEFAULTS } from '../../sandbox/run.js';
 import type { SandboxRuntime } from '../../sandbox/types.js';
-import { LanguageModelResolver } from '../../llm/resolver.js';
+import { LanguageModelResolver, checkModelString } from '../../llm/resolver.js';
 import { addFlagAlias, commandValues } from '../flag-aliases.js';
 import { progressDisplay } from '../progress-display.js';
 import { integerOption, numberOption } from '../task-options.js';
@@ -45,6 +46,7 @@ interface OptimizeOptionValues {
   maxTotalTokens?: number;
   maxMinutes?: number;
   quiet?: boolean;
+  force?: boolean;
 }
 
 /** What a run needs again on resume: the file contents, not the paths (the files may have changed since). */
@@ -53,7 +55,10 @@ interface RecordedRun {
   question: string;
   x0: string;
   evaluatorScript: string;
-  options: Omit<OptimizeOptionValues, 'resume' | 'outputDir' | 'maxCalls' | 'maxTotalTokens' | 'maxMinutes' | 'quiet'>;
+  options: Omit<
+    OptimizeOptionValues,
+    'resume' | 'outputDir' | 'maxCalls' | 'maxTotalTokens' | 'maxMinutes' | 'quiet' | 'force'
+  >;
 }
 
 const RECORDED_EVENT = 'optimize_options';
@@ -80,8 +85,10 @@ function newRun(values: OptimizeOptionValues): RecordedRun {
     maxTotalTokens: _t,
     maxMinutes: _m,
     quiet: _q,
+    force: _f,
     ...options
   } = values;
+  checkRunOptions(options);
   return {
     task: readInput('--task-file', values.taskFile),
     question: values.question,
@@ -91,17 +98,43 @@ function newRun(values: OptimizeOptionValues): RecordedRun {
   };
 }
 
+/** Every recorded option that a later step would refuse, checked before the run folder is touched. */
+function checkRunOptions(options: RecordedRun['options']): void {
+  checkOptimizeOptions({
+    strategy: options.strategy as OptimizeStrategy,
+    stopScore: options.stopScore,
+    maxSteps: options.maxSteps,
+    proposalsPerStep: options.proposalsPerStep,
+    topK: options.topK,
+    temperature: options.temperature,
+    maxTokens: options.maxNewTokens,
+  });
+  checkModelString(options.model);
+  const socket = options.serviceSocket;
+  if (socket !== undefined && !statSync(socket, { throwIfNoEntry: false })?.isSocket())
+    throw new OptNativeError('E_BAD_INPUT', `--service-socket ${socket} is not a listening Unix socket`);
+}
+
+/** The files an optimize run writes into its folder: a folder holding anything else is refused without --force. */
+function isOptimizeFile(name: string): boolean {
+  return (
+    name === EVENT_LOG_FILE || isCacheFile(name) || (Object.values(OPTIMIZE_OUTPUT_FILES) as string[]).includes(name)
+  );
+}
+
 function openRun(values: OptimizeOptionValues): { runDir: RunDirectory; recorded: RecordedRun } {
   const resumeDir = typeof values.resume === 'string' ? values.resume : undefined;
   const outputDir = values.outputDir ?? resumeDir;
   if (outputDir === undefined) throw new OptNativeError('E_BAD_INPUT', '--output-dir is required');
   if (!values.resume) {
     const recorded = newRun(values);
+    checkOutputFolder(outputDir, { command: 'optimize', ownsFile: isOptimizeFile, force: values.force });
     const runDir = RunDirectory.create(outputDir);
     runDir.appendEvent({ type: RECORDED_EVENT, run: recorded });
     return { runDir, recorded };
   }
   const runDir = RunDirectory.open(outputDir);
+  for (const warning of runDir.warnings) process.stderr.write(`warning: ${warning}\n`);
   const event = runDir.replay().find((entry) => entry.type === RECORDED_EVENT);
   if (!event) throw new OptNativeError('E_BAD_INPUT', `${outputDir} holds no optimize run to resume`);
   return { runDir, recorded: event.run as RecordedRun };
@@ -232,13 +265,23 @@ export function registerOptimize(program: Command): void {
     .option('--temperature <t>', 'sampling temperature of the model', numberOption('--temperature'), 0.8)
     .option('--max-new-tokens <n>', 'completion limit of one proposal', integerOption('--max-new-tokens'), 1024)
     .option('--model <model>', 'model proposing x', 'native:default')
-    .option('--evaluator-timeout-ms <n>', 'deadline of one evaluation', integerOption('--evaluator-timeout-ms'), 30_000)
-    .option('--evaluator-memory-mb <n>', 'memory limit of one evaluation', integerOption('--evaluator-memory-mb'), 1024)
+    .option(
+      '--evaluator-timeout-ms <n>',
+      'deadline of one evaluation',
+      integerOption('--evaluator-timeout-ms', { min: 1 }),
+      30_000,
+    )
+    .option(
+      '--evaluator-memory-mb <n>',
+      'memory limit of one evaluation',
+      integerOption('--evaluator-memory-mb', { min: 1 }),
+      1024,
+    )
     .option('--service-socket <path>', 'grant the evaluator one service: a listening Unix socket')
     .option(
       '--service-port <n>',
       'make the service reachable as http://localhost:N inside',
-      integerOption('--service-port'),
+      integerOption('--service-port', { min: 1, max: 65_535 }),
     )
     .option('--allow-weaker-sandbox', 'where bubblewrap cannot run, evaluate with rlimits only (labelled, weaker)')
     .option('--output-dir <dir>', 'folder for best_x.txt, optimize_result.json and the event log')
@@ -251,6 +294,10 @@ export function registerOptimize(program: Command): void {
     )
     .option('--max-minutes <x>', 'budget: wall time', numberOption('--max-minutes'))
     .option('--quiet', 'no progress lines on stderr')
+    .option(
+      '--force',
+      'write into a non-empty --output-dir that holds no optimize run (files of the same name are replaced)',
+    )
     .action(async (_options: unknown, self: Command) => runOptimizeCommand(commandValues<OptimizeOptionValues>(self)));
   addFlagAlias(
     command,

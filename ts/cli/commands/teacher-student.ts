@@ -1,9 +1,11 @@
 // `opt-native teacher-student`: MIPROv2 with a teacher model on Minigrid agent data, the program run by a student,
 // graded by the AI-feedback metric; one experiment from flags, or a batch from --config (flags override the file).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { OptNativeError } from '../../errors.js';
-import { LanguageModelResolver } from '../../llm/resolver.js';
+import { LanguageModelResolver, checkModelString } from '../../llm/resolver.js';
+import { EVENT_LOG_FILE } from '../../run/run-directory.js';
 import { seedFlag } from '../../numbers.js';
 import {
   HINT_TYPES,
@@ -20,7 +22,8 @@ function givenFlags(command: Command): Record<string, unknown> {
   const values = command.opts() as Record<string, unknown>;
   return Object.fromEntries(
     Object.entries(values).filter(
-      ([key, value]) => key !== 'config' && value !== undefined && command.getOptionValueSource(key) === 'cli',
+      ([key, value]) =>
+        key !== 'config' && key !== 'force' && value !== undefined && command.getOptionValueSource(key) === 'cli',
     ),
   );
 }
@@ -38,8 +41,41 @@ function experiments(command: Command): TeacherStudentSettings[] {
   return experimentsFromFile(text, config, flags);
 }
 
+/** The files an experiment writes beside its run folder `{name}.run/`. */
+const outputFiles = (name: string) => [`${name}.json`, `${name}_info.json`, `${name}_distill.jsonl`];
+
+/**
+ * Checks every experiment of the batch before the first one writes anything: model strings, one run folder per
+ * experiment, and no file of the user's own (one without this experiment's run folder beside it) replaced unless forced.
+ */
+function checkExperiments(batch: readonly TeacherStudentSettings[], force: boolean | undefined): void {
+  const seen = new Set<string>();
+  for (const settings of batch) {
+    for (const model of [settings.teacherModel, settings.studentModel]) checkModelString(model);
+    if (settings.assessorModel !== 'planner') checkModelString(settings.assessorModel);
+    const runFolder = resolve(settings.outputDir, `${settings.name}.run`);
+    if (seen.has(runFolder)) {
+      throw new OptNativeError(
+        'E_BAD_INPUT',
+        `two experiments would share ${runFolder}: give each its own name or output_dir`,
+      );
+    }
+    seen.add(runFolder);
+    if (force || existsSync(join(runFolder, EVENT_LOG_FILE))) continue;
+    const foreign = outputFiles(settings.name).filter((file) => existsSync(join(settings.outputDir, file)));
+    if (foreign.length > 0) {
+      throw new OptNativeError(
+        'E_BAD_INPUT',
+        `${settings.outputDir} already holds ${foreign.join(', ')} but no ${settings.name}.run: ` +
+          'choose another --output-dir or --name, or pass --force to replace them',
+      );
+    }
+  }
+}
+
 async function runCommand(this: Command): Promise<void> {
   const batch = experiments(this);
+  checkExperiments(batch, this.opts().force as boolean | undefined);
   const resolver = new LanguageModelResolver();
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
@@ -111,5 +147,6 @@ export function registerTeacherStudent(program: Command): void {
     .option('--no-teacher-baseline', "skip the teacher's zero-shot score")
     .option('--max-tokens <n>', 'completion budget of the agent (default 96)', count('--max-tokens', 8))
     .option('--seed <n>', 'seed of sampling and search (default 0)', seedFlag('--seed'))
+    .option('--force', 'replace files of the same names in --output-dir that no earlier run of this experiment wrote')
     .action(runCommand);
 }

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { Example } from '../../datasets/types.js';
 import { OptNativeError } from '../../errors.js';
+import { errorMessage } from '../../secrets.js';
 import type { GenerateRequest, LanguageModel } from '../../llm/types.js';
 import { accuracy } from '../../tasks/metrics.js';
 import { isStopError } from '../engine/steps.js';
@@ -57,7 +58,7 @@ async function answerOrFailure(context: EvaluationContext, prompt: string, examp
       response: '',
       correct: false,
       completionTokens: 0,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     };
   }
 }

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { OptNativeError } from '../../errors.js';
+import { errorMessage } from '../../secrets.js';
 import { SeededRandom, deriveSeed } from '../../random.js';
 import type { Example } from '../../datasets/types.js';
 import type { LanguageModel } from '../../llm/types.js';
@@ -216,7 +217,7 @@ function epochTools(
  * broken call; the reason and message say why. (Failures before the first epoch propagate: nothing to keep.)
  */
 function stopOf(error: unknown): { reason: 'budget' | 'aborted' | 'error'; message: string } {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const stop = stopReasonOf(error);
   if (stop !== undefined) return { reason: stop, message };
   const code = error instanceof OptNativeError ? `[${error.code}] ` : '';

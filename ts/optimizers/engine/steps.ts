@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { OptNativeError } from '../../errors.js';
+import { errorMessage } from '../../secrets.js';
 import type { LanguageModel } from '../../llm/types.js';
 import { addUsage, EMPTY_USAGE, type OptimizationRunDirectory, type OptimizationUsage } from '../contract.js';
 import type { PromptEvaluator, PromptScore } from '../../tasks/prompt-evaluator.js';
@@ -23,7 +24,7 @@ export function isStopError(error: unknown): error is OptNativeError {
 
 function messageOf(error: unknown): string {
   if (error instanceof OptNativeError) return `[${error.code}] ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 export function promptDigest(prompt: string): string {

@@ -247,3 +247,24 @@ describe('teacher-student', () => {
     TIMEOUT_MS,
   );
 });
+
+describe('data speech-conditions', () => {
+  it(
+    "refuses a folder of the user's files before building anything, and a bad --conditions writes nothing",
+    async () => {
+      const users = usersFolder('speech-users');
+      const refused = await cli(['data', 'speech-conditions', '--out', users, '--clips', '4', '--quiet']);
+      expect(refused.code).toBe(1);
+      expect(firstLine(refused.stderr)).toMatch(
+        /^error\[E_BAD_INPUT\]: .*speech-users is not empty and holds no data speech-conditions run .*--force/,
+      );
+      expect(listing(users)).toEqual(['notes.txt']);
+      const out = path('speech-bad');
+      const bad = await cli(['data', 'speech-conditions', '--out', out, '--conditions', 'bogus', '--quiet']);
+      expect(bad.code).toBe(1);
+      expect(firstLine(bad.stderr)).toMatch(/^error\[E_BAD_INPUT\]: --conditions takes a comma-separated list/);
+      expect(listing(out)).toBeNull();
+    },
+    TIMEOUT_MS,
+  );
+});

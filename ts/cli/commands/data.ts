@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import { buildSpeechConditions, DEFAULT_CLIPS, DEFAULT_SEED } from '../../audio/build.js';
 import { CONDITION_FAMILIES, type ConditionFamily } from '../../audio/conditions.js';
-import { loadAudioManifestFile, type AudioExample } from '../../datasets/audio-manifest.js';
+import { loadAudioManifestFile, MANIFEST_FILE, type AudioExample } from '../../datasets/audio-manifest.js';
 import { OptNativeError } from '../../errors.js';
 import { seedFlag } from '../../numbers.js';
+import { checkOutputFolder } from '../../run/output-folder.js';
 import { integerOption } from '../task-options.js';
 import { registerMinigridData } from './data-minigrid.js';
 
@@ -16,6 +17,7 @@ interface SpeechConditionsOptionValues {
   conditions?: string;
   concurrency: number;
   quiet?: boolean;
+  force?: boolean;
 }
 
 function countBy(examples: readonly AudioExample[], key: (example: AudioExample) => string): string {
@@ -41,13 +43,19 @@ function parseFamilies(list: string | undefined): ConditionFamily[] | undefined 
 }
 
 async function runSpeechConditions(values: SpeechConditionsOptionValues): Promise<void> {
+  const families = parseFamilies(values.conditions);
+  checkOutputFolder(values.out, {
+    command: 'data speech-conditions',
+    ownsFile: (name) => name === 'audio' || name === MANIFEST_FILE,
+    force: values.force,
+  });
   let done = 0;
   const summary = await buildSpeechConditions({
     outDir: values.out,
     seed: values.seed,
     clips: values.clips,
     sourceDirs: values.sources,
-    families: parseFamilies(values.conditions),
+    families,
     concurrency: values.concurrency,
     onClip: () => {
       done += 1;
@@ -95,6 +103,7 @@ export function registerData(program: Command): void {
     .option('--conditions <list>', `condition families to vary (default: all of ${CONDITION_FAMILIES.join(',')})`)
     .option('--concurrency <n>', 'parallel sox pipelines', integerOption('--concurrency'), 2)
     .option('--quiet', 'no progress on stderr')
+    .option('--force', 'write into a folder that holds other files')
     .action(runSpeechConditions);
   data
     .command('manifest <file>')

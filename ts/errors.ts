@@ -1,4 +1,4 @@
-import { redactSecrets } from './secrets.js';
+import { errorMessage, redactSecrets } from './secrets.js';
 
 /** Stable error codes shared by the native core, providers and the CLI. */
 export type ErrorCode =
@@ -52,4 +52,10 @@ export function fromNativeError(error: unknown): OptNativeError {
     return new OptNativeError(match[1] as ErrorCode, message.slice(match[0].length), { cause: error });
   }
   return new OptNativeError('E_INTERNAL', message, { cause: error });
+}
+
+/** An error as one stored line: `[E_CODE] message` for a coded error, else its redacted message. */
+export function errorText(error: unknown): string {
+  if (error instanceof OptNativeError) return `[${error.code}] ${error.message}`;
+  return errorMessage(error);
 }

@@ -1,5 +1,6 @@
 import { OptNativeError, type ErrorCode } from '../errors.js';
-import { errorMessage } from '../secrets.js';
+
+export { errorText } from '../errors.js';
 
 /** Errors that another attempt cannot fix: bad specs, missing files or models. */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set([
@@ -19,9 +20,4 @@ export function isRetryable(error: unknown): boolean {
 /** Exponential backoff: `base`, 2·base, 4·base, … after the 1st, 2nd, 3rd failed attempt. */
 export function backoffDelayMs(baseMs: number, failedAttempts: number): number {
   return baseMs * 2 ** Math.max(0, failedAttempts - 1);
-}
-
-export function errorText(error: unknown): string {
-  if (error instanceof OptNativeError) return `[${error.code}] ${error.message}`;
-  return errorMessage(error);
 }

@@ -163,6 +163,11 @@ function plainConfigValue(option: Option, rawKey: string, value: unknown, path: 
   return given;
 }
 
+/** `--device cpu|cuda` of the commands that load a native model (default cpu). */
+export function deviceOption(): Option {
+  return new Option('--device <device>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu');
+}
+
 /** Options both commands take after the task: the evaluated model, how it answers, and a --config file. */
 export function addEvaluatorOptions(command: Command, defaultModel: string): Command {
   return command

@@ -1,7 +1,7 @@
 // `opt-native classify-audio`: label audio files with the native Qwen2-Audio model under a text prompt.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { NativeAudioModel, type AudioClassifyMode, type AudioClipResult } from '../../native/audio-model.js';
-import { integerOption } from '../task-options.js';
+import { deviceOption, integerOption } from '../task-options.js';
 
 interface ClassifyAudioValues {
   model: string;
@@ -90,7 +90,7 @@ export function registerClassifyAudio(program: Command): void {
       integerOption('--max-new-tokens', { min: 1 }),
       8,
     )
-    .addOption(new Option('--device <device>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(deviceOption())
     .option('--batch-size <n>', 'clips per native call', integerOption('--batch-size', { min: 1 }), 16)
     .option('--json', 'print every clip as JSON (label, raw text, probabilities, usage)')
     .action((files: string[], values: ClassifyAudioValues) => runClassifyAudio(files, values));

@@ -1,6 +1,6 @@
 // `opt-native finetune`: LoRA fine-tuning of a local Qwen2 model on chat JSONL, in the native core (docs/finetune.md).
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { localModelSpec } from '../../llm/model-string.js';
 import { baseModelNameOf } from '../../models/default-model.js';
 import { createProgressBar } from '../../models/progress.js';
@@ -8,6 +8,7 @@ import { resolveModel } from '../../models/resolve.js';
 import { finetune, type FinetuneProgress, type FinetuneSummary } from '../../native/finetune.js';
 import { integerFlag, numberFlag, seedFlag } from '../../numbers.js';
 import { checkOutputFolder } from '../../run/output-folder.js';
+import { deviceOption } from '../task-options.js';
 
 interface FinetuneCommandOptions {
   model: string;
@@ -212,7 +213,7 @@ export function registerFinetune(program: Command): void {
       '--force',
       'write into a non-empty --output-dir that holds no finetune run (files of the same name are replaced)',
     )
-    .addOption(new Option('--device <device>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(deviceOption())
     .option('--json', 'print the summary as JSON')
     .action(runFinetune);
 }

@@ -1,10 +1,11 @@
 // `opt-native generate`: one completion from a local model, streamed to stdout.
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { localModelSpec } from '../../llm/model-string.js';
 import { loadNativeLanguageModel, type NativeLanguageModel } from '../../llm/native-provider.js';
 import type { ChatMessage, GenerateRequest, GenerateResult } from '../../llm/types.js';
 import { createProgressBar } from '../../models/progress.js';
 import { integerFlag, numberFlag, seedFlag } from '../../numbers.js';
+import { deviceOption } from '../task-options.js';
 
 interface GenerateCommandOptions {
   model: string;
@@ -88,7 +89,7 @@ export function registerGenerate(program: Command): void {
     .option('--max-tokens <n>', 'maximum new tokens (1 to 2^32-1)', integerFlag('--max-tokens', { min: 1 }), 256)
     .option('--temperature <t>', '0 = greedy (0 to 2)', numberFlag('--temperature', { min: 0, max: 2 }), 0)
     .option('--seed <s>', 'sampling seed (0 to 2^53-1)', seedFlag('--seed'))
-    .addOption(new Option('--device <device>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(deviceOption())
     .option('--json', 'print the result as JSON instead of streaming')
     .action(runGenerate);
 }

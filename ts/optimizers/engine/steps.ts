@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { OptNativeError } from '../../errors.js';
-import { errorMessage } from '../../secrets.js';
+import { OptNativeError, errorText } from '../../errors.js';
 import type { LanguageModel } from '../../llm/types.js';
 import { addUsage, EMPTY_USAGE, type OptimizationRunDirectory, type OptimizationUsage } from '../contract.js';
 import type { PromptEvaluator, PromptScore } from '../../tasks/prompt-evaluator.js';
@@ -20,11 +19,6 @@ export type EvaluationStep = StepCost &
 /** Aborts and exhausted budgets stop the run; they are not recorded, so a resumed run retries the step. */
 export function isStopError(error: unknown): error is OptNativeError {
   return error instanceof OptNativeError && (error.code === 'E_ABORTED' || error.code === 'E_BUDGET');
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof OptNativeError) return `[${error.code}] ${error.message}`;
-  return errorMessage(error);
 }
 
 export function promptDigest(prompt: string): string {
@@ -75,7 +69,7 @@ export class StepRunner {
         if (this.signal?.aborted)
           throw new OptNativeError('E_ABORTED', 'the optimization was aborted', { cause: error });
         const usage = this.meter.since(before);
-        throw new UnrecordedFailure({ ok: false, error: messageOf(error), usage, wallMs: this.now() - started });
+        throw new UnrecordedFailure({ ok: false, error: errorText(error), usage, wallMs: this.now() - started });
       }
     };
     let step: T;

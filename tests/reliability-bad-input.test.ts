@@ -174,6 +174,11 @@ const CORPUS: [string, string[], string][] = [
     ['serve', '--model', 'openai-compatible:http://127.0.0.1:9/v1#x', '--port', String(busy.port)],
     'E_BAD_INPUT',
   ],
+  [
+    'unresolvable --host',
+    ['serve', '--model', 'openai-compatible:http://127.0.0.1:9/v1#x', '--host', 'no-such-host.invalid'],
+    'E_BAD_INPUT',
+  ],
   ['a folder as the manifest (EISDIR)', bench(dir), 'E_BAD_INPUT'],
   ['manifest num_iterations 1e12', bench(manifest({ num_iterations: 1e12 })), 'E_BAD_INPUT'],
   ['manifest max_trials 0', bench(manifest({ max_trials: 0 })), 'E_BAD_INPUT'],

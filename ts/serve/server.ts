@@ -76,11 +76,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
+/** Binds the server; a --host that does not resolve is the user's input, not a provider failure. */
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (error: Error & { code?: string }) => {
+      if (error.code !== 'ENOTFOUND' && error.code !== 'EAI_AGAIN') return reject(error);
+      reject(new OptNativeError('E_BAD_INPUT', `--host ${host} does not resolve to an address of this machine`));
+    };
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

@@ -30,6 +30,7 @@ fn main() -> Result<(), BoxError> {
         start.elapsed().as_secs_f64(),
         model.info()
     );
+    println!("memory after load: {}", memory());
     let prompt = long_prompt(&model, prompt_tokens)?;
     let cancel = AtomicBool::new(false);
     // Prefill alone: a one-token generation.
@@ -62,6 +63,7 @@ fn main() -> Result<(), BoxError> {
         total
     );
     println!("text: {:?}", out.text);
+    println!("memory after generate: {}", memory());
     Ok(())
 }
 
@@ -112,4 +114,16 @@ fn long_prompt(model: &TextModel, tokens: usize) -> Result<String, BoxError> {
         text.push_str(sentence);
     }
     Ok(text)
+}
+
+/// Resident and peak resident memory from /proc (Linux), for the memory columns of the bench.
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("n/a".to_string(), |v| v.trim().to_string())
+    };
+    format!("rss {} peak {}", field("VmRSS:"), field("VmHWM:"))
 }

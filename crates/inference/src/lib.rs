@@ -11,6 +11,7 @@ pub mod audio;
 pub mod config;
 pub mod error;
 mod generate;
+pub mod gguf_read;
 pub mod kv_cache;
 pub mod loader;
 pub mod lora;

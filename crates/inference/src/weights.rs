@@ -12,6 +12,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use crate::error::{InferenceError, Result};
+use crate::gguf_read::read_cpu_tensor;
 use crate::lora::merge_one;
 use crate::repack;
 use crate::text_adapter::TextAdapter;
@@ -253,9 +254,15 @@ impl GgufSource {
             )));
         }
         let mut reader = self.reader.borrow_mut();
-        self.content
-            .tensor(&mut *reader, &name, &self.device)
-            .map_err(|e| InferenceError::format(format!("GGUF tensor '{name}': {e}")))
+        let tensor = if self.device.is_cpu() {
+            read_cpu_tensor(&mut *reader, info, self.content.tensor_data_offset)
+        } else {
+            // A transient host copy on its way to the device memory.
+            self.content
+                .tensor(&mut *reader, &name, &self.device)
+                .map_err(Into::into)
+        };
+        tensor.map_err(|e| InferenceError::format(format!("GGUF tensor '{name}': {e}")))
     }
 }
 

@@ -276,6 +276,10 @@ fn bad_configs_and_data_get_coded_errors() {
 
     let err = error_of(&dir, |c| c.data = dir.join("missing.jsonl"));
     assert_eq!(err.code(), "E_BAD_INPUT");
+    assert!(
+        !dir.join("out").exists(),
+        "a refused job leaves no output folder behind"
+    );
 
     let err = error_of(&dir, |c| c.model = common::fixture("tiny-qwen2-audio"));
     assert_eq!(err.code(), "E_MODEL_FORMAT", "{err}");

@@ -163,7 +163,7 @@ async function runFinetune(options: FinetuneCommandOptions): Promise<void> {
     if (options.json) console.log(JSON.stringify(summary, null, 2));
     else for (const line of summaryLines(summary)) console.log(line);
   } catch (error) {
-    // The native side makes --output-dir before it reads --data: a refused run takes the empty folder back.
+    // A run that fails before writing anything takes its empty folder back.
     if (!folderExisted) removeIfEmpty(options.outputDir);
     throw error;
   } finally {

@@ -49,13 +49,15 @@ pub fn run_finetune(
 ) -> Result<TrainSummary> {
     let started = Instant::now();
     let config = config.validated()?;
+    // Created only once the model and data have passed their checks: a refused job leaves no
+    // empty folder behind.
+    let prepared = prepare(&config)?;
     std::fs::create_dir_all(&config.output_dir).map_err(|e| {
         InferenceError::bad_input(format!(
             "output folder {}: {e}",
             config.output_dir.display()
         ))
     })?;
-    let prepared = prepare(&config)?;
     let mut job = Job::new(&config, prepared, started);
     job.train(&mut progress, cancel)?;
     job.finish()

@@ -118,6 +118,17 @@ export function addUsage(a: OptimizationUsage, b: OptimizationUsage): Optimizati
   };
 }
 
+/** Usage between an earlier total and a later one. */
+export function subtractUsage(later: OptimizationUsage, earlier: OptimizationUsage): OptimizationUsage {
+  return {
+    calls: later.calls - earlier.calls,
+    promptTokens: later.promptTokens - earlier.promptTokens,
+    completionTokens: later.completionTokens - earlier.completionTokens,
+    cost: later.cost - earlier.cost,
+    cacheHits: later.cacheHits - earlier.cacheHits,
+  };
+}
+
 /** Freezes a result deeply, so callers cannot mutate what an optimizer returned. */
 export function freezeDeep<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {

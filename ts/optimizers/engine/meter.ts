@@ -1,7 +1,7 @@
 import { wrapLanguageModel, type LanguageModelMiddleware } from '../../llm/middleware.js';
 import { answersOfFailedBatch } from '../../llm/batch-outcome.js';
 import type { GenerateResult, LanguageModel, Usage } from '../../llm/types.js';
-import type { OptimizationBudget, OptimizationUsage } from '../contract.js';
+import { subtractUsage, type OptimizationBudget, type OptimizationUsage } from '../contract.js';
 
 type MeteredResult = { modelId: string; usage: Usage; cached?: boolean };
 
@@ -20,14 +20,7 @@ export class UsageMeter {
 
   /** Usage between an earlier snapshot and now. */
   since(earlier: OptimizationUsage): OptimizationUsage {
-    const now = this.totals;
-    return {
-      calls: now.calls - earlier.calls,
-      promptTokens: now.promptTokens - earlier.promptTokens,
-      completionTokens: now.completionTokens - earlier.completionTokens,
-      cost: now.cost - earlier.cost,
-      cacheHits: now.cacheHits - earlier.cacheHits,
-    };
+    return subtractUsage(this.totals, earlier);
   }
 
   private record(modelId: string, usage: Usage, cached: boolean | undefined): void {

@@ -262,6 +262,17 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
     }
   }
 
+  /** Scores the starting prompt on the valset and records it as iteration 0; null when its evaluation failed. */
+  async evaluateInitial(
+    this: OptimizerSession<TextOptimizeInput>,
+    key: string,
+    prompt: string,
+  ): Promise<PromptEvaluation | null> {
+    const evaluation = await this.evaluate(key, prompt, this.input.valset);
+    this.record(0, prompt, evaluation?.score ?? null, evaluation ? undefined : 'evaluation failed');
+    return evaluation;
+  }
+
   /** Records a candidate scored on a sample only (a minibatch): history, never the best. */
   note(iteration: number, prompt: string, score: number | null, reason: string): void {
     this.history.push({ iteration, prompt, score, rejectionReason: reason });

@@ -131,8 +131,7 @@ export class HierarchicalReflectiveOptimizer implements Optimizer<HierarchicalRe
     });
     return session.run(async () => {
       const initial = config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
-      const baseline = await session.evaluate('evaluate/0/baseline', initial, input.valset);
-      session.record(0, initial, baseline?.score ?? null, baseline ? undefined : 'evaluation failed');
+      const baseline = await session.evaluateInitial('evaluate/0/baseline', initial);
       let failures = baseline?.failures ?? [];
       for (let round = 1; round <= config.rounds && session.bestPrompt !== null; round += 1) {
         session.throwIfAborted();

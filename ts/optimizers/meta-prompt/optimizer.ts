@@ -82,8 +82,7 @@ export class MetaPromptOptimizer implements Optimizer<MetaPromptConfig, TextTask
     });
     return session.run(async () => {
       const initial = config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
-      let bestEvaluation = await session.evaluate('evaluate/0/0', initial, input.valset);
-      session.record(0, initial, bestEvaluation?.score ?? null, bestEvaluation ? undefined : 'evaluation failed');
+      let bestEvaluation = await session.evaluateInitial('evaluate/0/0', initial);
       let roundsWithoutImprovement = 0;
       for (let round = 1; round <= config.rounds && bestEvaluation; round += 1) {
         session.throwIfAborted();

@@ -8,6 +8,13 @@ mod finetune;
 mod metrics;
 mod model;
 
+/// Runs when Node loads the addon: large per-call buffers are unmapped after each call instead of
+/// staying in a worker thread's heap (see `memory::bound_heap_growth`).
+#[napi_derive::module_init]
+fn init() {
+    opt_native_inference::memory::bound_heap_growth();
+}
+
 /// Version of the native core, for diagnostics.
 #[napi]
 pub fn native_version() -> String {

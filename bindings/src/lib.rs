@@ -5,8 +5,10 @@ use napi_derive::napi;
 
 mod audio_model;
 mod finetune;
+mod holder;
 mod metrics;
 mod model;
+mod panic;
 
 /// Version of the native core, for diagnostics.
 #[napi]

@@ -1,9 +1,6 @@
 //! `AudioModel`: a Qwen2-Audio model loaded once; classify/generate run on the libuv pool.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::{Path, PathBuf};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -14,12 +11,13 @@ use opt_native_inference::qwen2_audio::{
     ClipInput,
 };
 
+use crate::holder::{with_model, DisposeTask, LoadTask, LoadedModel, ModelHolder, SharedModel};
 use crate::model::{
-    cancel_flag, disposed_error, panic_error, to_device, to_napi_error, CancelFlag, ModelDevice,
-    ModelDtype, NativeGenerateResult, NativeUsage,
+    cancel_flag, to_device, to_napi_error, CancelFlag, ModelDevice, ModelDtype,
+    NativeGenerateResult, NativeUsage,
 };
 
-type SharedAudioModel = Arc<Mutex<Option<CoreAudioModel>>>;
+type SharedAudioModel = SharedModel<CoreAudioModel>;
 
 const DEFAULT_MAX_NEW_TOKENS: u32 = 8;
 
@@ -93,16 +91,21 @@ pub struct NativeAudioCacheStats {
 /// at a time on the libuv pool; encoder outputs are cached per clip across calls.
 #[napi]
 pub struct AudioModel {
-    inner: SharedAudioModel,
-    disposed: Arc<AtomicBool>,
+    holder: ModelHolder<CoreAudioModel>,
 }
 
-impl AudioModel {
-    fn ensure_live(&self) -> Result<()> {
-        if self.disposed.load(Ordering::Relaxed) {
-            return Err(disposed_error());
+impl LoadedModel for CoreAudioModel {
+    type Options = AudioLoadOptions;
+    type Class = AudioModel;
+
+    fn load(path: &Path, options: &Self::Options) -> core::Result<Self> {
+        CoreAudioModel::load(path, options)
+    }
+
+    fn into_class(self) -> AudioModel {
+        AudioModel {
+            holder: ModelHolder::new(self),
         }
-        Ok(())
     }
 }
 
@@ -115,13 +118,13 @@ impl AudioModel {
         path: String,
         options: Option<LoadAudioModelOptions>,
         signal: Option<AbortSignal>,
-    ) -> Result<AsyncTask<LoadAudioTask>> {
+    ) -> Result<AsyncTask<LoadTask<CoreAudioModel>>> {
         let options = options
             .map(to_load_options)
             .transpose()?
             .unwrap_or_default();
         Ok(AsyncTask::with_optional_signal(
-            LoadAudioTask { path, options },
+            LoadTask::new(path, options),
             signal,
         ))
     }
@@ -136,10 +139,10 @@ impl AudioModel {
         options: NativeClassifyOptions,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<ClassifyTask>> {
-        self.ensure_live()?;
+        let model = self.holder.live()?;
         let options = to_classify_options(options)?;
         let task = ClassifyTask {
-            model: self.inner.clone(),
+            model,
             clips: clips.into_iter().map(to_clip).collect(),
             prompt,
             options,
@@ -157,11 +160,11 @@ impl AudioModel {
         options: Option<NativeAudioGenerateOptions>,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<AudioGenerateTask>> {
-        self.ensure_live()?;
+        let model = self.holder.live()?;
         let max_new_tokens =
             checked_max_new_tokens(options.and_then(|o| o.max_new_tokens))? as usize;
         let task = AudioGenerateTask {
-            model: self.inner.clone(),
+            model,
             clip: to_clip(clip),
             prompt,
             max_new_tokens,
@@ -173,32 +176,15 @@ impl AudioModel {
     /// Encoder-cache hits and misses since load.
     #[napi(ts_return_type = "Promise<NativeAudioCacheStats>")]
     pub fn cache_stats(&self) -> Result<AsyncTask<CacheStatsTask>> {
-        self.ensure_live()?;
         Ok(AsyncTask::new(CacheStatsTask {
-            model: self.inner.clone(),
+            model: self.holder.live()?,
         }))
     }
 
     /// Frees the weights once running calls finish; later calls reject with `[E_MODEL_DISPOSED]`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn dispose(&self) -> AsyncTask<DisposeAudioTask> {
-        self.disposed.store(true, Ordering::Relaxed);
-        AsyncTask::new(DisposeAudioTask {
-            model: self.inner.clone(),
-        })
-    }
-}
-
-/// Runs `work` on the model under its lock; a panic becomes `[E_NATIVE_PANIC]`.
-fn with_audio_model<O>(
-    model: &SharedAudioModel,
-    work: impl FnOnce(&mut CoreAudioModel) -> core::Result<O>,
-) -> Result<O> {
-    let mut guard = model.lock().unwrap_or_else(PoisonError::into_inner);
-    let audio_model = guard.as_mut().ok_or_else(disposed_error)?;
-    match catch_unwind(AssertUnwindSafe(|| work(audio_model))) {
-        Ok(result) => result.map_err(to_napi_error),
-        Err(payload) => Err(panic_error(payload)),
+    pub fn dispose(&self) -> AsyncTask<DisposeTask<CoreAudioModel>> {
+        self.holder.dispose()
     }
 }
 
@@ -206,11 +192,7 @@ fn to_load_options(options: LoadAudioModelOptions) -> Result<AudioLoadOptions> {
     let device = to_device(options.device.as_ref(), options.device_index)?;
     Ok(AudioLoadOptions {
         device,
-        dtype: options.dtype.map(|dtype| match dtype {
-            ModelDtype::F32 => core::DTypeRequest::F32,
-            ModelDtype::F16 => core::DTypeRequest::F16,
-            ModelDtype::Bf16 => core::DTypeRequest::Bf16,
-        }),
+        dtype: options.dtype.map(Into::into),
         lora: options.lora.map(PathBuf::from),
         tokenizer_path: options.tokenizer_path.map(PathBuf::from),
     })
@@ -261,34 +243,6 @@ impl From<ClipAnswer> for NativeClipAnswer {
     }
 }
 
-pub struct LoadAudioTask {
-    path: String,
-    options: AudioLoadOptions,
-}
-
-#[napi]
-impl Task for LoadAudioTask {
-    type Output = CoreAudioModel;
-    type JsValue = AudioModel;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let path = std::path::Path::new(&self.path);
-        match catch_unwind(AssertUnwindSafe(|| {
-            CoreAudioModel::load(path, &self.options)
-        })) {
-            Ok(result) => result.map_err(to_napi_error),
-            Err(payload) => Err(panic_error(payload)),
-        }
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(AudioModel {
-            inner: Arc::new(Mutex::new(Some(output))),
-            disposed: Arc::default(),
-        })
-    }
-}
-
 pub struct ClassifyTask {
     model: SharedAudioModel,
     clips: Vec<ClipInput>,
@@ -303,7 +257,7 @@ impl Task for ClassifyTask {
     type JsValue = Vec<NativeClipAnswer>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        with_audio_model(&self.model, |model| {
+        with_model(&self.model, |model| {
             model.classify(&self.clips, &self.prompt, &self.options, &self.cancel)
         })
     }
@@ -327,7 +281,7 @@ impl Task for AudioGenerateTask {
     type JsValue = NativeGenerateResult;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        with_audio_model(&self.model, |model| {
+        with_model(&self.model, |model| {
             model.generate(&self.clip, &self.prompt, self.max_new_tokens, &self.cancel)
         })
     }
@@ -347,7 +301,7 @@ impl Task for CacheStatsTask {
     type JsValue = NativeAudioCacheStats;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        with_audio_model(&self.model, |model| Ok(model.cache_stats()))
+        with_model(&self.model, |model| Ok(model.cache_stats()))
     }
 
     fn resolve(&mut self, _env: Env, (hits, misses): Self::Output) -> Result<Self::JsValue> {
@@ -355,30 +309,5 @@ impl Task for CacheStatsTask {
             hits: hits as f64,
             misses: misses as f64,
         })
-    }
-}
-
-pub struct DisposeAudioTask {
-    model: SharedAudioModel,
-}
-
-#[napi]
-impl Task for DisposeAudioTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        drop(
-            self.model
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
-        opt_native_inference::memory::release_free_memory();
-        Ok(())
-    }
-
-    fn resolve(&mut self, _env: Env, _output: Self::Output) -> Result<Self::JsValue> {
-        Ok(())
     }
 }

@@ -1,7 +1,6 @@
 //! `finetune()`: the core's LoRA fine-tuning job as an AsyncTask on the libuv pool, with an
 //! AbortSignal (stops at a step boundary after a checkpoint) and a progress callback.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use napi::bindgen_prelude::*;
@@ -11,7 +10,8 @@ use opt_native_inference as core;
 use opt_native_inference::numbers::{checked_seed, optional_u32};
 use opt_native_inference::train::job::{parse_targets, FinetuneConfig, Progress, TrainSummary};
 
-use crate::model::{cancel_flag, panic_error, to_device, to_napi_error, CancelFlag, ModelDevice};
+use crate::model::{cancel_flag, to_device, to_napi_error, CancelFlag, ModelDevice};
+use crate::panic::guard_core;
 
 /// Options of one run; omitted fields take the core's defaults (docs/finetune.md).
 #[napi(object)]
@@ -184,11 +184,7 @@ impl Task for FinetuneTask {
                 callback.call(progress_to_js(p), ThreadsafeFunctionCallMode::NonBlocking);
             }
         };
-        let run = || core::train::run_finetune(config, send, &self.cancel);
-        match catch_unwind(AssertUnwindSafe(run)) {
-            Ok(result) => result.map_err(to_napi_error),
-            Err(payload) => Err(panic_error(payload)),
-        }
+        guard_core(|| core::train::run_finetune(config, send, &self.cancel))
     }
 
     fn resolve(&mut self, _env: Env, s: Self::Output) -> Result<Self::JsValue> {

@@ -5,8 +5,10 @@ use napi_derive::napi;
 
 mod audio_model;
 mod finetune;
+mod holder;
 mod metrics;
 mod model;
+mod panic;
 
 /// Runs when Node loads the addon: large per-call buffers are unmapped after each call instead of
 /// staying in a worker thread's heap (see `memory::bound_heap_growth`).

@@ -11,6 +11,8 @@ use napi_derive::napi;
 use opt_native_metrics as metrics;
 use serde_json::Value;
 
+use crate::panic::panic_detail;
+
 fn to_napi(error: metrics::MetricsError) -> napi::Error {
     let message = opt_native_inference::error::one_line(&error.to_string());
     napi::Error::from_reason(format!("[{}] {message}", error.code()))
@@ -20,16 +22,10 @@ fn to_napi(error: metrics::MetricsError) -> napi::Error {
 fn guarded<T>(work: impl FnOnce() -> metrics::Result<T>) -> napi::Result<T> {
     match catch_unwind(AssertUnwindSafe(work)) {
         Ok(result) => result.map_err(to_napi),
-        Err(panic) => {
-            let detail = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(napi::Error::from_reason(format!(
-                "[E_NATIVE_PANIC] the native metrics code panicked: {detail}"
-            )))
-        }
+        Err(panic) => Err(napi::Error::from_reason(format!(
+            "[E_NATIVE_PANIC] the native metrics code panicked: {}",
+            panic_detail(panic.as_ref())
+        ))),
     }
 }
 

@@ -2,10 +2,9 @@
 
 mod convert;
 
-use std::any::Any;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -13,48 +12,15 @@ use napi_derive::napi;
 use opt_native_inference as core;
 use opt_native_inference::TextModel;
 
-pub use convert::*;
+use crate::holder::{with_model, DisposeTask, LoadTask, LoadedModel, ModelHolder, SharedModel};
 
-/// The loaded model; `None` once disposed. One call at a time holds the lock.
-type SharedModel = Arc<Mutex<Option<TextModel>>>;
+pub use convert::*;
 
 /// A per-call flag the core polls between tokens; an `AbortSignal` sets it.
 pub(crate) type CancelFlag = Arc<AtomicBool>;
 
 /// Called with each new piece of text as soon as it is final.
 pub type TokenCallback = ThreadsafeFunction<String, (), String, Status, false>;
-
-pub(crate) fn disposed_error() -> Error {
-    Error::new(
-        Status::GenericFailure,
-        "[E_MODEL_DISPOSED] the model was disposed; load it again",
-    )
-}
-
-pub(crate) fn panic_error(payload: Box<dyn Any + Send>) -> Error {
-    let detail = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-    Error::new(
-        Status::GenericFailure,
-        format!("[E_NATIVE_PANIC] the native core panicked: {detail}"),
-    )
-}
-
-/// Runs `work` on the model under its lock; a panic becomes `[E_NATIVE_PANIC]` instead of killing Node.
-fn with_model<O>(
-    model: &SharedModel,
-    work: impl FnOnce(&mut TextModel) -> core::Result<O>,
-) -> Result<O> {
-    let mut guard = model.lock().unwrap_or_else(PoisonError::into_inner);
-    let text_model = guard.as_mut().ok_or_else(disposed_error)?;
-    match catch_unwind(AssertUnwindSafe(|| work(text_model))) {
-        Ok(result) => result.map_err(to_napi_error),
-        Err(payload) => Err(panic_error(payload)),
-    }
-}
 
 /// A fresh cancel flag, set when `signal` aborts (the signal also cancels a task that has not started).
 pub(crate) fn cancel_flag(signal: Option<&AbortSignal>) -> CancelFlag {
@@ -70,19 +36,27 @@ pub(crate) fn cancel_flag(signal: Option<&AbortSignal>) -> CancelFlag {
 /// Calls run one at a time on the libuv thread pool, so the event loop stays free.
 #[napi]
 pub struct Model {
-    inner: SharedModel,
+    holder: ModelHolder<TextModel>,
     info: core::ModelInfo,
-    disposed: Arc<AtomicBool>,
+}
+
+impl LoadedModel for TextModel {
+    type Options = core::LoadOptions;
+    type Class = Model;
+
+    fn load(path: &Path, options: &Self::Options) -> core::Result<Self> {
+        TextModel::load(path, options)
+    }
+
+    fn into_class(self) -> Model {
+        Model {
+            info: self.info(),
+            holder: ModelHolder::new(self),
+        }
+    }
 }
 
 impl Model {
-    fn ensure_live(&self) -> Result<()> {
-        if self.disposed.load(Ordering::Relaxed) {
-            return Err(disposed_error());
-        }
-        Ok(())
-    }
-
     /// `generate` and `stream` differ only in whether pieces are pushed to `on_token`.
     fn generate_task(
         &self,
@@ -90,9 +64,8 @@ impl Model {
         on_token: Option<TokenCallback>,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<GenerateTask>> {
-        self.ensure_live()?;
         let task = GenerateTask {
-            model: self.inner.clone(),
+            model: self.holder.live()?,
             request: options.try_into()?,
             cancel: cancel_flag(signal.as_ref()),
             on_token,
@@ -110,13 +83,13 @@ impl Model {
         path: String,
         options: Option<LoadModelOptions>,
         signal: Option<AbortSignal>,
-    ) -> Result<AsyncTask<LoadTask>> {
+    ) -> Result<AsyncTask<LoadTask<TextModel>>> {
         let options = options
             .map(core::LoadOptions::try_from)
             .transpose()?
             .unwrap_or_default();
         Ok(AsyncTask::with_optional_signal(
-            LoadTask { path, options },
+            LoadTask::new(path, options),
             signal,
         ))
     }
@@ -124,7 +97,7 @@ impl Model {
     /// Architecture, size, quantization, context length, vocabulary, device and dtype.
     #[napi]
     pub fn info(&self) -> Result<NativeModelInfo> {
-        self.ensure_live()?;
+        self.holder.ensure_live()?;
         Ok(self.info.clone().into())
     }
 
@@ -156,13 +129,13 @@ impl Model {
         requests: Vec<NativeGenerateOptions>,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<GenerateBatchTask>> {
-        self.ensure_live()?;
+        let model = self.holder.live()?;
         let requests = requests
             .into_iter()
             .map(core::GenerateRequest::try_from)
             .collect::<Result<Vec<_>>>()?;
         let task = GenerateBatchTask {
-            model: self.inner.clone(),
+            model,
             requests,
             cancel: cancel_flag(signal.as_ref()),
         };
@@ -176,10 +149,10 @@ impl Model {
         options: NativeScoreChoicesOptions,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<ScoreChoicesTask>> {
-        self.ensure_live()?;
+        let model = self.holder.live()?;
         let (prompt, choices) = to_score_request(options)?;
         let task = ScoreChoicesTask {
-            model: self.inner.clone(),
+            model,
             prompt,
             choices,
             cancel: cancel_flag(signal.as_ref()),
@@ -195,10 +168,10 @@ impl Model {
         options: NativeScoreChoicesBatchOptions,
         signal: Option<AbortSignal>,
     ) -> Result<AsyncTask<ScoreChoicesBatchTask>> {
-        self.ensure_live()?;
+        let model = self.holder.live()?;
         let (prompts, choices) = to_score_batch_request(options)?;
         let task = ScoreChoicesBatchTask {
-            model: self.inner.clone(),
+            model,
             prompts,
             choices,
             cancel: cancel_flag(signal.as_ref()),
@@ -209,62 +182,26 @@ impl Model {
     /// Token ids of `text` (special-token strings such as `<|im_start|>` map to their ids).
     #[napi(ts_return_type = "Promise<number[]>")]
     pub fn tokenize(&self, text: String) -> Result<AsyncTask<TokenizeTask>> {
-        self.ensure_live()?;
-        Ok(AsyncTask::new(TokenizeTask {
-            model: self.inner.clone(),
-            text,
-        }))
+        let model = self.holder.live()?;
+        Ok(AsyncTask::new(TokenizeTask { model, text }))
     }
 
     /// Number of tokens of `text`.
     #[napi(ts_return_type = "Promise<number>")]
     pub fn count_tokens(&self, text: String) -> Result<AsyncTask<CountTokensTask>> {
-        self.ensure_live()?;
-        Ok(AsyncTask::new(CountTokensTask {
-            model: self.inner.clone(),
-            text,
-        }))
+        let model = self.holder.live()?;
+        Ok(AsyncTask::new(CountTokensTask { model, text }))
     }
 
     /// Frees the weights once running calls finish; later calls reject with `[E_MODEL_DISPOSED]`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn dispose(&self) -> AsyncTask<DisposeTask> {
-        self.disposed.store(true, Ordering::Relaxed);
-        AsyncTask::new(DisposeTask {
-            model: self.inner.clone(),
-        })
-    }
-}
-
-pub struct LoadTask {
-    path: String,
-    options: core::LoadOptions,
-}
-
-#[napi]
-impl Task for LoadTask {
-    type Output = TextModel;
-    type JsValue = Model;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let path = std::path::Path::new(&self.path);
-        match catch_unwind(AssertUnwindSafe(|| TextModel::load(path, &self.options))) {
-            Ok(result) => result.map_err(to_napi_error),
-            Err(payload) => Err(panic_error(payload)),
-        }
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(Model {
-            info: output.info(),
-            inner: Arc::new(Mutex::new(Some(output))),
-            disposed: Arc::default(),
-        })
+    pub fn dispose(&self) -> AsyncTask<DisposeTask<TextModel>> {
+        self.holder.dispose()
     }
 }
 
 pub struct GenerateTask {
-    model: SharedModel,
+    model: SharedModel<TextModel>,
     request: core::GenerateRequest,
     cancel: CancelFlag,
     on_token: Option<TokenCallback>,
@@ -293,7 +230,7 @@ impl Task for GenerateTask {
 }
 
 pub struct GenerateBatchTask {
-    model: SharedModel,
+    model: SharedModel<TextModel>,
     requests: Vec<core::GenerateRequest>,
     cancel: CancelFlag,
 }
@@ -315,7 +252,7 @@ impl Task for GenerateBatchTask {
 }
 
 pub struct ScoreChoicesTask {
-    model: SharedModel,
+    model: SharedModel<TextModel>,
     prompt: core::PromptInput,
     choices: Vec<String>,
     cancel: CancelFlag,
@@ -338,7 +275,7 @@ impl Task for ScoreChoicesTask {
 }
 
 pub struct ScoreChoicesBatchTask {
-    model: SharedModel,
+    model: SharedModel<TextModel>,
     prompts: Vec<core::PromptInput>,
     choices: Vec<String>,
     cancel: CancelFlag,
@@ -361,7 +298,7 @@ impl Task for ScoreChoicesBatchTask {
 }
 
 pub struct TokenizeTask {
-    model: SharedModel,
+    model: SharedModel<TextModel>,
     text: String,
 }
 
@@ -380,7 +317,7 @@ impl Task for TokenizeTask {
 }
 
 pub struct CountTokensTask {
-    model: SharedModel,
+    model: SharedModel<TextModel>,
     text: String,
 }
 
@@ -395,26 +332,5 @@ impl Task for CountTokensTask {
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(output)
-    }
-}
-
-pub struct DisposeTask {
-    model: SharedModel,
-}
-
-#[napi]
-impl Task for DisposeTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let mut guard = self.model.lock().unwrap_or_else(PoisonError::into_inner);
-        drop(guard.take());
-        core::memory::release_free_memory();
-        Ok(())
-    }
-
-    fn resolve(&mut self, _env: Env, _output: Self::Output) -> Result<Self::JsValue> {
-        Ok(())
     }
 }

@@ -196,19 +196,24 @@ pub fn to_device(device: Option<&ModelDevice>, index: Option<f64>) -> Result<cor
     })
 }
 
+impl From<ModelDtype> for core::DTypeRequest {
+    fn from(dtype: ModelDtype) -> Self {
+        match dtype {
+            ModelDtype::F32 => Self::F32,
+            ModelDtype::F16 => Self::F16,
+            ModelDtype::Bf16 => Self::Bf16,
+        }
+    }
+}
+
 impl TryFrom<LoadModelOptions> for core::LoadOptions {
     type Error = Error;
 
     fn try_from(options: LoadModelOptions) -> Result<Self> {
         let device = to_device(options.device.as_ref(), options.device_index)?;
-        let dtype = options.dtype.map(|dtype| match dtype {
-            ModelDtype::F32 => core::DTypeRequest::F32,
-            ModelDtype::F16 => core::DTypeRequest::F16,
-            ModelDtype::Bf16 => core::DTypeRequest::Bf16,
-        });
         Ok(core::LoadOptions {
             device,
-            dtype,
+            dtype: options.dtype.map(Into::into),
             tokenizer_path: options.tokenizer_path.map(Into::into),
             load_in_4bit: options.load_in_4bit.unwrap_or(false),
             adapter: options.adapter.map(Into::into),

@@ -180,21 +180,11 @@ fn gguf_quantization(content: &gguf_file::Content) -> String {
 }
 
 fn open_hf_folder(dir: &Path, device: &Device, dtype: DType) -> Result<OpenedWeights> {
-    let config_path = dir.join("config.json");
-    let text =
-        std::fs::read_to_string(&config_path).map_err(|e| InferenceError::ModelNotFound {
-            path: config_path.clone(),
-            reason: e.to_string(),
-        })?;
-    let config = HfQwen2Config::from_json(&text)?.to_decoder_config()?;
+    let config = HfQwen2Config::from_json(&read_config(dir)?)?.to_decoder_config()?;
     let files = safetensors_files(dir)?;
-    // SAFETY: the files are memory-mapped read-only; like every mmap loader we assume nobody
-    // truncates them while the model is loaded.
-    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&files, dtype, device) }
-        .map_err(|e| InferenceError::format(format!("safetensors: {e}")))?;
     Ok(OpenedWeights {
         config,
-        source: WeightSource::Dense(vb),
+        source: WeightSource::Dense(mmap_safetensors(&files, dtype, device)?),
         format: WeightFormat::Safetensors,
         quantization: "none".to_string(),
         name: dir.file_name().map(|n| n.to_string_lossy().into_owned()),
@@ -202,13 +192,35 @@ fn open_hf_folder(dir: &Path, device: &Device, dtype: DType) -> Result<OpenedWei
     })
 }
 
+/// The text of an HF folder's `config.json`; `E_MODEL_NOT_FOUND` when it cannot be read.
+pub(crate) fn read_config(dir: &Path) -> Result<String> {
+    let config_path = dir.join("config.json");
+    std::fs::read_to_string(&config_path).map_err(|e| InferenceError::ModelNotFound {
+        path: config_path,
+        reason: e.to_string(),
+    })
+}
+
+/// Memory-maps the safetensors `files` (from [`safetensors_files`]) as one var-builder.
+pub(crate) fn mmap_safetensors(
+    files: &[PathBuf],
+    dtype: DType,
+    device: &Device,
+) -> Result<VarBuilder<'static>> {
+    // SAFETY: the files are memory-mapped read-only; like every mmap loader we assume nobody
+    // truncates them while the model is loaded.
+    unsafe { VarBuilder::from_mmaped_safetensors(files, dtype, device) }
+        .map_err(|e| InferenceError::format(format!("safetensors: {e}")))
+}
+
 #[derive(Deserialize)]
 struct ShardIndex {
     weight_map: std::collections::BTreeMap<String, String>,
 }
 
-/// `model.safetensors`, or the shards listed by `model.safetensors.index.json`.
-fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// `model.safetensors`, or the shards listed by `model.safetensors.index.json`. A shard must be a
+/// file of `dir` itself: a name with a path separator (`../x.safetensors`) is refused.
+pub(crate) fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let single = dir.join("model.safetensors");
     if single.is_file() {
         return Ok(vec![single]);

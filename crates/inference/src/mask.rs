@@ -83,27 +83,43 @@ impl AttentionLayout for BatchLayout {
         if seq == 1 && !self.is_padded() {
             return Ok(None);
         }
-        let kv = past + seq;
-        let mut data = Vec::with_capacity(self.batch() * seq * kv);
-        for &pad in &self.left_pad {
-            for query in past..past + seq {
-                data.extend((0..kv).map(|key| {
-                    let visible = if query < pad {
-                        key == query
-                    } else {
-                        key <= query && key >= pad
-                    };
-                    if visible {
-                        0.0
-                    } else {
-                        MASKED
-                    }
-                }));
+        let mask = causal_mask(self.batch(), past, seq, dtype, device, |row, query, key| {
+            let pad = self.left_pad[row];
+            if query < pad {
+                key == query
+            } else {
+                key <= query && key >= pad
             }
-        }
-        let mask = Tensor::from_vec(data, (self.batch(), 1, seq, kv), device)?;
-        Ok(Some(mask.to_dtype(dtype)?))
+        })?;
+        Ok(Some(mask))
     }
+}
+
+/// Additive mask `(rows, 1, seq, past + seq)` for queries `past..past + seq` over keys
+/// `0..past + seq` (both in cache slots): 0 where `visible(row, query, key)`, else [`MASKED`].
+pub(crate) fn causal_mask(
+    rows: usize,
+    past: usize,
+    seq: usize,
+    dtype: DType,
+    device: &Device,
+    visible: impl Fn(usize, usize, usize) -> bool,
+) -> Result<Tensor> {
+    let kv = past + seq;
+    let mut data = Vec::with_capacity(rows * seq * kv);
+    for row in 0..rows {
+        for query in past..kv {
+            data.extend((0..kv).map(|key| {
+                if visible(row, query, key) {
+                    0.0
+                } else {
+                    MASKED
+                }
+            }));
+        }
+    }
+    let mask = Tensor::from_vec(data, (rows, 1, seq, kv), device)?;
+    Ok(mask.to_dtype(dtype)?)
 }
 
 #[cfg(test)]

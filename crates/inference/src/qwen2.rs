@@ -96,20 +96,11 @@ impl Attention {
         })
     }
 
-    /// `(b, seq, hidden) -> (b, heads, seq, d)`.
-    fn split_heads(&self, xs: &Tensor, heads: usize) -> Result<Tensor> {
-        let (b, seq, _) = xs.dims3()?;
-        Ok(xs
-            .reshape((b, seq, heads, self.head_dim))?
-            .transpose(1, 2)?
-            .contiguous()?)
-    }
-
     fn forward(&self, xs: &Tensor, ctx: &StepContext, cache: &mut LayerCache) -> Result<Tensor> {
         let (b, seq, _) = xs.dims3()?;
-        let q = self.split_heads(&self.q_proj.forward(xs)?, self.heads)?;
-        let k = self.split_heads(&self.k_proj.forward(xs)?, self.kv_heads)?;
-        let v = self.split_heads(&self.v_proj.forward(xs)?, self.kv_heads)?;
+        let q = split_heads(&self.q_proj.forward(xs)?, self.heads, self.head_dim)?;
+        let k = split_heads(&self.k_proj.forward(xs)?, self.kv_heads, self.head_dim)?;
+        let v = split_heads(&self.v_proj.forward(xs)?, self.kv_heads, self.head_dim)?;
         let q = RotaryTables::apply(&q, ctx.cos, ctx.sin)?;
         let k = RotaryTables::apply(&k, ctx.cos, ctx.sin)?;
         let (k, v) = cache.append(&k, &v)?; // (b, kv_heads, kv_len, d)
@@ -208,6 +199,15 @@ impl DecoderLayer {
             .forward(&self.post_attention_layernorm.forward(&xs)?)?;
         Ok((xs + mlp)?)
     }
+}
+
+/// `(b, seq, heads * head_dim) -> (b, heads, seq, head_dim)`; shared with the training layer.
+pub(crate) fn split_heads(xs: &Tensor, heads: usize, head_dim: usize) -> Result<Tensor> {
+    let (b, seq, _) = xs.dims3()?;
+    Ok(xs
+        .reshape((b, seq, heads, head_dim))?
+        .transpose(1, 2)?
+        .contiguous()?)
 }
 
 /// Decoder input: token ids `(b, seq)` u32, or embeddings `(b, seq, hidden)` (e.g. audio features

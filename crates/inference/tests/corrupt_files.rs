@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
+use opt_native_inference::qwen2_audio::{AudioLoadOptions, AudioModel};
 use opt_native_inference::{LoadOptions, TextModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -215,4 +216,44 @@ fn unsupported_config_is_refused_at_load() {
     )
     .unwrap();
     assert_eq!(load_code(&dir), Some("E_MODEL_FORMAT"));
+}
+
+/// `dir/model/` whose index names `../x.safetensors`: a real copy of `fixture`'s weights one level
+/// up, so only the name can be the reason for refusing it.
+fn folder_with_outside_shard(fixture_name: &str) -> PathBuf {
+    let root = scratch();
+    let dir = root.join("model");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["config.json", "tokenizer.json"] {
+        std::fs::copy(fixture(fixture_name).join(f), dir.join(f)).unwrap();
+    }
+    let weights = fixture(fixture_name).join("model.safetensors");
+    std::fs::copy(weights, root.join("x.safetensors")).unwrap();
+    let index = r#"{"weight_map": {"model.embed_tokens.weight": "../x.safetensors"}}"#;
+    std::fs::write(dir.join("model.safetensors.index.json"), index).unwrap();
+    dir
+}
+
+fn audio_load_code(dir: &Path) -> Option<&'static str> {
+    AudioModel::load(dir, &AudioLoadOptions::default())
+        .err()
+        .map(|e| e.code())
+}
+
+#[test]
+fn a_shard_outside_the_folder_is_refused_by_text_and_audio_alike() {
+    let text = load_code(&folder_with_outside_shard("tiny-qwen2"));
+    let audio = audio_load_code(&folder_with_outside_shard("tiny-qwen2-audio"));
+    assert_eq!(text, Some("E_MODEL_NOT_FOUND"));
+    assert_eq!(audio, text);
+}
+
+#[test]
+fn audio_without_config_or_weights_is_not_found_like_text() {
+    let dir = scratch();
+    let audio = fixture("tiny-qwen2-audio");
+    std::fs::copy(audio.join("tokenizer.json"), dir.join("tokenizer.json")).unwrap();
+    assert_eq!(audio_load_code(&dir), Some("E_MODEL_NOT_FOUND"));
+    std::fs::copy(audio.join("config.json"), dir.join("config.json")).unwrap();
+    assert_eq!(audio_load_code(&dir), Some("E_MODEL_NOT_FOUND"));
 }

@@ -15,6 +15,7 @@ use crate::audio::decode_audio_file_prefix;
 use crate::audio::logmel::{CHUNK_SECONDS, N_SAMPLES};
 use crate::error::{InferenceError, Result};
 use crate::loader::guarded;
+use crate::score::continuation::LabelDistribution;
 use crate::text_model::{as_format_error, make_device, pick_dtype};
 use crate::tokenizer::TextTokenizer;
 use crate::types::{DTypeRequest, DeviceRequest, FinishReason, GenerateOutput, Usage};
@@ -297,14 +298,13 @@ fn score_answer(
     labels: &[String],
     label_ids: &[Vec<u32>],
 ) -> ClipAnswer {
-    let logprobs: Vec<f32> = scores.iter().map(|s| s.logprob).collect();
-    let probabilities = softmax(&logprobs);
-    let best = argmax(&logprobs);
+    let distribution = LabelDistribution::of(scores);
+    let best = distribution.best;
     ClipAnswer {
         label: Some(labels[best].clone()),
         text: labels[best].clone(),
-        logprobs: Some(logprobs),
-        probabilities: Some(probabilities),
+        logprobs: Some(scores.iter().map(|s| s.logprob).collect()),
+        probabilities: Some(distribution.probabilities),
         usage: Usage {
             prompt_tokens: prompt_tokens + label_ids.iter().map(Vec::len).sum::<usize>(),
             completion_tokens: 0,
@@ -326,30 +326,10 @@ fn check_samples(samples: &[f32]) -> Result<()> {
     Ok(())
 }
 
-fn softmax(logprobs: &[f32]) -> Vec<f32> {
-    let max = logprobs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f32> = logprobs.iter().map(|l| (l - max).exp()).collect();
-    let total: f32 = exps.iter().sum();
-    exps.iter().map(|e| e / total).collect()
-}
-
-fn argmax(values: &[f32]) -> usize {
-    values
-        .iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
-            if v > best.1 {
-                (i, v)
-            } else {
-                best
-            }
-        })
-        .0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::continuation::{argmax, softmax};
 
     #[test]
     fn softmax_and_argmax_of_label_logprobs() {

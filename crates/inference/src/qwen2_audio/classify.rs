@@ -7,6 +7,8 @@ use super::model::Qwen2AudioModel;
 use crate::error::{InferenceError, Result};
 use crate::mask::BatchLayout;
 use crate::qwen2::DecoderInput;
+pub use crate::score::continuation::LabelScore;
+use crate::score::continuation::{log_softmax_rows, tail_logprobs};
 use crate::tokenizer::PromptPiece;
 
 use super::tokens::{AUDIO_BOS_TOKEN, AUDIO_EOS_TOKEN, AUDIO_TOKEN};
@@ -69,13 +71,6 @@ pub(crate) fn audio_prompt_pieces<'a>(
     pieces
 }
 
-/// Log-probability of one label continuation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LabelScore {
-    pub token_logprobs: Vec<f32>,
-    pub logprob: f32,
-}
-
 impl Qwen2AudioModel {
     /// Greedy decoding of at most `max_new_tokens` after the (expanded) prompt; stops after any
     /// id in `stop_ids` (included in the output).
@@ -106,9 +101,7 @@ impl Qwen2AudioModel {
     }
 
     fn argmax_last(&self, hidden: &Tensor) -> Result<u32> {
-        let seq = hidden.dim(1)?;
-        let last = hidden.narrow(1, seq - 1, 1)?.squeeze(1)?; // (1, hidden)
-        let logits = self.decoder().logits(&last)?.squeeze(0)?; // (vocab,)
+        let logits = self.decoder().logits(&last_position(hidden)?)?.squeeze(0)?; // (vocab,)
         Ok(logits.argmax(D::Minus1)?.to_scalar::<u32>()?)
     }
 
@@ -127,26 +120,11 @@ impl Qwen2AudioModel {
         }
         let mut cache = self.decoder().new_cache();
         let hidden = self.forward_hidden(ids, audio, &mut cache)?;
-        let seq = hidden.dim(1)?;
-        let first = self
-            .decoder()
-            .logits(&hidden.narrow(1, seq - 1, 1)?.squeeze(1)?)?; // (1, vocab)
-        let first: Vec<f32> = candle_nn::ops::log_softmax(&first, D::Minus1)?
-            .squeeze(0)?
-            .to_vec1()?;
-        let rest = self.continuation_logprobs(&cache, labels)?;
-        Ok(labels
-            .iter()
-            .zip(rest)
-            .map(|(label, tail)| {
-                let mut token_logprobs = vec![first[label[0] as usize]];
-                token_logprobs.extend(tail);
-                LabelScore {
-                    logprob: token_logprobs.iter().sum(),
-                    token_logprobs,
-                }
-            })
-            .collect())
+        let first = log_softmax_rows(self.decoder(), &last_position(&hidden)?)?; // (1, vocab)
+        let batch_cache = cache.broadcast_row0(labels.len(), self.decoder().device())?;
+        let layout = BatchLayout::unpadded(labels.len());
+        let tails = tail_logprobs(self.decoder(), batch_cache, &layout, labels)?;
+        Ok(LabelScore::join(&first[0], labels, tails))
     }
 
     /// [`Self::score_labels`] for several clips at once: one left-padded prefill of every prompt,
@@ -170,12 +148,8 @@ impl Qwen2AudioModel {
             &layout,
             &mut cache,
         )?;
-        let seq = hidden.dim(1)?;
-        let last = self
-            .decoder()
-            .logits(&hidden.narrow(1, seq - 1, 1)?.squeeze(1)?)?; // (b, vocab)
-        let first: Vec<Vec<f32>> = candle_nn::ops::log_softmax(&last, D::Minus1)?.to_vec2()?;
-        // Row r * n_labels + l continues clip r with label l.
+        let first = log_softmax_rows(self.decoder(), &last_position(&hidden)?)?; // (b, vocab)
+                                                                                 // Row r * n_labels + l continues clip r with label l.
         let rows: Vec<u32> = (0..prompts.len() as u32)
             .flat_map(|r| std::iter::repeat_n(r, labels.len()))
             .collect();
@@ -186,24 +160,11 @@ impl Qwen2AudioModel {
         let pair_labels: Vec<Vec<u32>> = (0..rows.len())
             .map(|i| labels[i % labels.len()].clone())
             .collect();
-        let mut tails = self
-            .continuation_logprobs_with(pair_cache, &pair_layout, &pair_labels)?
-            .into_iter();
+        let tails = tail_logprobs(self.decoder(), pair_cache, &pair_layout, &pair_labels)?;
+        let mut tails = tails.into_iter();
         Ok(first
             .iter()
-            .map(|first| {
-                labels
-                    .iter()
-                    .map(|label| {
-                        let mut token_logprobs = vec![first[label[0] as usize]];
-                        token_logprobs.extend(tails.next().unwrap_or_default());
-                        LabelScore {
-                            logprob: token_logprobs.iter().sum(),
-                            token_logprobs,
-                        }
-                    })
-                    .collect()
-            })
+            .map(|first| LabelScore::join(first, labels, tails.by_ref().take(labels.len())))
             .collect())
     }
 
@@ -227,51 +188,12 @@ impl Qwen2AudioModel {
         }
         Ok(Tensor::cat(&rows, 0)?)
     }
+}
 
-    /// Log-probs of label tokens 1.. (token 0 is scored by the prompt). Labels are right-padded
-    /// with their own first token; causal masking keeps padding out of every real position.
-    fn continuation_logprobs(
-        &self,
-        cache: &crate::kv_cache::KvCache,
-        labels: &[Vec<u32>],
-    ) -> Result<Vec<Vec<f32>>> {
-        let batch_cache = cache.broadcast_row0(labels.len(), self.decoder().device())?;
-        self.continuation_logprobs_with(batch_cache, &BatchLayout::unpadded(labels.len()), labels)
-    }
-
-    /// Row `i` continues row `i` of `cache` (laid out as `layout`) with `labels[i]`.
-    fn continuation_logprobs_with(
-        &self,
-        mut batch_cache: crate::kv_cache::KvCache,
-        layout: &BatchLayout,
-        labels: &[Vec<u32>],
-    ) -> Result<Vec<Vec<f32>>> {
-        let width = labels.iter().map(Vec::len).max().unwrap_or(0);
-        if width < 2 {
-            return Ok(vec![Vec::new(); labels.len()]);
-        }
-        let n = labels.len();
-        let device = self.decoder().device();
-        let padded: Vec<u32> = labels
-            .iter()
-            .flat_map(|l| l.iter().copied().chain(std::iter::repeat(l[0])).take(width))
-            .collect();
-        let input = Tensor::from_vec(padded.clone(), (n, width), device)?;
-        let hidden = self.decoder().forward_hidden(
-            DecoderInput::Tokens(&input),
-            layout,
-            &mut batch_cache,
-        )?;
-        let logits = self.decoder().logits(&hidden.narrow(1, 0, width - 1)?)?; // position j predicts j + 1
-        let logprobs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
-        let targets = input.narrow(1, 1, width - 1)?.contiguous()?.unsqueeze(2)?;
-        let picked: Vec<Vec<f32>> = logprobs.gather(&targets, 2)?.squeeze(2)?.to_vec2()?;
-        Ok(picked
-            .into_iter()
-            .zip(labels)
-            .map(|(row, l)| row[..l.len() - 1].to_vec())
-            .collect())
-    }
+/// The last position of every row: `(b, seq, hidden) -> (b, hidden)`.
+fn last_position(hidden: &Tensor) -> Result<Tensor> {
+    let seq = hidden.dim(1)?;
+    Ok(hidden.narrow(1, seq - 1, 1)?.squeeze(1)?)
 }
 
 #[cfg(test)]

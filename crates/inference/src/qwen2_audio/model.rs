@@ -15,6 +15,7 @@ use crate::audio::{decode_audio_file_prefix, LogMelExtractor};
 use crate::config::HfQwen2Config;
 use crate::error::{InferenceError, Result};
 use crate::kv_cache::KvCache;
+use crate::loader::{mmap_safetensors, read_config, safetensors_files};
 use crate::lora::LoraAdapter;
 use crate::mask::BatchLayout;
 use crate::qwen2::{DecoderInput, Qwen2Decoder};
@@ -32,21 +33,19 @@ pub struct Qwen2AudioModel {
 }
 
 impl Qwen2AudioModel {
-    /// Loads an HF folder (`config.json`, `model.safetensors` or shards) and, optionally, a PEFT
-    /// LoRA adapter folder merged into the weights.
+    /// Loads an HF folder (`config.json`, `model.safetensors` or shards) through the text model's
+    /// loader checks and, optionally, a PEFT LoRA adapter folder merged into the weights.
     pub fn load(
         dir: &Path,
         adapter_dir: Option<&Path>,
         device: &Device,
         dtype: DType,
     ) -> Result<Self> {
-        let config_path = dir.join("config.json");
-        let text = std::fs::read_to_string(&config_path)
-            .map_err(|e| InferenceError::format(format!("{}: {e}", config_path.display())))?;
-        let cfg = Qwen2AudioConfig::from_json(&text).map_err(InferenceError::format)?;
+        let cfg =
+            Qwen2AudioConfig::from_json(&read_config(dir)?).map_err(InferenceError::format)?;
         let files = safetensors_files(dir)?;
         let vb = match adapter_dir {
-            None => mmap_var_builder(&files, dtype, device)?,
+            None => mmap_safetensors(&files, dtype, device)?,
             Some(adapter_dir) => {
                 let adapter = LoraAdapter::load(adapter_dir)?;
                 let mut tensors = load_tensors(&files, device)?;
@@ -228,41 +227,6 @@ fn runs(ids: &[u32], audio_token_id: u32) -> Vec<(usize, usize, bool)> {
         }
     }
     out
-}
-
-/// `model.safetensors`, or the shards listed by `model.safetensors.index.json`.
-fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let single = dir.join("model.safetensors");
-    if single.is_file() {
-        return Ok(vec![single]);
-    }
-    let index_path = dir.join("model.safetensors.index.json");
-    let index = std::fs::read_to_string(&index_path).map_err(|_| {
-        InferenceError::format(format!("{}: no model.safetensors or index", dir.display()))
-    })?;
-    let index: serde_json::Value = serde_json::from_str(&index)
-        .map_err(|e| InferenceError::format(format!("{}: {e}", index_path.display())))?;
-    let mut shards: Vec<String> = index
-        .get("weight_map")
-        .and_then(|m| m.as_object())
-        .ok_or_else(|| InferenceError::format("safetensors index has no weight_map"))?
-        .values()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    shards.sort();
-    shards.dedup();
-    Ok(shards.into_iter().map(|s| dir.join(s)).collect())
-}
-
-fn mmap_var_builder(
-    files: &[PathBuf],
-    dtype: DType,
-    device: &Device,
-) -> Result<VarBuilder<'static>> {
-    // SAFETY: the files are memory-mapped read-only; like every candle loader we assume they are
-    // not modified while the model is alive.
-    unsafe { VarBuilder::from_mmaped_safetensors(files, dtype, device) }
-        .map_err(|e| InferenceError::format(format!("safetensors: {e}")))
 }
 
 fn load_tensors(files: &[PathBuf], device: &Device) -> Result<HashMap<String, Tensor>> {

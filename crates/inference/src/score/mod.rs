@@ -2,11 +2,12 @@
 //! token prefix shared by all prompts is prefilled once; each prompt then costs one forward over
 //! its own remaining tokens and every choice at once (a [`ChoiceTree`]), on top of that prefix.
 
+pub(crate) mod continuation;
 mod tree;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use candle_core::{Tensor, D};
+use candle_core::Tensor;
 
 use crate::error::{InferenceError, Result};
 use crate::mask::BatchLayout;
@@ -14,6 +15,7 @@ use crate::qwen2::DecoderInput;
 use crate::text_model::TextModel;
 use crate::types::{ChoiceScore, ChoiceScores, PromptInput, Usage};
 use crate::weights::RowIndependentGemm;
+use continuation::{target_logprobs, LabelDistribution, LabelScore};
 use tree::ChoiceTree;
 
 impl TextModel {
@@ -118,11 +120,7 @@ impl TextModel {
         let slots = Tensor::new(tree.predictor_slots().as_slice(), &device)?;
         let logits = self.decoder.logits(&hidden.index_select(&slots, 0)?)?;
         let targets: Vec<u32> = choice_ids.iter().flatten().copied().collect();
-        let targets = Tensor::new(targets.as_slice(), &device)?.unsqueeze(1)?;
-        Ok(candle_nn::ops::log_softmax(&logits, D::Minus1)?
-            .gather(&targets, 1)?
-            .squeeze(1)?
-            .to_vec1()?)
+        target_logprobs(&logits, &Tensor::new(targets.as_slice(), &device)?)
     }
 }
 
@@ -160,50 +158,30 @@ fn assemble(
     logprobs: &[f32],
     prompt_len: usize,
 ) -> ChoiceScores {
-    let mut rest = logprobs;
-    let mut scores: Vec<ChoiceScore> = choices
+    let label_scores = LabelScore::split(logprobs, choice_ids);
+    let distribution = LabelDistribution::of(&label_scores);
+    let scores = choices
         .iter()
         .zip(choice_ids)
-        .map(|(text, ids)| {
-            let (mine, after) = rest.split_at(ids.len());
-            rest = after;
-            ChoiceScore {
-                text: text.clone(),
-                token_ids: ids.clone(),
-                token_logprobs: mine.to_vec(),
-                logprob: mine.iter().sum(),
-                probability: 0.0,
-            }
+        .zip(label_scores)
+        .zip(distribution.probabilities)
+        .map(|(((text, ids), score), probability)| ChoiceScore {
+            text: text.clone(),
+            token_ids: ids.clone(),
+            token_logprobs: score.token_logprobs,
+            logprob: score.logprob,
+            probability,
         })
         .collect();
-    let best = normalize(&mut scores);
     let choice_tokens: usize = choice_ids.iter().map(Vec::len).sum();
     ChoiceScores {
         choices: scores,
-        best,
+        best: distribution.best,
         usage: Usage {
             prompt_tokens: prompt_len + choice_tokens,
             completion_tokens: 0,
         },
     }
-}
-
-/// Fills `probability` with a softmax over the summed log-probs; returns the best index.
-fn normalize(scores: &mut [ChoiceScore]) -> usize {
-    let max = scores
-        .iter()
-        .map(|s| s.logprob)
-        .fold(f32::NEG_INFINITY, f32::max);
-    let weights: Vec<f32> = scores.iter().map(|s| (s.logprob - max).exp()).collect();
-    let total: f32 = weights.iter().sum();
-    for (score, w) in scores.iter_mut().zip(&weights) {
-        score.probability = w / total;
-    }
-    scores
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.logprob.total_cmp(&b.1.logprob))
-        .map_or(0, |(i, _)| i)
 }
 
 #[cfg(test)]

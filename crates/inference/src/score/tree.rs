@@ -5,7 +5,7 @@
 use candle_core::{DType, Device, Tensor};
 
 use crate::error::Result;
-use crate::mask::{AttentionLayout, MASKED};
+use crate::mask::{causal_mask, AttentionLayout};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ChoiceTree {
@@ -72,21 +72,15 @@ impl AttentionLayout for ChoiceTree {
         device: &Device,
     ) -> Result<Option<Tensor>> {
         let slots = self.slots();
-        let kv = past + seq;
-        let mut data = Vec::with_capacity(seq * kv);
-        for (query, &(segment_start, _)) in slots.iter().enumerate() {
-            data.extend(std::iter::repeat_n(0.0, past));
-            data.extend((0..seq).map(|key| {
-                let visible = key <= query && (key < self.trunk || key >= segment_start);
-                if visible {
-                    0.0
-                } else {
-                    MASKED
-                }
-            }));
-        }
-        let mask = Tensor::from_vec(data, (1, 1, seq, kv), device)?;
-        Ok(Some(mask.to_dtype(dtype)?))
+        let mask = causal_mask(1, past, seq, dtype, device, |_, query, key| {
+            // The cache is the shared prefix: every new slot sees all of it.
+            let Some(key) = key.checked_sub(past) else {
+                return true;
+            };
+            let query = query - past;
+            key <= query && (key < self.trunk || key >= slots[query].0)
+        })?;
+        Ok(Some(mask))
     }
 }
 

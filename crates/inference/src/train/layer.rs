@@ -8,6 +8,7 @@ use super::ops;
 use super::spec::Target;
 use crate::config::DecoderConfig;
 use crate::error::Result;
+use crate::qwen2::split_heads;
 use crate::weights::Weights;
 
 /// What every layer of one forward shares.
@@ -88,20 +89,12 @@ impl TrainLayer {
         self.projection(target).forward(xs, ctx.dropout)
     }
 
-    /// `(b, seq, heads * d) -> (b, heads, seq, d)`.
-    fn split_heads(&self, xs: &Tensor, heads: usize) -> Result<Tensor> {
-        let (b, seq, _) = xs.dims3()?;
-        Ok(xs
-            .reshape((b, seq, heads, self.head_dim))?
-            .transpose(1, 2)?
-            .contiguous()?)
-    }
-
     fn attention(&self, xs: &Tensor, ctx: &ForwardContext) -> Result<Tensor> {
         let (b, seq, _) = xs.dims3()?;
-        let q = self.split_heads(&self.project(Target::QProj, xs, ctx)?, self.heads)?;
-        let k = self.split_heads(&self.project(Target::KProj, xs, ctx)?, self.kv_heads)?;
-        let v = self.split_heads(&self.project(Target::VProj, xs, ctx)?, self.kv_heads)?;
+        let heads = |target, n| split_heads(&self.project(target, xs, ctx)?, n, self.head_dim);
+        let q = heads(Target::QProj, self.heads)?;
+        let k = heads(Target::KProj, self.kv_heads)?;
+        let v = heads(Target::VProj, self.kv_heads)?;
         let q = ops::rope(&q, ctx.cos, ctx.sin)?;
         let k = ops::rope(&k, ctx.cos, ctx.sin)?.contiguous()?; // (b, kv_heads, seq, d)
         let groups = self.heads / self.kv_heads;

@@ -13,7 +13,7 @@ use super::ops;
 use super::spec::{LoraSpec, Target};
 use crate::config::DecoderConfig;
 use crate::error::{InferenceError, Result};
-use crate::mask::MASKED;
+use crate::mask::causal_mask;
 use crate::qwen2::RotaryTables;
 use crate::weights::{Embedding, Weights};
 
@@ -220,19 +220,7 @@ fn padded_causal_mask(
     dtype: DType,
     device: &Device,
 ) -> Result<Tensor> {
-    let mut data = Vec::with_capacity(lengths.len() * seq * seq);
-    for &len in lengths {
-        for query in 0..seq {
-            data.extend((0..seq).map(|key| {
-                let visible = key == query || (key < query && key < len);
-                if visible {
-                    0.0f32
-                } else {
-                    MASKED
-                }
-            }));
-        }
-    }
-    let mask = Tensor::from_vec(data, (lengths.len(), 1, seq, seq), device)?;
-    Ok(mask.to_dtype(dtype)?)
+    causal_mask(lengths.len(), 0, seq, dtype, device, |row, query, key| {
+        key == query || (key < query && key < lengths[row])
+    })
 }

@@ -1,0 +1,161 @@
+//! The CPU prefill path of quantized layers: dequantize the weight, then one dense f32 GEMM.
+
+use std::cell::Cell;
+
+use candle_core::quantized::QTensor;
+use candle_core::Tensor;
+
+/// Rows from which a CPU matmul dequantizes the weight and runs a dense f32 GEMM. candle's CPU
+/// quantized matmul is one vec-dot per (row, column) with no tiling across rows (except for the
+/// Q4_K/Q6_K repacked kernels on rows of 256-multiples); for a prefill the GEMM is ~4x faster
+/// even counting the dequantization, which costs about one vec-dot row.
+const DENSE_GEMM_MIN_ROWS: usize = 8;
+/// Largest weight dequantized for it (512 MiB of f32: a 7B MLP matrix is 68M). Bigger ones, in practice
+/// only LM heads (136M-545M), stay quantized: they see a few scored rows, not a whole prefill.
+const DENSE_GEMM_MAX_ELEMENTS: usize = 128 << 20;
+
+thread_local! {
+    /// Set by [`RowIndependentGemm`] on the thread that runs a forward.
+    static ROW_INDEPENDENT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While alive, every CPU projection whose weight fits [`DENSE_GEMM_MAX_ELEMENTS`] takes the dense
+/// GEMM however few rows it gets. A position's numbers then no longer depend on how many rows
+/// share the call (the quantized kernel also rounds activations to 8 bits), so a choice scores the
+/// same alone, next to other choices, or inside one plain forward of prompt + choice.
+pub(crate) struct RowIndependentGemm {
+    previous: bool,
+}
+
+impl RowIndependentGemm {
+    pub(crate) fn enter() -> Self {
+        Self {
+            previous: ROW_INDEPENDENT.with(|flag| flag.replace(true)),
+        }
+    }
+}
+
+impl Drop for RowIndependentGemm {
+    fn drop(&mut self) {
+        ROW_INDEPENDENT.with(|flag| flag.set(self.previous));
+    }
+}
+
+pub(super) fn prefers_dense_gemm(weight: &QTensor, xs: &Tensor) -> bool {
+    let rows = xs.elem_count() / xs.dim(candle_core::D::Minus1).unwrap_or(1).max(1);
+    let min_rows = if ROW_INDEPENDENT.with(Cell::get) {
+        1
+    } else {
+        DENSE_GEMM_MIN_ROWS
+    };
+    weight.device().is_cpu()
+        && rows >= min_rows
+        && weight.shape().elem_count() <= DENSE_GEMM_MAX_ELEMENTS
+}
+
+/// `(…, in) x (out, in)^T` through a transient f32 copy of the weight (never cached: a 7B model
+/// would need 28 GiB).
+pub(super) fn dense_gemm(weight: &QTensor, xs: &Tensor) -> candle_core::Result<Tensor> {
+    let w = weight.dequantize(&weight.device())?; // (out, in)
+    let dims = xs.dims();
+    let (rows_shape, in_dim) = dims.split_at(dims.len() - 1);
+    let rows: usize = rows_shape.iter().product();
+    let ys = xs.reshape((rows, in_dim[0]))?.matmul(&w.t()?)?; // (rows, out)
+    let mut out_shape = rows_shape.to_vec();
+    out_shape.push(w.dim(0)?);
+    ys.reshape(out_shape)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::weights::Linear;
+    use candle_core::quantized::{GgmlDType, QMatMul};
+    use candle_core::{Device, Module};
+
+    fn ramp(dims: (usize, usize), scale: f32) -> Tensor {
+        let n = dims.0 * dims.1;
+        let data: Vec<f32> = (0..n)
+            .map(|i| ((i * 29 % 83) as f32 - 41.0) * scale)
+            .collect();
+        Tensor::from_vec(data, dims, &Device::Cpu).unwrap()
+    }
+
+    /// From 8 rows the CPU path is an exact f32 GEMM over the dequantized weight; one row goes
+    /// through the quantized kernel, which also quantizes the activations (visibly less exact).
+    #[test]
+    fn prefill_rows_use_the_dequantized_weight_exactly() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
+        let exact_w = q.dequantize(&Device::Cpu).unwrap();
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q).unwrap(),
+            bias: None,
+        };
+        let xs = ramp((DENSE_GEMM_MIN_ROWS, 64), 0.037);
+        let expected = xs.matmul(&exact_w.t().unwrap()).unwrap();
+        let batched = linear.forward(&xs.unsqueeze(0).unwrap()).unwrap();
+        let dense_err = max_diff(&batched.squeeze(0).unwrap(), &expected);
+        assert!(dense_err < 1e-5, "dense path error {dense_err}");
+        let one_row = linear.forward(&xs.narrow(0, 0, 1).unwrap()).unwrap();
+        let quant_err = max_diff(&one_row, &expected.narrow(0, 0, 1).unwrap());
+        assert!(
+            quant_err > dense_err && quant_err < 0.05,
+            "row error {quant_err}"
+        );
+    }
+
+    /// The quantized kernel refuses strided input; the layer must hand it a contiguous copy.
+    #[test]
+    fn quantized_layer_accepts_a_narrowed_view() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q).unwrap(),
+            bias: None,
+        };
+        let xs = ramp((6, 64), 0.037).reshape((2, 3, 64)).unwrap();
+        let strided = xs.narrow(1, 0, 1).unwrap(); // (2, 1, 64), stride (192, 64, 1)
+        assert!(!strided.is_contiguous());
+        let got = linear.forward(&strided).unwrap();
+        let want = linear.forward(&strided.contiguous().unwrap()).unwrap();
+        assert_eq!(max_diff(&got, &want), 0.0);
+    }
+
+    #[test]
+    fn row_independent_scope_takes_the_dense_gemm_for_one_row() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
+        let exact = ramp((1, 64), 0.037)
+            .matmul(&q.dequantize(&Device::Cpu).unwrap().t().unwrap())
+            .unwrap();
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q).unwrap(),
+            bias: None,
+        };
+        let one_row = ramp((1, 64), 0.037);
+        let plain = linear.forward(&one_row).unwrap();
+        let scoped = {
+            let _scope = RowIndependentGemm::enter();
+            linear.forward(&one_row).unwrap()
+        };
+        assert!(max_diff(&scoped, &exact) < 1e-5);
+        assert!(
+            max_diff(&plain, &exact) > 1e-5,
+            "outside the scope one row stays quantized"
+        );
+        assert!(max_diff(&linear.forward(&one_row).unwrap(), &plain) == 0.0);
+    }
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
+    }
+}

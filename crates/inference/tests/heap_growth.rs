@@ -27,7 +27,7 @@ fn resident_after_calls() -> usize {
     let start = resident_mib();
     let freed = std::sync::Barrier::new(THREADS + 1);
     let measured = std::sync::Barrier::new(THREADS + 1);
-    let kept = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         for _ in 0..THREADS {
             scope.spawn(|| {
                 let buffer = std::hint::black_box(vec![1u8; BUFFER]);
@@ -42,8 +42,7 @@ fn resident_after_calls() -> usize {
         let kept = resident_mib().saturating_sub(start);
         measured.wait();
         kept
-    });
-    kept
+    })
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -84,8 +84,7 @@ export class FewShotOptimizer implements Optimizer<FewShotConfig, TextTask> {
     });
     return session.run(async () => {
       const initial = this.config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
-      const baseline = await session.evaluate('full/baseline', initial, input.valset);
-      session.record(0, initial, baseline?.score ?? null, baseline ? undefined : 'evaluation failed');
+      await session.evaluateInitial('full/baseline', initial);
       const space = { instructions: await this.instructions(session, initial), demoSets: this.demoSets(input) };
       await this.search(session, space);
       return 'completed';

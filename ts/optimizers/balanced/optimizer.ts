@@ -15,9 +15,9 @@ import {
 import { decideRevert, type EvaluationSummary } from './revert.js';
 import type { BalancedTask } from './task.js';
 import { textualGradientStep, type OptimizerContext } from './textgrad.js';
-import { CallMeter, sumUsage, usageSince } from './usage.js';
+import { CallMeter } from './usage.js';
 import { mentionsWord } from '../engine/sanitize.js';
-import type { OptimizationBudget, OptimizationRunDirectory } from '../contract.js';
+import { addUsage, subtractUsage, type OptimizationBudget, type OptimizationRunDirectory } from '../contract.js';
 import { stopReasonOf, throwIfAborted } from '../engine/loop.js';
 import { promptDigest } from '../engine/steps.js';
 
@@ -161,7 +161,7 @@ export async function optimizeBalanced(options: BalancedOptions): Promise<Balanc
     usage: {
       task: { ...taskMeter.usage },
       optimizer: { ...optimizerMeter.usage },
-      total: sumUsage(taskMeter.usage, optimizerMeter.usage),
+      total: addUsage(taskMeter.usage, optimizerMeter.usage),
     },
     stopReason: stop.reason,
     stopMessage: stop.message,
@@ -271,7 +271,7 @@ async function recordedStep<T>(
     ranNow = true;
     const before = { ...meter.usage };
     const value = await work();
-    return { value, usage: usageSince(meter.usage, before) };
+    return { value, usage: subtractUsage(meter.usage, before) };
   });
   if (!ranNow) meter.add(step.usage);
   return step.value;

@@ -1,8 +1,6 @@
 import { addUsage, EMPTY_USAGE, type OptimizationBudget, type OptimizationUsage } from '../contract.js';
 import type { GenerateResult } from '../../llm/types.js';
 
-export { addUsage as sumUsage, subtractUsage as usageSince } from '../contract.js';
-
 /** Calls, tokens and dollars spent by one role of a run. */
 export type RoleUsage = OptimizationUsage;
 

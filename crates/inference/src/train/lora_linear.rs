@@ -8,6 +8,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::ops;
 use crate::error::{InferenceError, Result};
 use crate::weights::Linear;
 
@@ -106,7 +107,7 @@ impl LoraLinear {
 
     /// `(…, in) -> (…, out)`.
     pub fn forward(&self, xs: &Tensor, dropout: Option<&Dropout>) -> Result<Tensor> {
-        let mut ys = rows_matmul(xs, &self.weight)?;
+        let mut ys = rows_matmul(xs, &self.weight, ops::frozen_matmul)?;
         if let Some(bias) = &self.bias {
             ys = ys.broadcast_add(bias)?;
         }
@@ -117,18 +118,27 @@ impl LoraLinear {
             Some(d) if d.p > 0.0 => d.apply(xs)?,
             _ => xs.clone(),
         };
-        let low = rows_matmul(&xs, lora.a.as_tensor())?; // (…, r)
-        let update = rows_matmul(&low, lora.b.as_tensor())?; // (…, out)
+        let low = rows_matmul(&xs, lora.a.as_tensor(), trained_matmul)?; // (…, r)
+        let update = rows_matmul(&low, lora.b.as_tensor(), trained_matmul)?; // (…, out)
         Ok((ys + (update * lora.scale)?)?)
     }
 }
 
-/// `(…, in) x (out, in)ᵀ -> (…, out)` through one 2-D matmul.
-fn rows_matmul(xs: &Tensor, weight: &Tensor) -> Result<Tensor> {
+/// `(rows, in) x (out, in)ᵀ` for a weight that trains: both gradients.
+fn trained_matmul(xs: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    Ok(xs.matmul(&weight.t()?)?)
+}
+
+/// `(…, in) x (out, in)ᵀ -> (…, out)` through one 2-D `matmul`.
+fn rows_matmul(
+    xs: &Tensor,
+    weight: &Tensor,
+    matmul: fn(&Tensor, &Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
     let dims = xs.dims();
     let (lead, inner) = dims.split_at(dims.len() - 1);
     let rows: usize = lead.iter().product();
-    let ys = xs.reshape((rows, inner[0]))?.matmul(&weight.t()?)?;
+    let ys = matmul(&xs.reshape((rows, inner[0]))?, weight)?;
     let mut shape = lead.to_vec();
     shape.push(weight.dim(0)?);
     Ok(ys.reshape(shape)?)

@@ -188,7 +188,7 @@ impl TrainModel {
     pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
         let dims = hidden.dims().to_vec();
         let rows = hidden.reshape(((), self.cfg.hidden_size))?;
-        let logits = rows.matmul(&self.lm_head.t()?)?;
+        let logits = ops::frozen_matmul(&rows, &self.lm_head)?;
         let mut shape = dims[..dims.len() - 1].to_vec();
         shape.push(self.cfg.vocab_size);
         Ok(logits.reshape(shape)?)

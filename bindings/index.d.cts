@@ -430,6 +430,8 @@ export interface NativeTrainSummary {
   finalEvalLoss?: number
   bestEvalLoss?: number
   bestEvalStep?: number
+  /** The adapter of `bestEvalStep` (`outputDir/best`), kept when eval data were given. */
+  bestAdapterDir?: string
   tokensPerSecond: number
   wallSeconds: number
   resumedFromStep?: number

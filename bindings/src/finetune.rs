@@ -83,6 +83,8 @@ pub struct NativeTrainSummary {
     pub final_eval_loss: Option<f64>,
     pub best_eval_loss: Option<f64>,
     pub best_eval_step: Option<u32>,
+    /// The adapter of `bestEvalStep` (`outputDir/best`), kept when eval data were given.
+    pub best_adapter_dir: Option<String>,
     pub tokens_per_second: f64,
     pub wall_seconds: f64,
     pub resumed_from_step: Option<u32>,
@@ -202,6 +204,7 @@ impl Task for FinetuneTask {
             final_eval_loss: s.final_eval_loss,
             best_eval_loss: s.best_eval_loss,
             best_eval_step: s.best_eval_step.map(|v| v as u32),
+            best_adapter_dir: s.best_adapter_dir,
             tokens_per_second: s.tokens_per_second,
             wall_seconds: s.wall_seconds,
             resumed_from_step: s.resumed_from_step.map(|v| v as u32),

@@ -139,6 +139,66 @@ fn a_repeated_tiny_dataset_is_learned_and_every_output_is_written() {
     assert_eq!(adapter["peft_type"], "LORA");
     // 2 layers × 7 targets × (A, B)
     assert_eq!(adapter_tensors(&out).len(), 28);
+    // The best eval was the last step's, so `best/` is the final adapter.
+    assert_eq!(
+        json["bestAdapterDir"],
+        out.join("best").display().to_string()
+    );
+    assert_eq!(adapter_tensors(&out.join("best")), adapter_tensors(&out));
+}
+
+/// Held-out chats of which half agree with the training set and half swap its answers: the eval
+/// loss falls while the agreeing answers are learned, then rises as the swapped ones are ruled out.
+fn half_contradicted_eval_data(dir: &Path) -> PathBuf {
+    let lines = vec![
+        chat_line(CHATS[0].0, CHATS[0].1),
+        chat_line(CHATS[1].0, CHATS[1].1),
+        chat_line(CHATS[2].0, CHATS[3].1),
+        chat_line(CHATS[3].0, CHATS[2].1),
+    ];
+    write_data(dir, "half-contradicted.jsonl", &lines)
+}
+
+#[test]
+fn the_adapter_of_the_lowest_eval_loss_is_kept_in_best() {
+    let dir = temp_dir("best");
+    let overfit = |out: &str| {
+        let mut cfg = config(&dir, out);
+        cfg.eval_data = Some(half_contradicted_eval_data(&dir));
+        cfg.eval_every = 1;
+        cfg.epochs = 25;
+        cfg
+    };
+    let whole = run(overfit("whole")).unwrap();
+    let best = whole.best_eval_step.unwrap();
+    assert!(
+        best > 0 && best < whole.steps,
+        "the eval loss must turn: best at step {best} of {}",
+        whole.steps
+    );
+    assert!(whole.best_eval_loss.unwrap() < whole.final_eval_loss.unwrap());
+
+    // The same run stopped at the best step checkpoints the adapter `best/` must hold.
+    let cancel = AtomicBool::new(false);
+    let stopped = run_finetune(
+        overfit("stopped"),
+        |p| {
+            if p.step == best {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+        &cancel,
+    );
+    assert_eq!(stopped.unwrap_err().code(), "E_ABORTED");
+    let kept = adapter_tensors(&dir.join("whole/best"));
+    assert_eq!(kept, adapter_tensors(&dir.join("stopped/checkpoint")));
+    assert_ne!(kept, adapter_tensors(&dir.join("whole")));
+    let marker: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("whole/best/best_eval.json")).unwrap())
+            .unwrap();
+    assert_eq!(marker["step"], best);
+    let loss = marker["evalLoss"].as_f64().unwrap();
+    assert!((loss - whole.best_eval_loss.unwrap()).abs() < 1e-12);
 }
 
 #[test]

@@ -85,6 +85,7 @@ function summaryLines(s: FinetuneSummary): string[] {
     `adapter: ${s.outputDir} (adapter_config.json, adapter_model.safetensors, loss_curve.csv/.svg, train_summary.json)`,
     `steps ${s.steps} · train loss ${loss(s.firstTrainLoss)} -> ${loss(s.finalTrainLoss)} · ` +
       `eval loss ${loss(s.initialEvalLoss)} -> ${loss(s.finalEvalLoss)} (best ${loss(s.bestEvalLoss)})`,
+    ...(s.bestAdapterDir ? [`best adapter (step ${s.bestEvalStep}, lowest eval loss): ${s.bestAdapterDir}`] : []),
     `${s.tokens} tokens · ${s.tokensPerSecond.toFixed(0)} tok/s · ${s.wallSeconds.toFixed(1)} s`,
   ];
 }
@@ -97,11 +98,12 @@ const FINETUNE_FILES = [
   'loss_curve.svg',
   'train_summary.json',
   'checkpoint',
+  'best',
 ];
 
 function isFinetuneFile(name: string): boolean {
   if (FINETUNE_FILES.includes(name)) return true;
-  // `loss_curve.partial` (a file's extension replaced), `checkpoint.partial`, `checkpoint.old`: left by a kill.
+  // `loss_curve.partial` (a file's extension replaced), `checkpoint.partial`, `best.old`: left by a kill.
   const stem = /^(.+)\.(?:partial|old)$/.exec(name)?.[1];
   return stem !== undefined && FINETUNE_FILES.some((file) => file === stem || file.replace(/\.[a-z]+$/, '') === stem);
 }

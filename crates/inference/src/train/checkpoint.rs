@@ -55,11 +55,33 @@ pub fn save_checkpoint_with(
     let json = serde_json::to_string_pretty(&state).map_err(|e| io_error(dir, e.into()))?;
     let state_path = partial.join("trainer_state.json");
     std::fs::write(&state_path, json).map_err(|e| io_error(&state_path, e))?;
-    for (name, bytes) in extra_files {
-        let path = partial.join(name);
+    write_files(&partial, extra_files)?;
+    replace_dir(&partial, dir)
+}
+
+/// The adapter and `extra_files`, written beside `dir` and swapped in: a kill never leaves half
+/// of one.
+pub fn save_adapter_atomically(
+    dir: &Path,
+    model: &TrainModel,
+    base_model: Option<&str>,
+    extra_files: &[(&str, &[u8])],
+) -> Result<()> {
+    let partial = sibling(dir, "partial");
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(|e| io_error(&partial, e))?;
+    }
+    save_adapter(model, &partial, base_model)?;
+    write_files(&partial, extra_files)?;
+    replace_dir(&partial, dir)
+}
+
+fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
+    for (name, bytes) in files {
+        let path = dir.join(name);
         std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))?;
     }
-    replace_dir(&partial, dir)
+    Ok(())
 }
 
 /// Rebuilds the model and trainer a checkpoint was written from.

@@ -30,6 +30,8 @@ pub struct TrainSummary {
     pub final_eval_loss: Option<f64>,
     pub best_eval_loss: Option<f64>,
     pub best_eval_step: Option<usize>,
+    /// The adapter of `best_eval_step` (`output_dir/best`), kept when eval data were given.
+    pub best_adapter_dir: Option<String>,
     /// Training tokens per second of step time (all sessions).
     pub tokens_per_second: f64,
     /// Wall time of all sessions, loading included.

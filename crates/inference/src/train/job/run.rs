@@ -9,11 +9,11 @@ use serde::Serialize;
 use super::config::FinetuneConfig;
 use super::eval::eval_loss;
 use super::outputs::{peak_rss_bytes, write_curve, write_summary, TrainSummary};
-use super::setup::{checkpoint_dir, prepare, Prepared};
-use super::state::{CurveRow, FILE as STATE_FILE};
+use super::setup::{best_dir, checkpoint_dir, prepare, Prepared};
+use super::state::{BestMarker, CurveRow, BEST_MARKER, FILE as STATE_FILE};
 use crate::error::{InferenceError, Result};
 use crate::train::adapter::save_adapter;
-use crate::train::checkpoint::save_checkpoint_with;
+use crate::train::checkpoint::{save_adapter_atomically, save_checkpoint_with};
 use crate::train::data::{TokenBatch, TokenizedExample};
 
 /// Reported after every optimizer step.
@@ -99,6 +99,7 @@ impl<'a> Job<'a> {
     fn train(&mut self, progress: &mut impl FnMut(&Progress), cancel: &AtomicBool) -> Result<()> {
         if self.p.state.rows.is_empty() && !self.p.data.eval.is_empty() {
             let loss = self.evaluate()?;
+            self.keep_if_best(loss)?;
             self.p.state.rows.push(CurveRow {
                 step: 0,
                 train_loss: None,
@@ -136,7 +137,9 @@ impl<'a> Job<'a> {
         let last = step == self.p.total_steps;
         let due = |every: usize| last || (every > 0 && step % every == 0);
         let eval_loss = if !self.p.data.eval.is_empty() && due(self.config.eval_every) {
-            Some(self.evaluate()?)
+            let loss = self.evaluate()?;
+            self.keep_if_best(loss)?;
+            Some(loss)
         } else {
             None
         };
@@ -210,6 +213,34 @@ impl<'a> Job<'a> {
         )
     }
 
+    /// Saves the adapter as `best/` when `loss` is the run's lowest eval loss so far (the first
+    /// of equals, as the summary's `best_eval_step`). Step 0 counts: if training only ever made
+    /// the held-out loss worse, `best/` is the untrained adapter, the base model itself. A resume
+    /// replays the steps after its checkpoint bit for bit, so it rewrites the same `best/`.
+    fn keep_if_best(&self, loss: f64) -> Result<()> {
+        let best_so_far = self
+            .p
+            .state
+            .rows
+            .iter()
+            .filter_map(|r| r.eval_loss)
+            .fold(f64::INFINITY, f64::min);
+        if loss < best_so_far {
+            let name = self.base_model_name();
+            let marker = BestMarker {
+                step: self.step(),
+                eval_loss: loss,
+            };
+            save_adapter_atomically(
+                &best_dir(self.config),
+                &self.p.model,
+                Some(&name),
+                &[(BEST_MARKER, &marker.to_bytes()?)],
+            )?;
+        }
+        Ok(())
+    }
+
     /// Adapter, optimizer and job state in one atomic folder, then the curve so far.
     fn checkpoint(&mut self) -> Result<()> {
         if self.checkpointed_at != Some(self.step()) {
@@ -254,6 +285,7 @@ impl<'a> Job<'a> {
             final_eval_loss: None,
             best_eval_loss: None,
             best_eval_step: None,
+            best_adapter_dir: None,
             tokens_per_second: rate(state.tokens, self.prior_train + self.session_train),
             wall_seconds: self.prior_wall + self.started.elapsed().as_secs_f64(),
             resumed_from_step: self.p.resumed_from,
@@ -261,6 +293,14 @@ impl<'a> Job<'a> {
             output_dir: dir.display().to_string(),
         };
         summary.losses_from(&state.rows);
+        // A resume with another --eval-every may not revisit a best written after its
+        // checkpoint: report `best/` only when it holds the step the curve says is best.
+        let best = best_dir(self.config);
+        if summary.best_eval_step.is_some()
+            && BestMarker::read(&best).map(|m| m.step) == summary.best_eval_step
+        {
+            summary.best_adapter_dir = Some(best.display().to_string());
+        }
         write_summary(dir, &summary)?;
         Ok(summary)
     }

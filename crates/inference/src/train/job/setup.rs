@@ -45,6 +45,11 @@ pub(crate) fn checkpoint_dir(config: &FinetuneConfig) -> PathBuf {
     config.output_dir.join("checkpoint")
 }
 
+/// Where the adapter of the lowest eval loss is kept.
+pub(crate) fn best_dir(config: &FinetuneConfig) -> PathBuf {
+    config.output_dir.join("best")
+}
+
 pub(crate) fn prepare(config: &FinetuneConfig) -> Result<Prepared> {
     let device = make_device(config.device)?;
     let opened = open_weights(&config.model, &device, TRAIN_DTYPE)?;

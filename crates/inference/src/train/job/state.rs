@@ -78,3 +78,25 @@ impl JobState {
         self.rows.retain(|row| row.step <= step);
     }
 }
+
+/// `best/best_eval.json`: the step and eval loss of the adapter kept in `best/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BestMarker {
+    pub step: usize,
+    pub eval_loss: f64,
+}
+
+pub(crate) const BEST_MARKER: &str = "best_eval.json";
+
+impl BestMarker {
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec_pretty(self).map_err(|e| InferenceError::Runtime(e.to_string()))
+    }
+
+    /// `None` when `dir` holds no readable marker.
+    pub fn read(dir: &std::path::Path) -> Option<Self> {
+        let text = std::fs::read_to_string(dir.join(BEST_MARKER)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}

@@ -3,7 +3,8 @@
 # shapes, bf16 safetensors and Q4_K GGUF. Build first here with scripts/build-cuda.sh (it packs the stripped binaries
 # and the tokenizer into target-cuda/gpu-bench.tar.gz, ~27 MB), then:
 #   run(command="bash scripts/bench-gpu.sh", carry=["target-cuda/gpu-bench.tar.gz"])
-# Env: PROMPT_TOKENS (512), NEW_TOKENS (128), SIZES (0.5b,7b). Results go to $OUT (or ./gpu-bench) as text.
+# Env: PROMPT_TOKENS (512), NEW_TOKENS (128), SIZES (0.5b,7b). Results go to $OUT (or ./gpu-bench) as text. Last,
+# bench_finetune on the 0.5B shape (finetune.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUNDLE="$(mktemp -d)"
@@ -35,3 +36,13 @@ for size in ${SIZES//,/ }; do
   "$BIN" "$MODELS/qwen2.5-$size-q4k.gguf" "$TOKENIZER" "$PROMPT_TOKENS" "$NEW_TOKENS" --device cuda --dtype bf16 \
     2>&1 | grep -v '^text:' | tee -a "$RESULTS/native.txt"
 done
+
+# LoRA training tokens/s beside prefill on the same chats (issue 16), on the 0.5B shape: the dense bf16 folder and
+# its Q4_K GGUF (training dequantizes to f32). 16 chats of ~440 tokens, batches of 8, 4 steps.
+FINETUNE="$BUNDLE/bench_finetune"
+for model in "$MODELS/qwen2.5-0.5b-random" "$MODELS/qwen2.5-0.5b-q4k.gguf"; do
+  [ -e "$model" ] || continue
+  echo "== native LoRA training vs prefill: $(basename "$model")" | tee -a "$RESULTS/finetune.txt"
+  "$FINETUNE" "$model" "$TOKENIZER" 16 4 8 --device cuda --repeat 4 2>&1 | tee -a "$RESULTS/finetune.txt"
+done
+nvidia-smi --query-gpu=memory.used --format=csv | tee -a "$RESULTS/finetune.txt"

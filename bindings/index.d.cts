@@ -308,6 +308,11 @@ export interface NativeFinetuneOptions {
   maxSteps?: number
   evalEvery?: number
   checkpointEvery?: number
+  /**
+   * Which evaluated step `best/` keeps: `loss` (lowest eval loss, the default) or
+   * `exact-match` (most eval examples reproduced by greedy decoding).
+   */
+  bestBy?: string
   seed?: number
   resume?: boolean
   device?: ModelDevice
@@ -321,6 +326,8 @@ export interface NativeFinetuneProgress {
   epoch: number
   trainLoss: number
   evalLoss?: number
+  /** The share of eval examples greedy decoding reproduces; set with `evalLoss`. */
+  evalExactMatch?: number
   lr: number
   gradNorm: number
   tokens: number
@@ -428,8 +435,15 @@ export interface NativeTrainSummary {
   bestTrainLoss: number
   initialEvalLoss?: number
   finalEvalLoss?: number
+  /** The eval loss and step of the adapter in `best/`, chosen by `bestBy`. */
   bestEvalLoss?: number
   bestEvalStep?: number
+  /** The share of eval examples greedy decoding reproduces: before, after, at `bestEvalStep`. */
+  initialEvalExactMatch?: number
+  finalEvalExactMatch?: number
+  bestEvalExactMatch?: number
+  /** `loss` or `exact-match`. */
+  bestBy: string
   /** The adapter of `bestEvalStep` (`outputDir/best`), kept when eval data were given. */
   bestAdapterDir?: string
   tokensPerSecond: number

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The real fine-tuning run of docs/finetune.md: LoRA on the default 0.5B GGUF model over BBH boolean_expressions'
-# train split as chats, held-out balanced accuracy of the base, the final and the best-eval-loss adapter on the
-# test split, and the kill -9 / --resume check (run B is killed after its step-80 checkpoint and resumed; its
-# adapter must equal run A's, which ran uninterrupted, byte for byte).
+# train split as chats; held-out balanced accuracy on the test split of the base, the final adapter, best/ by eval
+# loss (run A) and best/ by eval exact match (run C, the same weights at every step); and the kill -9 / --resume
+# check: run B is killed after its step-80 checkpoint and resumed, and its adapter must equal run A's byte for byte.
 #
 #   OPT_NATIVE_DATASETS=../shared/datasets RAYON_NUM_THREADS=2 bash scripts/finetune-real-run.sh [OUT]
 #
@@ -59,6 +59,13 @@ else
   exit 1
 fi
 
+# Run C: run A with best/ chosen by eval exact match instead of eval loss (the same weights at every step).
+if [ ! -s "$OUT/c/train_summary.json" ]; then
+  resume=()
+  [ -d "$OUT/c/checkpoint" ] && resume=(--resume)
+  finetune "$OUT/c" --best-by exact-match "${resume[@]}" 2> "$OUT/c.log"
+fi
+
 evaluate() { # NAME EVALUATOR
   [ -s "$OUT/$1.csv" ] && return 0
   npx opt-native evaluate --task "$TASK" --eval-mode score "${SPLITS[@]}" --prompt "$INSTRUCTION" \
@@ -68,8 +75,9 @@ evaluate() { # NAME EVALUATOR
 evaluate base native:default
 evaluate final "native:default?adapter=$OUT/a"
 evaluate best "native:default?adapter=$OUT/a/best"
+evaluate best-exact "native:default?adapter=$OUT/c/best"
 
-for candidate in final best; do
+for candidate in final best best-exact; do
   echo "== base vs $candidate"
   npx tsx scripts/paired-csv.ts --task "$TASK" "$OUT/base.csv" "$OUT/$candidate.csv"
 done

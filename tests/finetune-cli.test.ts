@@ -56,6 +56,8 @@ interface Summary {
   tokens: number;
   bestEvalStep?: number | null;
   bestAdapterDir?: string | null;
+  finalEvalExactMatch?: number | null;
+  bestBy?: string;
 }
 
 function curve(out: string): string[][] {
@@ -88,11 +90,19 @@ describe('opt-native finetune', () => {
       expect(existsSync(join(out, 'best', 'adapter_model.safetensors'))).toBe(true);
       expect(readFileSync(join(out, 'loss_curve.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
       const rows = curve(out);
-      expect(rows[0]).toEqual(['step', 'train_loss', 'eval_loss', 'lr', 'tokens']);
+      expect(rows[0]).toEqual(['step', 'train_loss', 'eval_loss', 'eval_exact_match', 'lr', 'tokens']);
       expect(rows.map((r) => r[0])).toEqual(['step', ...Array.from({ length: 21 }, (_, i) => String(i))]);
-      expect(Number(rows.at(-1)![4])).toBe(summary.tokens);
+      expect(Number(rows.at(-1)![5])).toBe(summary.tokens);
+      // The exact match is the share of the 4 eval chats reproduced greedily, on the eval rows only.
+      const exact = rows.slice(1).filter((r) => r[2] !== '');
+      expect(exact.map((r) => r[0])).toEqual(['0', '4', '8', '12', '16', '20']);
+      for (const r of exact) expect([0, 0.25, 0.5, 0.75, 1]).toContain(Number(r[3]));
+      expect(summary.finalEvalExactMatch).toBe(Number(exact.at(-1)![3]));
+      expect(summary.bestBy).toBe('loss');
       // Progress lines on a pipe: one per eval / checkpoint, the last step among them.
-      expect(run.stderr).toMatch(/finetune step 20\/20 · loss \d+\.\d{4} · eval \d+\.\d{4} · \d+ tok\/s · ETA 0:00:00/);
+      expect(run.stderr).toMatch(
+        /finetune step 20\/20 · loss \d+\.\d{4} · eval \d+\.\d{4} · exact \d\.\d{3} · \d+ tok\/s · ETA 0:00:00/,
+      );
     },
     TIMEOUT_MS,
   );

@@ -8,7 +8,9 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use opt_native_inference as core;
 use opt_native_inference::numbers::{checked_seed, optional_u32};
-use opt_native_inference::train::job::{parse_targets, FinetuneConfig, Progress, TrainSummary};
+use opt_native_inference::train::job::{
+    parse_targets, BestBy, FinetuneConfig, Progress, TrainSummary,
+};
 
 use crate::model::{cancel_flag, to_device, to_napi_error, CancelFlag, ModelDevice};
 use crate::panic::guard_core;
@@ -43,6 +45,9 @@ pub struct NativeFinetuneOptions {
     pub max_steps: Option<f64>,
     pub eval_every: Option<f64>,
     pub checkpoint_every: Option<f64>,
+    /// Which evaluated step `best/` keeps: `loss` (lowest eval loss, the default) or
+    /// `exact-match` (most eval examples reproduced by greedy decoding).
+    pub best_by: Option<String>,
     pub seed: Option<f64>,
     pub resume: Option<bool>,
     pub device: Option<ModelDevice>,
@@ -58,6 +63,8 @@ pub struct NativeFinetuneProgress {
     pub epoch: u32,
     pub train_loss: f64,
     pub eval_loss: Option<f64>,
+    /// The share of eval examples greedy decoding reproduces; set with `evalLoss`.
+    pub eval_exact_match: Option<f64>,
     pub lr: f64,
     pub grad_norm: f64,
     pub tokens: f64,
@@ -81,8 +88,15 @@ pub struct NativeTrainSummary {
     pub best_train_loss: f64,
     pub initial_eval_loss: Option<f64>,
     pub final_eval_loss: Option<f64>,
+    /// The eval loss and step of the adapter in `best/`, chosen by `bestBy`.
     pub best_eval_loss: Option<f64>,
     pub best_eval_step: Option<u32>,
+    /// The share of eval examples greedy decoding reproduces: before, after, at `bestEvalStep`.
+    pub initial_eval_exact_match: Option<f64>,
+    pub final_eval_exact_match: Option<f64>,
+    pub best_eval_exact_match: Option<f64>,
+    /// `loss` or `exact-match`.
+    pub best_by: String,
     /// The adapter of `bestEvalStep` (`outputDir/best`), kept when eval data were given.
     pub best_adapter_dir: Option<String>,
     pub tokens_per_second: f64,
@@ -159,6 +173,9 @@ fn to_config(o: NativeFinetuneOptions) -> Result<FinetuneConfig> {
     if let Some(seed) = o.seed {
         c.seed = checked_seed(seed).map_err(to_napi_error)?;
     }
+    if let Some(name) = o.best_by {
+        c.best_by = BestBy::parse(&name).map_err(to_napi_error)?;
+    }
     c.resume = o.resume.unwrap_or(false);
     c.device = to_device(o.device.as_ref(), o.device_index)?;
     Ok(c)
@@ -204,6 +221,10 @@ impl Task for FinetuneTask {
             final_eval_loss: s.final_eval_loss,
             best_eval_loss: s.best_eval_loss,
             best_eval_step: s.best_eval_step.map(|v| v as u32),
+            initial_eval_exact_match: s.initial_eval_exact_match,
+            final_eval_exact_match: s.final_eval_exact_match,
+            best_eval_exact_match: s.best_eval_exact_match,
+            best_by: s.best_by.name().to_string(),
             best_adapter_dir: s.best_adapter_dir,
             tokens_per_second: s.tokens_per_second,
             wall_seconds: s.wall_seconds,
@@ -221,6 +242,7 @@ fn progress_to_js(p: &Progress) -> NativeFinetuneProgress {
         epoch: p.epoch as u32,
         train_loss: p.train_loss,
         eval_loss: p.eval_loss,
+        eval_exact_match: p.eval_exact_match,
         lr: p.lr,
         grad_norm: p.grad_norm,
         tokens: p.tokens as f64,

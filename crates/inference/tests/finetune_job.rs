@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::Device;
 use opt_native_inference::train::job::{parse_targets, FinetuneConfig, Progress};
-use opt_native_inference::train::{run_finetune, Target, TrainSummary};
+use opt_native_inference::train::{run_finetune, BestBy, Target, TrainSummary};
 use opt_native_inference::InferenceError;
 
 const CHATS: [(&str, &str); 4] = [
@@ -116,7 +116,17 @@ fn a_repeated_tiny_dataset_is_learned_and_every_output_is_written() {
     assert!(summary.peak_rss_bytes.unwrap() > 1 << 20);
 
     let rows = csv_rows(&out);
-    assert_eq!(rows[0], ["step", "train_loss", "eval_loss", "lr", "tokens"]);
+    assert_eq!(
+        rows[0],
+        [
+            "step",
+            "train_loss",
+            "eval_loss",
+            "eval_exact_match",
+            "lr",
+            "tokens"
+        ]
+    );
     assert_eq!(rows.len(), 1 + 13, "a step-0 eval row and one row a step");
     let evals: Vec<&str> = rows[1..]
         .iter()
@@ -124,7 +134,7 @@ fn a_repeated_tiny_dataset_is_learned_and_every_output_is_written() {
         .filter(|s| !s.is_empty())
         .collect();
     assert_eq!(evals.len(), 4); // steps 0, 4, 8, 12
-    let last_tokens: u64 = rows.last().unwrap()[4].parse().unwrap();
+    let last_tokens: u64 = rows.last().unwrap()[5].parse().unwrap();
     assert_eq!(last_tokens, summary.tokens);
 
     let svg = std::fs::read_to_string(out.join("loss_curve.svg")).unwrap();
@@ -193,12 +203,69 @@ fn the_adapter_of_the_lowest_eval_loss_is_kept_in_best() {
     let kept = adapter_tensors(&dir.join("whole/best"));
     assert_eq!(kept, adapter_tensors(&dir.join("stopped/checkpoint")));
     assert_ne!(kept, adapter_tensors(&dir.join("whole")));
-    let marker: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("whole/best/best_eval.json")).unwrap())
-            .unwrap();
+    let marker = best_marker(&dir.join("whole"));
     assert_eq!(marker["step"], best);
+    assert_eq!(marker["bestBy"], "loss");
     let loss = marker["evalLoss"].as_f64().unwrap();
     assert!((loss - whole.best_eval_loss.unwrap()).abs() < 1e-12);
+}
+
+fn best_marker(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("best/best_eval.json")).unwrap()).unwrap()
+}
+
+/// `--best-by exact-match` keeps the step of the highest exact match in `loss_curve.csv`, the
+/// lower loss breaking ties, and reports that step's numbers.
+#[test]
+fn best_by_exact_match_keeps_the_step_the_curve_says() {
+    let dir = temp_dir("best-by");
+    let mut cfg = config(&dir, "out");
+    cfg.eval_data = Some(half_contradicted_eval_data(&dir));
+    cfg.eval_every = 1;
+    cfg.epochs = 10;
+    cfg.best_by = BestBy::ExactMatch;
+    let summary = run(cfg).unwrap();
+    let out = dir.join("out");
+    let rows = csv_rows(&out);
+    let evals: Vec<(usize, f64, f64)> = rows[1..]
+        .iter()
+        .filter(|r| !r[2].is_empty())
+        .map(|r| {
+            (
+                r[0].parse().unwrap(),
+                r[2].parse().unwrap(),
+                r[3].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(evals.len(), 21, "steps 0 to 20");
+    for (_, _, exact) in &evals {
+        assert!(
+            [0.0, 0.25, 0.5, 0.75, 1.0].contains(exact),
+            "4 eval chats: {exact}"
+        );
+    }
+    let top = evals.iter().map(|e| e.2).fold(0.0, f64::max);
+    let (step, loss, exact) = evals
+        .iter()
+        .filter(|e| e.2 == top)
+        .fold(None, |best: Option<(usize, f64, f64)>, e| match best {
+            Some(b) if b.1 <= e.1 => Some(b),
+            _ => Some(*e),
+        })
+        .unwrap();
+    assert_eq!(summary.best_eval_step, Some(step));
+    assert_eq!(summary.best_eval_exact_match, Some(exact));
+    assert_eq!(summary.best_eval_loss, Some(loss));
+    assert_eq!(summary.initial_eval_exact_match, Some(evals[0].2));
+    assert_eq!(summary.final_eval_exact_match, Some(evals[20].2));
+    let marker = best_marker(&out);
+    assert_eq!(
+        (marker["step"].as_u64(), marker["bestBy"].as_str()),
+        (Some(step as u64), Some("exact-match"))
+    );
+    assert_eq!(marker["evalExactMatch"].as_f64(), Some(exact));
+    assert!(summary.best_adapter_dir.is_some());
 }
 
 #[test]

@@ -227,3 +227,40 @@ fn dropout_is_seeded_per_step() {
     assert_ne!(loss_at(3), loss_at(4));
     assert!((loss_at(3) - plain).abs() > 1e-6);
 }
+
+/// `prompt` followed by `n` tokens of greedy decoding under the inference decoder.
+fn greedy(dec: &opt_native_inference::Qwen2Decoder, prompt: &[u32], n: usize) -> Vec<u32> {
+    let mut tokens = prompt.to_vec();
+    for _ in 0..n {
+        let logits = inference_logits(dec, &ids(&tokens)).squeeze(0).unwrap();
+        let last = logits.get(tokens.len() - 1).unwrap();
+        tokens.push(last.argmax(0).unwrap().to_scalar::<u32>().unwrap());
+    }
+    tokens
+}
+
+/// An example counts as an exact match only if greedy decoding reproduces every learned token:
+/// a greedy continuation does, the same with its last token changed does not, and an example
+/// without learned tokens is not counted. The loss is `loss_sum`'s.
+#[test]
+fn eval_exact_match_counts_the_examples_greedy_decoding_reproduces() {
+    let cfg = tiny_config(false);
+    let weights = source(random_tensors(&cfg, 2), DType::F32);
+    let model = train_model(&weights, &cfg, all_targets(), DType::F32);
+    let dec = decoder(&weights, &cfg, DType::F32);
+    let reproduced = greedy(&dec, &[1, 7, 22], 4);
+    let mut last_changed = greedy(&dec, &[5, 9, 31, 2, 8], 3);
+    let last = last_changed.last_mut().unwrap();
+    *last = (*last + 1) % cfg.vocab_size as u32;
+    let examples = [
+        example(&reproduced, 3),
+        example(&last_changed, 5),
+        example(&[4, 4, 18], 3),
+    ];
+    let refs: Vec<&TokenizedExample> = examples.iter().collect();
+    let batch = TokenBatch::new(&refs, 0, &Device::Cpu).unwrap();
+    let eval = model.eval_batch(&batch).unwrap();
+    assert_eq!((eval.exact_matches, eval.scored_examples), (1, 2));
+    let loss = model.loss_sum(&batch, None).unwrap();
+    assert_eq!(eval.loss_sum, values(&loss)[0]);
+}

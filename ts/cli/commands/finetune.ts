@@ -1,6 +1,6 @@
 // `opt-native finetune`: LoRA fine-tuning of a local Qwen2 model on chat JSONL, in the native core (docs/finetune.md).
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { localModelSpec } from '../../llm/model-string.js';
 import { baseModelNameOf } from '../../models/default-model.js';
 import { createProgressBar } from '../../models/progress.js';
@@ -32,6 +32,7 @@ interface FinetuneCommandOptions {
   maxSteps?: number;
   evalEvery?: number;
   checkpointEvery?: number;
+  bestBy?: 'loss' | 'exact-match';
   seed?: number;
   resume?: boolean;
   force?: boolean;
@@ -45,12 +46,16 @@ function duration(seconds: number): string {
   return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
 }
 
-/** `step 12/40 · loss 2.3456 · eval 2.1000 · 812 tok/s · ETA 0:00:42`, plus `· checkpoint` when one was written. */
+/**
+ * `step 12/40 · loss 2.3456 · eval 2.1000 · exact 0.750 · 812 tok/s · ETA 0:00:42`, plus `· checkpoint` when one
+ * was written.
+ */
 export function progressLine(p: FinetuneProgress): string {
   const parts = [
     `step ${p.step}/${p.totalSteps}`,
     `loss ${p.trainLoss.toFixed(4)}`,
     ...(p.evalLoss === undefined || p.evalLoss === null ? [] : [`eval ${p.evalLoss.toFixed(4)}`]),
+    ...(p.evalExactMatch === undefined || p.evalExactMatch === null ? [] : [`exact ${p.evalExactMatch.toFixed(3)}`]),
     `${p.tokensPerSecond.toFixed(0)} tok/s`,
     `ETA ${duration(p.etaSeconds)}`,
     ...(p.checkpointed ? ['checkpoint'] : []),
@@ -80,12 +85,21 @@ function progressWriter(): { onProgress: (p: FinetuneProgress) => void; stop(): 
 }
 
 function summaryLines(s: FinetuneSummary): string[] {
-  const loss = (v: number | null | undefined) => (v === undefined || v === null ? '-' : v.toFixed(4));
+  const number = (digits: number) => (v: number | null | undefined) =>
+    v === undefined || v === null ? '-' : v.toFixed(digits);
+  const [loss, share] = [number(4), number(3)];
+  const chosenBy = s.bestBy === 'exact-match' ? 'highest eval exact match' : 'lowest eval loss';
   return [
     `adapter: ${s.outputDir} (adapter_config.json, adapter_model.safetensors, loss_curve.csv/.svg, train_summary.json)`,
     `steps ${s.steps} · train loss ${loss(s.firstTrainLoss)} -> ${loss(s.finalTrainLoss)} · ` +
-      `eval loss ${loss(s.initialEvalLoss)} -> ${loss(s.finalEvalLoss)} (best ${loss(s.bestEvalLoss)})`,
-    ...(s.bestAdapterDir ? [`best adapter (step ${s.bestEvalStep}, lowest eval loss): ${s.bestAdapterDir}`] : []),
+      `eval loss ${loss(s.initialEvalLoss)} -> ${loss(s.finalEvalLoss)} · ` +
+      `eval exact match ${share(s.initialEvalExactMatch)} -> ${share(s.finalEvalExactMatch)}`,
+    ...(s.bestAdapterDir
+      ? [
+          `best adapter (step ${s.bestEvalStep}, ${chosenBy}: loss ${loss(s.bestEvalLoss)}, ` +
+            `exact match ${share(s.bestEvalExactMatch)}): ${s.bestAdapterDir}`,
+        ]
+      : []),
     `${s.tokens} tokens · ${s.tokensPerSecond.toFixed(0)} tok/s · ${s.wallSeconds.toFixed(1)} s`,
   ];
 }
@@ -155,6 +169,7 @@ async function runFinetune(options: FinetuneCommandOptions): Promise<void> {
         maxSteps: options.maxSteps,
         evalEvery: options.evalEvery,
         checkpointEvery: options.checkpointEvery,
+        bestBy: options.bestBy,
         seed: options.seed,
         resume: options.resume,
         device: options.device,
@@ -208,6 +223,12 @@ export function registerFinetune(program: Command): void {
       '--checkpoint-every <n>',
       'checkpoint every n steps, 0 = only at the end (default 50)',
       int('--checkpoint-every'),
+    )
+    .addOption(
+      new Option('--best-by <metric>', 'which evaluated step best/ keeps (default loss)').choices([
+        'loss',
+        'exact-match',
+      ]),
     )
     .option('--seed <s>', 'seeds the adapter init, shuffle and dropout (default 0)', seedFlag('--seed'))
     .option('--resume', 'continue from the checkpoint in --output-dir')

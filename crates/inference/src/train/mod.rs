@@ -18,8 +18,8 @@ pub mod trainer;
 pub use data::{
     parse_chat_jsonl, parse_chat_jsonl_numbered, tokenize_chat, TokenBatch, TokenizedExample,
 };
-pub use job::{run_finetune, FinetuneConfig, Progress, TrainSummary};
-pub use model::TrainModel;
+pub use job::{run_finetune, BestBy, FinetuneConfig, Progress, TrainSummary};
+pub use model::{BatchEval, TrainModel};
 pub use optim::{AdamW, AdamWConfig, LrSchedule};
 pub use schedule::BatchPlan;
 pub use spec::{LoraSpec, Target};

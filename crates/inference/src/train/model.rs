@@ -197,12 +197,37 @@ impl TrainModel {
     /// Summed negative log-likelihood of the batch's learned tokens (a scalar): the LM head runs
     /// on those `n` rows only, not on `b * seq`.
     pub fn loss_sum(&self, batch: &TokenBatch, dropout: Option<&Dropout>) -> Result<Tensor> {
+        nll_sum(&self.learned_logits(batch, dropout)?, &batch.targets)
+    }
+
+    /// The held-out numbers of one batch, without dropout: its summed loss and which of its
+    /// examples greedy decoding reproduces (every learned token the argmax of its position).
+    pub fn eval_batch(&self, batch: &TokenBatch) -> Result<BatchEval> {
+        let logits = self.learned_logits(batch, None)?.detach(); // (n, vocab)
+        let loss_sum = nll_sum(&logits, &batch.targets)?.to_dtype(DType::F64)?;
+        let greedy = logits.argmax(D::Minus1)?.to_vec1::<u32>()?;
+        let targets = batch.targets.to_vec1::<u32>()?;
+        let positions = batch.loss_rows.to_vec1::<u32>()?;
+        let seq = batch.ids.dim(1)?;
+        // Per example: None without learned tokens, else whether all of them were the argmax.
+        let mut exact: Vec<Option<bool>> = vec![None; batch.lengths.len()];
+        for ((position, predicted), target) in positions.iter().zip(&greedy).zip(&targets) {
+            let example = &mut exact[*position as usize / seq];
+            *example = Some(example.unwrap_or(true) && predicted == target);
+        }
+        Ok(BatchEval {
+            loss_sum: loss_sum.to_scalar::<f64>()?,
+            exact_matches: exact.iter().filter(|e| **e == Some(true)).count(),
+            scored_examples: exact.iter().filter(|e| e.is_some()).count(),
+        })
+    }
+
+    /// Logits `(n, vocab)` at the `n` positions that predict a learned token.
+    fn learned_logits(&self, batch: &TokenBatch, dropout: Option<&Dropout>) -> Result<Tensor> {
         let hidden = self.forward_hidden(&batch.ids, &batch.lengths, dropout)?;
         let flat = hidden.reshape(((), self.cfg.hidden_size))?; // (b*seq, hidden)
         let rows = flat.index_select(&batch.loss_rows, 0)?; // (n, hidden)
-        let logprobs = ops::log_softmax_last_dim(&self.logits(&rows)?)?; // (n, vocab)
-        let picked = logprobs.gather(&batch.targets.unsqueeze(1)?, D::Minus1)?; // (n, 1)
-        Ok(picked.sum_all()?.neg()?)
+        self.logits(&rows)
     }
 
     /// Mean loss per learned token, as a number.
@@ -210,6 +235,24 @@ impl TrainModel {
         let sum = self.loss_sum(batch, None)?.to_dtype(DType::F64)?;
         Ok(sum.to_scalar::<f64>()? / batch.loss_tokens.max(1) as f64)
     }
+}
+
+/// What `TrainModel::eval_batch` measures on one batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchEval {
+    pub loss_sum: f64,
+    /// Examples whose every learned token is the model's argmax under teacher forcing: exactly
+    /// those that greedy decoding reproduces.
+    pub exact_matches: usize,
+    /// Examples with at least one learned token.
+    pub scored_examples: usize,
+}
+
+/// `-Σ log softmax(logits)[target]` over the rows of `logits (n, vocab)`, `targets (n)`.
+fn nll_sum(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    let logprobs = ops::log_softmax_last_dim(logits)?;
+    let picked = logprobs.gather(&targets.unsqueeze(1)?, D::Minus1)?; // (n, 1)
+    Ok(picked.sum_all()?.neg()?)
 }
 
 /// Additive `(b, 1, seq, seq)`: causal, keys past a row's length hidden. Every query keeps its

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::best::BestBy;
 use crate::error::{InferenceError, Result};
 use crate::train::spec::{LoraSpec, Target};
 use crate::types::DeviceRequest;
@@ -41,6 +42,8 @@ pub struct FinetuneConfig {
     pub eval_every: usize,
     /// Checkpoint every this many steps (0 = only at the end and on cancel).
     pub checkpoint_every: usize,
+    /// Which evaluated step `best/` keeps.
+    pub best_by: BestBy,
     /// Seeds the adapter init, the shuffle and the dropout masks.
     pub seed: u64,
     /// Continue from `output_dir/checkpoint` (a fresh start when there is none yet).
@@ -69,6 +72,7 @@ impl FinetuneConfig {
             max_steps: None,
             eval_every: 50,
             checkpoint_every: 50,
+            best_by: BestBy::Loss,
             seed: 0,
             resume: false,
             device: DeviceRequest::Cpu,

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::best::{best_eval_row, BestBy};
 use super::state::CurveRow;
 use super::svg::loss_chart;
 use crate::error::{InferenceError, Result};
@@ -28,8 +29,15 @@ pub struct TrainSummary {
     /// Before the first step.
     pub initial_eval_loss: Option<f64>,
     pub final_eval_loss: Option<f64>,
+    /// The eval loss and step of the adapter in `best/`, chosen by `best_by`.
     pub best_eval_loss: Option<f64>,
     pub best_eval_step: Option<usize>,
+    /// The share of eval examples greedy decoding reproduces: before training, after it, at
+    /// `best_eval_step`.
+    pub initial_eval_exact_match: Option<f64>,
+    pub final_eval_exact_match: Option<f64>,
+    pub best_eval_exact_match: Option<f64>,
+    pub best_by: BestBy,
     /// The adapter of `best_eval_step` (`output_dir/best`), kept when eval data were given.
     pub best_adapter_dir: Option<String>,
     /// Training tokens per second of step time (all sessions).
@@ -44,34 +52,37 @@ pub struct TrainSummary {
 }
 
 impl TrainSummary {
-    /// Fills the loss fields from the curve.
-    pub(crate) fn losses_from(&mut self, rows: &[CurveRow]) {
+    /// Fills the loss and exact-match fields from the curve, the best step by `best_by`.
+    pub(crate) fn losses_from(&mut self, rows: &[CurveRow], best_by: BestBy) {
         let train: Vec<f64> = rows.iter().filter_map(|r| r.train_loss).collect();
         self.first_train_loss = train.first().copied().unwrap_or(f64::NAN);
         self.final_train_loss = train.last().copied().unwrap_or(f64::NAN);
         self.best_train_loss = train.iter().copied().fold(f64::NAN, f64::min);
-        let evals: Vec<(usize, f64)> = rows
-            .iter()
-            .filter_map(|r| r.eval_loss.map(|l| (r.step, l)))
-            .collect();
-        self.initial_eval_loss = evals.iter().find(|e| e.0 == 0).map(|e| e.1);
-        self.final_eval_loss = evals.last().map(|e| e.1);
-        let best = evals.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
-        self.best_eval_loss = best.map(|e| e.1);
-        self.best_eval_step = best.map(|e| e.0);
+        let evals: Vec<&CurveRow> = rows.iter().filter(|r| r.eval_loss.is_some()).collect();
+        let initial = evals.iter().find(|r| r.step == 0);
+        self.initial_eval_loss = initial.and_then(|r| r.eval_loss);
+        self.initial_eval_exact_match = initial.and_then(|r| r.eval_exact_match);
+        self.final_eval_loss = evals.last().and_then(|r| r.eval_loss);
+        self.final_eval_exact_match = evals.last().and_then(|r| r.eval_exact_match);
+        let best = best_eval_row(rows, best_by);
+        self.best_eval_loss = best.and_then(|r| r.eval_loss);
+        self.best_eval_step = best.map(|r| r.step);
+        self.best_eval_exact_match = best.and_then(|r| r.eval_exact_match);
+        self.best_by = best_by;
     }
 }
 
-/// `step,train_loss,eval_loss,lr,tokens`; a missing loss is an empty field.
+/// `step,train_loss,eval_loss,eval_exact_match,lr,tokens`; a missing value is an empty field.
 pub(crate) fn curve_csv(rows: &[CurveRow]) -> String {
-    let mut out = String::from("step,train_loss,eval_loss,lr,tokens\n");
+    let mut out = String::from("step,train_loss,eval_loss,eval_exact_match,lr,tokens\n");
     let field = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{}\n",
+            "{},{},{},{},{},{}\n",
             r.step,
             field(r.train_loss),
             field(r.eval_loss),
+            field(r.eval_exact_match),
             r.lr,
             r.tokens
         ));

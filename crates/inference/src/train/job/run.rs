@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::best::best_eval_row;
 use super::config::FinetuneConfig;
-use super::eval::eval_loss;
+use super::eval::{evaluate, EvalMetrics};
 use super::outputs::{peak_rss_bytes, write_curve, write_summary, TrainSummary};
 use super::setup::{best_dir, checkpoint_dir, prepare, Prepared};
 use super::state::{BestMarker, CurveRow, BEST_MARKER, FILE as STATE_FILE};
@@ -27,6 +28,8 @@ pub struct Progress {
     pub train_loss: f64,
     /// Set on the steps that evaluated.
     pub eval_loss: Option<f64>,
+    /// The share of eval examples greedy decoding reproduces; set with `eval_loss`.
+    pub eval_exact_match: Option<f64>,
     pub lr: f64,
     pub grad_norm: f64,
     /// Tokens trained on so far (all sessions).
@@ -98,15 +101,16 @@ impl<'a> Job<'a> {
 
     fn train(&mut self, progress: &mut impl FnMut(&Progress), cancel: &AtomicBool) -> Result<()> {
         if self.p.state.rows.is_empty() && !self.p.data.eval.is_empty() {
-            let loss = self.evaluate()?;
-            self.keep_if_best(loss)?;
+            let eval = self.evaluate()?;
             self.p.state.rows.push(CurveRow {
                 step: 0,
                 train_loss: None,
-                eval_loss: Some(loss),
+                eval_loss: Some(eval.loss),
+                eval_exact_match: Some(eval.exact_match),
                 lr: 0.0,
                 tokens: 0,
             });
+            self.keep_if_best()?;
         }
         self.loop_started = Instant::now();
         while self.step() < self.p.total_steps {
@@ -136,31 +140,27 @@ impl<'a> Job<'a> {
         let step = report.step;
         let last = step == self.p.total_steps;
         let due = |every: usize| last || (every > 0 && step % every == 0);
-        let eval_loss = if !self.p.data.eval.is_empty() && due(self.config.eval_every) {
-            let loss = self.evaluate()?;
-            self.keep_if_best(loss)?;
-            Some(loss)
+        let eval = if !self.p.data.eval.is_empty() && due(self.config.eval_every) {
+            Some(self.evaluate()?)
         } else {
             None
         };
         self.p.state.rows.push(CurveRow {
             step,
             train_loss: Some(report.loss),
-            eval_loss,
+            eval_loss: eval.map(|e| e.loss),
+            eval_exact_match: eval.map(|e| e.exact_match),
             lr: report.lr,
             tokens: self.p.state.tokens,
         });
+        if eval.is_some() {
+            self.keep_if_best()?;
+        }
         let checkpointed = due(self.config.checkpoint_every);
         if checkpointed {
             self.checkpoint()?;
         }
-        Ok(self.progress(
-            report.loss,
-            report.lr,
-            report.grad_norm,
-            eval_loss,
-            checkpointed,
-        ))
+        Ok(self.progress(report.loss, report.lr, report.grad_norm, eval, checkpointed))
     }
 
     fn micro_batches(&self, step: usize) -> Result<Vec<TokenBatch>> {
@@ -181,7 +181,7 @@ impl<'a> Job<'a> {
         train_loss: f64,
         lr: f64,
         grad_norm: f64,
-        eval_loss: Option<f64>,
+        eval: Option<EvalMetrics>,
         checkpointed: bool,
     ) -> Progress {
         let step = self.step();
@@ -192,7 +192,8 @@ impl<'a> Job<'a> {
             total_steps: self.p.total_steps,
             epoch: (step - 1) / self.p.plan.steps_per_epoch() + 1,
             train_loss,
-            eval_loss,
+            eval_loss: eval.map(|e| e.loss),
+            eval_exact_match: eval.map(|e| e.exact_match),
             lr,
             grad_norm,
             tokens: self.p.state.tokens,
@@ -203,8 +204,8 @@ impl<'a> Job<'a> {
         }
     }
 
-    fn evaluate(&self) -> Result<f64> {
-        eval_loss(
+    fn evaluate(&self) -> Result<EvalMetrics> {
+        evaluate(
             &self.p.model,
             &self.p.data.eval,
             self.config.batch_size,
@@ -213,32 +214,32 @@ impl<'a> Job<'a> {
         )
     }
 
-    /// Saves the adapter as `best/` when `loss` is the run's lowest eval loss so far (the first
-    /// of equals, as the summary's `best_eval_step`). Step 0 counts: if training only ever made
-    /// the held-out loss worse, `best/` is the untrained adapter, the base model itself. A resume
-    /// replays the steps after its checkpoint bit for bit, so it rewrites the same `best/`.
-    fn keep_if_best(&self, loss: f64) -> Result<()> {
-        let best_so_far = self
-            .p
-            .state
-            .rows
-            .iter()
-            .filter_map(|r| r.eval_loss)
-            .fold(f64::INFINITY, f64::min);
-        if loss < best_so_far {
-            let name = self.base_model_name();
-            let marker = BestMarker {
-                step: self.step(),
-                eval_loss: loss,
-            };
-            save_adapter_atomically(
-                &best_dir(self.config),
-                &self.p.model,
-                Some(&name),
-                &[(BEST_MARKER, &marker.to_bytes()?)],
-            )?;
+    /// Saves the adapter as `best/` when the eval row just pushed is the run's best so far by
+    /// `--best-by` (the first of equals, as the summary's `best_eval_step`). Step 0 counts: if
+    /// training only ever made the eval numbers worse, `best/` is the untrained adapter, the base
+    /// model itself. A resume replays the steps after its checkpoint bit for bit, so it rewrites
+    /// the same `best/`.
+    fn keep_if_best(&self) -> Result<()> {
+        let rows = &self.p.state.rows;
+        let (Some(last), Some(best)) = (rows.last(), best_eval_row(rows, self.config.best_by))
+        else {
+            return Ok(());
+        };
+        if best.step != last.step {
+            return Ok(());
         }
-        Ok(())
+        let marker = BestMarker {
+            step: best.step,
+            eval_loss: best.eval_loss.unwrap_or(f64::NAN),
+            eval_exact_match: best.eval_exact_match,
+            best_by: self.config.best_by,
+        };
+        save_adapter_atomically(
+            &best_dir(self.config),
+            &self.p.model,
+            Some(&self.base_model_name()),
+            &[(BEST_MARKER, &marker.to_bytes()?)],
+        )
     }
 
     /// Adapter, optimizer and job state in one atomic folder, then the curve so far.
@@ -285,6 +286,10 @@ impl<'a> Job<'a> {
             final_eval_loss: None,
             best_eval_loss: None,
             best_eval_step: None,
+            initial_eval_exact_match: None,
+            final_eval_exact_match: None,
+            best_eval_exact_match: None,
+            best_by: self.config.best_by,
             best_adapter_dir: None,
             tokens_per_second: rate(state.tokens, self.prior_train + self.session_train),
             wall_seconds: self.prior_wall + self.started.elapsed().as_secs_f64(),
@@ -292,7 +297,7 @@ impl<'a> Job<'a> {
             peak_rss_bytes: peak_rss_bytes(),
             output_dir: dir.display().to_string(),
         };
-        summary.losses_from(&state.rows);
+        summary.losses_from(&state.rows, self.config.best_by);
         // A resume with another --eval-every may not revisit a best written after its
         // checkpoint: report `best/` only when it holds the step the curve says is best.
         let best = best_dir(self.config);

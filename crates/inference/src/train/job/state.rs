@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::best::BestBy;
 use super::config::Fingerprint;
 use crate::error::{InferenceError, Result};
 
@@ -16,6 +17,9 @@ pub struct CurveRow {
     pub train_loss: Option<f64>,
     #[serde(with = "super::exact::option")]
     pub eval_loss: Option<f64>,
+    /// The share of eval examples that greedy decoding reproduces (set with `eval_loss`).
+    #[serde(default, with = "super::exact::option")]
+    pub eval_exact_match: Option<f64>,
     #[serde(with = "super::exact")]
     pub lr: f64,
     /// Tokens trained on so far (every non-pad input token).
@@ -79,12 +83,17 @@ impl JobState {
     }
 }
 
-/// `best/best_eval.json`: the step and eval loss of the adapter kept in `best/`.
+/// `best/best_eval.json`: the step and eval numbers of the adapter kept in `best/`, and the
+/// criterion that chose it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BestMarker {
     pub step: usize,
     pub eval_loss: f64,
+    #[serde(default)]
+    pub eval_exact_match: Option<f64>,
+    #[serde(default)]
+    pub best_by: BestBy,
 }
 
 pub(crate) const BEST_MARKER: &str = "best_eval.json";

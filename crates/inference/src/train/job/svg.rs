@@ -161,6 +161,7 @@ mod tests {
             step,
             train_loss: train,
             eval_loss: eval,
+            eval_exact_match: None,
             lr: 0.0,
             tokens: 0,
         }

@@ -3,14 +3,30 @@
  * (outputs, and a resumed run that calls no model), and the CLI end to end in a temp folder with coded errors.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptNativeError } from '../ts/errors.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
-import { experimentsFromFile, parseSettings, runTeacherStudent } from '../ts/optimizers/teacher-student/index.js';
-import { loadAgentProgram, predictAction } from '../ts/index.js';
+import {
+  experimentsFromFile,
+  parseSettings,
+  runTeacherStudent,
+  withAdapter,
+} from '../ts/optimizers/teacher-student/index.js';
+import { trainLoraStudent } from '../ts/cli/commands/distill-student.js';
+import { TINY_MODEL_DIR } from './native-fixtures.js';
+import { createLanguageModel, loadAgentProgram, predictAction, type LanguageModel } from '../ts/index.js';
 import { repoRoot, runCli, SOURCE_CLI_ARGS } from './cli-harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'teacher-student-'));
@@ -97,6 +113,18 @@ describe('teacher-student settings', () => {
   });
 });
 
+/** The tiny native fixture with an 8192-token context (its weights do not depend on it), as agent prompts need. */
+function longContextTinyModel(): string {
+  const dir = join(root, 'tiny-long-context');
+  mkdirSync(dir, { recursive: true });
+  for (const file of ['model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) {
+    copyFileSync(join(TINY_MODEL_DIR, file), join(dir, file));
+  }
+  const config = JSON.parse(readFileSync(join(TINY_MODEL_DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, max_position_embeddings: 8192 }));
+  return dir;
+}
+
 describe('the teacher-student pipeline', () => {
   const settings = (outputDir: string) =>
     parseSettings({
@@ -139,6 +167,46 @@ describe('the teacher-student pipeline', () => {
     // The library API: the saved program predicts an action for an observation.
     const prediction = await predictAction(scripted('lib'), program, { mission: 'get to the goal', observation: '.' });
     expect(prediction.action).toBe('forward');
+  }, 60_000);
+
+  it('--distill lora trains a real adapter on the traces, scores the adapted student, and a rerun reuses both', async () => {
+    const out = join(root, 'lora');
+    // Scripted teacher and traces; the student's base for training is the tiny native model, and the adapted
+    // student is that model with the trained adapter, loaded by the native core.
+    const student = `native:${longContextTinyModel()}`;
+    const models = new Map<string, LanguageModel>();
+    const resolveModel = async (id: string) => {
+      if (!models.has(id)) models.set(id, id.includes('?adapter=') ? await createLanguageModel(id) : scripted(id));
+      return models.get(id)!;
+    };
+    const loraSettings = { ...settings(out), studentModel: student, distill: 'lora' as const, distillEpochs: 1 };
+    const outcome = await runTeacherStudent(loraSettings, { resolveModel, trainStudent: trainLoraStudent });
+    const info = JSON.parse(readFileSync(outcome.infoPath, 'utf8'));
+    expect(info.distilled).toBeGreaterThan(0);
+    const adapterDir = join(out, 'program_student_lora');
+    expect(info.distillation.adapter).toBe(adapterDir);
+    const trained = JSON.parse(readFileSync(join(adapterDir, 'train_summary.json'), 'utf8'));
+    expect(trained).toMatchObject({ examples: info.distilled, epochs: 1 });
+    expect(info.scores.student_distilled.states).toBe(6);
+    const text = outcome.printout.join('\n');
+    expect(text).toContain(`Student + LoRA adapter (${info.distilled} traces, 1 epochs), optimized program, on 6`);
+    expect(text).toMatch(/Lenient accuracy without → with the adapter \d\.\d{3} → \d\.\d{3}, gain/);
+    const adaptedId = [...models.keys()].find((id) => id.includes('?adapter='))!;
+    expect(adaptedId).toBe(withAdapter(student, adapterDir));
+    const trainedAt = statSync(join(adapterDir, 'adapter_model.safetensors')).mtimeMs;
+    await Promise.all([...models.values()].map((model) => model.dispose?.()));
+    models.clear();
+    const again = await runTeacherStudent(loraSettings, { resolveModel, trainStudent: trainLoraStudent });
+    expect(again.printout).toEqual(outcome.printout);
+    expect(statSync(join(adapterDir, 'adapter_model.safetensors')).mtimeMs).toBe(trainedAt);
+    await Promise.all([...models.values()].map((model) => model.dispose?.()));
+  }, 120_000);
+
+  it('--distill lora without a trainer is E_BAD_INPUT', async () => {
+    const out = join(root, 'lora-untrained');
+    const resolveModel = async (id: string) => scripted(id);
+    const attempt = runTeacherStudent({ ...settings(out), distill: 'lora' }, { resolveModel });
+    await expect(attempt).rejects.toMatchObject({ code: 'E_BAD_INPUT' });
   }, 60_000);
 });
 
@@ -222,5 +290,10 @@ describe('opt-native teacher-student', () => {
       'ten',
     ]);
     expect(word.stderr).toMatch(/E_BAD_INPUT.*--minibatch-size must be an integer/);
+    const common = ['--dataset-path', dataset, '--teacher-model', 'scripted:/t.json', '--distill', 'lora'];
+    const hosted = await cli([...common, '--student-model', 'openai:gpt-4o-mini']);
+    expect(hosted.stderr).toMatch(/E_BAD_INPUT.*--distill lora trains a native student; openai:gpt-4o-mini is not one/);
+    const adapted = await cli([...common, '--student-model', 'native:default?adapter=/some/adapter']);
+    expect(adapted.stderr).toMatch(/E_BAD_INPUT.*drop \?adapter= from native:default\?adapter=/);
   }, 60_000);
 });

@@ -16,6 +16,7 @@ import {
 } from '../../optimizers/teacher-student/index.js';
 import { ENCODINGS } from '../../minigrid/encodings.js';
 import { integerOption } from '../task-options.js';
+import { checkLoraStudent, trainLoraStudent } from './distill-student.js';
 
 /** Settings named by the flags the user gave (commander leaves the others undefined: defaults live in the schema). */
 function givenFlags(command: Command): Record<string, unknown> {
@@ -42,7 +43,12 @@ function experiments(command: Command): TeacherStudentSettings[] {
 }
 
 /** The files an experiment writes beside its run folder `{name}.run/`. */
-const outputFiles = (name: string) => [`${name}.json`, `${name}_info.json`, `${name}_distill.jsonl`];
+const outputFiles = (name: string) => [
+  `${name}.json`,
+  `${name}_info.json`,
+  `${name}_distill.jsonl`,
+  `${name}_student_lora`,
+];
 
 /**
  * Checks every experiment of the batch before the first one writes anything: model strings, one run folder per
@@ -53,6 +59,7 @@ function checkExperiments(batch: readonly TeacherStudentSettings[], force: boole
   for (const settings of batch) {
     for (const model of [settings.teacherModel, settings.studentModel]) checkModelString(model);
     if (settings.assessorModel !== 'planner') checkModelString(settings.assessorModel);
+    if (settings.distill === 'lora') checkLoraStudent(settings.studentModel);
     const runFolder = resolve(settings.outputDir, `${settings.name}.run`);
     if (seen.has(runFolder)) {
       throw new OptNativeError(
@@ -84,6 +91,7 @@ async function runCommand(this: Command): Promise<void> {
     for (const settings of batch) {
       const outcome = await runTeacherStudent(settings, {
         resolveModel: (model) => resolver.resolve(model),
+        trainStudent: trainLoraStudent,
         signal: controller.signal,
         onProgress: (progress) => {
           if (progress.kind === 'iteration') process.stderr.write(`[mipro] ${progress.message}\n`);
@@ -142,8 +150,13 @@ export function registerTeacherStudent(program: Command): void {
       count('--max-regret'),
     )
     .addOption(
-      new Option('--distill <kind>', 'export 1.0-scored student traces (default jsonl)').choices(['jsonl', 'none']),
+      new Option(
+        '--distill <kind>',
+        'export 1.0-scored student traces (jsonl, the default), also train a LoRA adapter of a native student on them ' +
+          'and score it (lora), or neither (none)',
+      ).choices(['jsonl', 'lora', 'none']),
     )
+    .option('--distill-epochs <n>', 'epochs of the lora distillation (default 2)', count('--distill-epochs', 1))
     .option('--no-teacher-baseline', "skip the teacher's zero-shot score")
     .option('--max-tokens <n>', 'completion budget of the agent (default 96)', count('--max-tokens', 8))
     .option('--seed <n>', 'seed of sampling and search (default 0)', seedFlag('--seed'))

@@ -1,4 +1,10 @@
-export { runTeacherStudent, type TeacherStudentOptions, type TeacherStudentOutcome } from './pipeline.js';
+export {
+  runTeacherStudent,
+  withAdapter,
+  type StudentTraining,
+  type TeacherStudentOptions,
+  type TeacherStudentOutcome,
+} from './pipeline.js';
 export {
   HINT_TYPES,
   experimentsFromFile,

@@ -34,8 +34,19 @@ import { distillationRows, heldOutSeeds, runEpisodes, scoreStates, type Evaluati
 import type { TeacherStudentSettings } from './settings.js';
 import { episodeLine, gainLine, lenientGain, summarizeStates, summaryLines } from './summary.js';
 
+/** What `--distill lora` asks of the caller: a LoRA adapter of the student trained on chat JSONL. */
+export interface StudentTraining {
+  readonly studentModel: string;
+  readonly data: string;
+  readonly outputDir: string;
+  readonly epochs: number;
+  readonly signal?: AbortSignal;
+}
+
 export interface TeacherStudentOptions {
   readonly resolveModel: (model: string) => Promise<LanguageModel>;
+  /** Trains the adapter for `--distill lora` (resuming or reusing one already in `outputDir`); returns its folder. */
+  readonly trainStudent?: (training: StudentTraining) => Promise<string>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: OptimizationProgress) => void;
   readonly onWarning?: (message: string) => void;
@@ -181,13 +192,17 @@ async function finish(
   const gain = lenientGain(before, after, settings.seed);
   let distillPath: string | null = null;
   let distilled = 0;
-  if (settings.distill === 'jsonl') {
+  if (settings.distill !== 'none') {
     const traces = await scoreStates(context, 'student-train', roles.student, program, data.train);
     const rows = distillationRows(settings, program, data.train, traces);
     distilled = rows.length;
     distillPath = join(settings.outputDir, `${settings.name}_distill.jsonl`);
     writeFileSync(distillPath, rows.map((row) => `${row}\n`).join(''));
   }
+  const lora =
+    settings.distill === 'lora' && distillPath !== null && distilled > 0
+      ? await distillIntoLora(settings, roles, context, options, { program, data: distillPath, test: data.test, after })
+      : null;
   const printout = [
     `teacher-student ${settings.name}: teacher ${settings.teacherModel}, student ${settings.studentModel}, ` +
       `assessor ${settings.assessorModel}`,
@@ -202,6 +217,17 @@ async function finish(
       ? summaryLines('Teacher, zero-shot,', summaries.teacher_zero_shot).slice(0, 2)
       : []),
     ...(distillPath ? [`  Distilled ${distilled} 1.0-scored student traces to ${distillPath}`] : []),
+    ...(settings.distill === 'lora' && distilled === 0 ? ['  No 1.0-scored traces: no LoRA adapter trained'] : []),
+    ...(lora
+      ? [
+          ...summaryLines(
+            `Student + LoRA adapter (${distilled} traces, ${settings.distillEpochs} epochs), optimized program,`,
+            lora.summary,
+          ).slice(0, 2),
+          gainLine(lora.gain).replace('Lenient accuracy', 'Lenient accuracy without → with the adapter'),
+          `  Adapter: ${lora.adapterDir}`,
+        ]
+      : []),
   ];
   const programPath = join(settings.outputDir, `${settings.name}.json`);
   const saved = { instruction: program.instruction, demos: program.demos, model: settings.studentModel };
@@ -220,8 +246,9 @@ async function finish(
       instructions: mipro.instructions,
       stop_reason: mipro.stopReason,
     },
-    scores: summaries,
+    scores: { ...summaries, ...(lora ? { student_distilled: lora.summary } : {}) },
     lenient_gain: gain,
+    ...(lora ? { distillation: { adapter: lora.adapterDir, lenient_gain: lora.gain } } : {}),
     episodes: { successes: episodes.filter((episode) => episode.success).length, outcomes: episodes },
     distilled,
     tokens: {
@@ -232,4 +259,43 @@ async function finish(
   };
   writeFileSync(infoPath, `${JSON.stringify(info, null, 2)}\n`);
   return { programPath, infoPath, distillPath, printout };
+}
+
+/** `model` with `?adapter=DIR` (or `&adapter=`), percent-encoded as model strings allow. */
+export function withAdapter(model: string, adapterDir: string): string {
+  return `${model}${model.includes('?') ? '&' : '?'}adapter=${encodeURIComponent(adapterDir)}`;
+}
+
+interface LoraInputs {
+  readonly program: AgentProgram;
+  readonly data: string;
+  readonly test: readonly NavigationExample[];
+  readonly after: Awaited<ReturnType<typeof scoreStates>>;
+}
+
+/**
+ * `--distill lora`: trains the student's adapter on the distilled traces (through the caller, which owns the native
+ * core), then scores the optimized program with the adapted student on the same held-out states, paired with the
+ * plain student's scores.
+ */
+async function distillIntoLora(
+  settings: TeacherStudentSettings,
+  roles: Roles,
+  context: EvaluationContext,
+  options: TeacherStudentOptions,
+  inputs: LoraInputs,
+) {
+  if (!options.trainStudent) {
+    throw new OptNativeError('E_BAD_INPUT', '--distill lora needs a caller that trains native students');
+  }
+  const adapterDir = await options.trainStudent({
+    studentModel: settings.studentModel,
+    data: inputs.data,
+    outputDir: join(settings.outputDir, `${settings.name}_student_lora`),
+    epochs: settings.distillEpochs,
+    signal: options.signal,
+  });
+  const adapted = roles.meters.student.wrap(await options.resolveModel(withAdapter(settings.studentModel, adapterDir)));
+  const scored = await scoreStates(context, 'student-distilled', adapted, inputs.program, inputs.test);
+  return { adapterDir, summary: summarizeStates(scored), gain: lenientGain(inputs.after, scored, settings.seed) };
 }

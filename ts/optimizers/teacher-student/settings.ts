@@ -40,7 +40,10 @@ export const teacherStudentSettingsSchema = z
     episodeMaxSteps: z.number().int().min(1).default(30),
     /** The planner judge's rule: reasonable when the regret is at most this (and not fatal). */
     maxRegret: z.number().int().min(0).default(1),
-    distill: z.enum(['jsonl', 'none']).default('jsonl'),
+    /** `jsonl`: export the 1.0-scored student traces; `lora`: also train a LoRA adapter of a native student on them. */
+    distill: z.enum(['jsonl', 'lora', 'none']).default('jsonl'),
+    /** Epochs of the `lora` distillation. */
+    distillEpochs: z.number().int().min(1).default(2),
     teacherBaseline: z.boolean().default(true),
     maxTokens: z.number().int().min(8).default(96),
     seed: z.number().int().min(0).default(0),

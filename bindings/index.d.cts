@@ -309,8 +309,8 @@ export interface NativeFinetuneOptions {
   evalEvery?: number
   checkpointEvery?: number
   /**
-   * Which evaluated step `best/` keeps: `loss` (lowest eval loss, the default) or
-   * `exact-match` (most eval examples reproduced by greedy decoding).
+   * Which evaluated step `best/` keeps: `exact-match` (most eval examples reproduced by greedy
+   * decoding, lower loss breaking ties; the default) or `loss` (lowest eval loss).
    */
   bestBy?: string
   seed?: number

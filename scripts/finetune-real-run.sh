@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real fine-tuning run of docs/finetune.md: LoRA on the default 0.5B GGUF model over BBH boolean_expressions'
 # train split as chats; held-out balanced accuracy on the test split of the base, the final adapter, best/ by eval
-# loss (run A) and best/ by eval exact match (run C, the same weights at every step); and the kill -9 / --resume
+# loss (run A, --best-by loss) and best/ by eval exact match (run C, the default; the same weights at every step);
+# and the kill -9 / --resume
 # check: run B is killed after its step-80 checkpoint and resumed, and its adapter must equal run A's byte for byte.
 #
 #   OPT_NATIVE_DATASETS=../shared/datasets RAYON_NUM_THREADS=2 bash scripts/finetune-real-run.sh [OUT]
@@ -36,7 +37,7 @@ checkpoint_step() { # DIR -> the step of its checkpoint, 0 without one
 if [ ! -s "$OUT/a/train_summary.json" ]; then
   resume=()
   [ -d "$OUT/a/checkpoint" ] && resume=(--resume)
-  finetune "$OUT/a" "${resume[@]}" 2> "$OUT/a.log"
+  finetune "$OUT/a" --best-by loss "${resume[@]}" 2> "$OUT/a.log"
 fi
 
 # Run B: kill -9 once its step-80 checkpoint is in place, then the same command with --resume.
@@ -59,7 +60,7 @@ else
   exit 1
 fi
 
-# Run C: run A with best/ chosen by eval exact match instead of eval loss (the same weights at every step).
+# Run C: run A with best/ chosen by eval exact match (the default) instead of eval loss (the same weights at every step).
 if [ ! -s "$OUT/c/train_summary.json" ]; then
   resume=()
   [ -d "$OUT/c/checkpoint" ] && resume=(--resume)

@@ -98,7 +98,7 @@ describe('opt-native finetune', () => {
       expect(exact.map((r) => r[0])).toEqual(['0', '4', '8', '12', '16', '20']);
       for (const r of exact) expect([0, 0.25, 0.5, 0.75, 1]).toContain(Number(r[3]));
       expect(summary.finalEvalExactMatch).toBe(Number(exact.at(-1)![3]));
-      expect(summary.bestBy).toBe('loss');
+      expect(summary.bestBy).toBe('exact-match');
       // Progress lines on a pipe: one per eval / checkpoint, the last step among them.
       expect(run.stderr).toMatch(
         /finetune step 20\/20 · loss \d+\.\d{4} · eval \d+\.\d{4} · exact \d\.\d{3} · \d+ tok\/s · ETA 0:00:00/,

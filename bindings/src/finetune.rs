@@ -45,8 +45,8 @@ pub struct NativeFinetuneOptions {
     pub max_steps: Option<f64>,
     pub eval_every: Option<f64>,
     pub checkpoint_every: Option<f64>,
-    /// Which evaluated step `best/` keeps: `loss` (lowest eval loss, the default) or
-    /// `exact-match` (most eval examples reproduced by greedy decoding).
+    /// Which evaluated step `best/` keeps: `exact-match` (most eval examples reproduced by greedy
+    /// decoding, lower loss breaking ties; the default) or `loss` (lowest eval loss).
     pub best_by: Option<String>,
     pub seed: Option<f64>,
     pub resume: Option<bool>,

@@ -177,6 +177,7 @@ fn the_adapter_of_the_lowest_eval_loss_is_kept_in_best() {
         cfg.eval_data = Some(half_contradicted_eval_data(&dir));
         cfg.eval_every = 1;
         cfg.epochs = 25;
+        cfg.best_by = BestBy::Loss;
         cfg
     };
     let whole = run(overfit("whole")).unwrap();
@@ -223,7 +224,7 @@ fn best_by_exact_match_keeps_the_step_the_curve_says() {
     cfg.eval_data = Some(half_contradicted_eval_data(&dir));
     cfg.eval_every = 1;
     cfg.epochs = 10;
-    cfg.best_by = BestBy::ExactMatch;
+    assert_eq!(cfg.best_by, BestBy::ExactMatch, "the default");
     let summary = run(cfg).unwrap();
     let out = dir.join("out");
     let rows = csv_rows(&out);

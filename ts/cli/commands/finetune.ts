@@ -225,7 +225,7 @@ export function registerFinetune(program: Command): void {
       int('--checkpoint-every'),
     )
     .addOption(
-      new Option('--best-by <metric>', 'which evaluated step best/ keeps (default loss)').choices([
+      new Option('--best-by <metric>', 'which evaluated step best/ keeps (default exact-match)').choices([
         'loss',
         'exact-match',
       ]),

@@ -72,7 +72,7 @@ impl FinetuneConfig {
             max_steps: None,
             eval_every: 50,
             checkpoint_every: 50,
-            best_by: BestBy::Loss,
+            best_by: BestBy::ExactMatch,
             seed: 0,
             resume: false,
             device: DeviceRequest::Cpu,

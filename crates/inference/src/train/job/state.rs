@@ -92,8 +92,13 @@ pub(crate) struct BestMarker {
     pub eval_loss: f64,
     #[serde(default)]
     pub eval_exact_match: Option<f64>,
-    #[serde(default)]
+    /// Markers written before the choice existed were chosen by loss.
+    #[serde(default = "loss")]
     pub best_by: BestBy,
+}
+
+fn loss() -> BestBy {
+    BestBy::Loss
 }
 
 pub(crate) const BEST_MARKER: &str = "best_eval.json";

@@ -43,8 +43,8 @@ beforeAll(() => {
 
 const PROPOSAL = 'You walk a gridworld. End with Action: <action>.';
 
-/** Proposes one instruction, judges with "no", and otherwise always walks forward. */
-function scripted(modelId: string): ScriptedLanguageModel {
+/** Proposes one instruction, judges with "no", and otherwise always walks forward (giving `reasoning`). */
+function scripted(modelId: string, reasoning = 'the goal is somewhere ahead'): ScriptedLanguageModel {
   return new ScriptedLanguageModel({
     modelId,
     respond: (request) => {
@@ -52,7 +52,7 @@ function scripted(modelId: string): ScriptedLanguageModel {
       if (content.includes('[[ ## proposed_instruction ## ]]')) return `[[ ## proposed_instruction ## ]]\n${PROPOSAL}`;
       if (content.includes('[[ ##')) return 'Small grids with a goal.';
       if (content.includes('reasonable alternative')) return 'no';
-      return 'Reasoning: the goal is somewhere ahead.\nAction: forward';
+      return `Reasoning: ${reasoning}.\nAction: forward`;
     },
   });
 }
@@ -176,20 +176,36 @@ describe('the teacher-student pipeline', () => {
     const student = `native:${longContextTinyModel()}`;
     const models = new Map<string, LanguageModel>();
     const resolveModel = async (id: string) => {
-      if (!models.has(id)) models.set(id, id.includes('?adapter=') ? await createLanguageModel(id) : scripted(id));
+      const load = async () =>
+        id.includes('?adapter=') ? await createLanguageModel(id) : scripted(id, `${id} walks on`);
+      if (!models.has(id)) models.set(id, await load());
       return models.get(id)!;
     };
-    const loraSettings = { ...settings(out), studentModel: student, distill: 'lora' as const, distillEpochs: 1 };
+    const loraSettings = {
+      ...settings(out),
+      studentModel: student,
+      distill: 'lora' as const,
+      distillFrom: 'teacher' as const,
+      distillEpochs: 1,
+    };
     const outcome = await runTeacherStudent(loraSettings, { resolveModel, trainStudent: trainLoraStudent });
     const info = JSON.parse(readFileSync(outcome.infoPath, 'utf8'));
     expect(info.distilled).toBeGreaterThan(0);
+    // The teacher's traces (its replies), not the student's.
+    const rows = readFileSync(outcome.distillPath!, 'utf8').trim().split('\n');
+    expect(rows.map((row) => JSON.parse(row).messages.at(-1).content)).toEqual(
+      rows.map(() => 'Reasoning: teacher walks on.\nAction: forward'),
+    );
     const adapterDir = join(out, 'program_student_lora');
     expect(info.distillation.adapter).toBe(adapterDir);
     const trained = JSON.parse(readFileSync(join(adapterDir, 'train_summary.json'), 'utf8'));
     expect(trained).toMatchObject({ examples: info.distilled, epochs: 1 });
     expect(info.scores.student_distilled.states).toBe(6);
     const text = outcome.printout.join('\n');
-    expect(text).toContain(`Student + LoRA adapter (${info.distilled} traces, 1 epochs), optimized program, on 6`);
+    expect(text).toContain(
+      `Student + LoRA adapter (${info.distilled} teacher traces, 1 epochs), optimized program, on 6`,
+    );
+    expect(text).toContain(`Distilled ${info.distilled} 1.0-scored teacher traces`);
     expect(text).toMatch(/Lenient accuracy without → with the adapter \d\.\d{3} → \d\.\d{3}, gain/);
     const adaptedId = [...models.keys()].find((id) => id.includes('?adapter='))!;
     expect(adaptedId).toBe(withAdapter(student, adapterDir));

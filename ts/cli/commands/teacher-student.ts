@@ -156,6 +156,12 @@ export function registerTeacherStudent(program: Command): void {
           'and score it (lora), or neither (none)',
       ).choices(['jsonl', 'lora', 'none']),
     )
+    .addOption(
+      new Option('--distill-from <model>', 'whose 1.0-scored train traces are distilled (default student)').choices([
+        'student',
+        'teacher',
+      ]),
+    )
     .option('--distill-epochs <n>', 'epochs of the lora distillation (default 2)', count('--distill-epochs', 1))
     .option('--no-teacher-baseline', "skip the teacher's zero-shot score")
     .option('--max-tokens <n>', 'completion budget of the agent (default 96)', count('--max-tokens', 8))

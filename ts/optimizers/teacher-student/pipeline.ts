@@ -193,7 +193,8 @@ async function finish(
   let distillPath: string | null = null;
   let distilled = 0;
   if (settings.distill !== 'none') {
-    const traces = await scoreStates(context, 'student-train', roles.student, program, data.train);
+    const source = settings.distillFrom === 'teacher' ? roles.teacher : roles.student;
+    const traces = await scoreStates(context, `${settings.distillFrom}-train`, source, program, data.train);
     const rows = distillationRows(settings, program, data.train, traces);
     distilled = rows.length;
     distillPath = join(settings.outputDir, `${settings.name}_distill.jsonl`);
@@ -216,12 +217,13 @@ async function finish(
     ...(summaries.teacher_zero_shot
       ? summaryLines('Teacher, zero-shot,', summaries.teacher_zero_shot).slice(0, 2)
       : []),
-    ...(distillPath ? [`  Distilled ${distilled} 1.0-scored student traces to ${distillPath}`] : []),
+    ...(distillPath ? [`  Distilled ${distilled} 1.0-scored ${settings.distillFrom} traces to ${distillPath}`] : []),
     ...(settings.distill === 'lora' && distilled === 0 ? ['  No 1.0-scored traces: no LoRA adapter trained'] : []),
     ...(lora
       ? [
           ...summaryLines(
-            `Student + LoRA adapter (${distilled} traces, ${settings.distillEpochs} epochs), optimized program,`,
+            `Student + LoRA adapter (${distilled} ${settings.distillFrom} traces, ${settings.distillEpochs} epochs), ` +
+              'optimized program,',
             lora.summary,
           ).slice(0, 2),
           gainLine(lora.gain).replace('Lenient accuracy', 'Lenient accuracy without → with the adapter'),

@@ -42,6 +42,11 @@ export const teacherStudentSettingsSchema = z
     maxRegret: z.number().int().min(0).default(1),
     /** `jsonl`: export the 1.0-scored student traces; `lora`: also train a LoRA adapter of a native student on them. */
     distill: z.enum(['jsonl', 'lora', 'none']).default('jsonl'),
+    /**
+     * Whose 1.0-scored traces on the train states, running the optimized program, are distilled: the student's own
+     * (the original tool's) or the teacher's.
+     */
+    distillFrom: z.enum(['student', 'teacher']).default('student'),
     /** Epochs of the `lora` distillation. */
     distillEpochs: z.number().int().min(1).default(2),
     teacherBaseline: z.boolean().default(true),

@@ -3,17 +3,21 @@
 // `--distill lora` measurement of docs/teacher-student.md without rerunning MIPROv2.
 //   npx tsx scripts/distill-lora-probe.ts --dataset runs/ts/data-subgoal --program PROGRAM.json \
 //     --adapter runs/ts/lora [--student native:default] [--hint-type subgoal] [--eval-size 100] [--max-tokens 64]
+// With --traces-from MODEL --traces-out FILE it instead writes the chat JSONL that `--distill-from teacher` would:
+// MODEL's 1.0-scored replies on the run's train states (--samples-per-category, as the run used) under the program.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
 import '../ts/llm/native-provider.js';
 import { runProgram } from '../ts/optimizers/mipro/evaluate.js';
 import { navigationAdapter, withAdapter } from '../ts/optimizers/teacher-student/index.js';
-import type { ScoredState } from '../ts/optimizers/teacher-student/evaluate.js';
+import { distillationRows, type ScoredState } from '../ts/optimizers/teacher-student/evaluate.js';
 import { gainLine, lenientGain, summarizeStates, summaryLines } from '../ts/optimizers/teacher-student/summary.js';
-import type { AgentHintType } from '../ts/optimizers/teacher-student/settings.js';
+import type { AgentHintType, TeacherStudentSettings } from '../ts/optimizers/teacher-student/settings.js';
 import { SeededRandom, deriveSeed } from '../ts/random.js';
 import {
   aiFeedbackMetric,
+  examplesPerCategory,
   loadAgentProgram,
   loadNavigationSplits,
   plannerJudge,
@@ -30,9 +34,13 @@ const { values } = parseArgs({
     'eval-size': { type: 'string', default: '100' },
     'max-tokens': { type: 'string', default: '64' },
     seed: { type: 'string', default: '0' },
+    'traces-from': { type: 'string' },
+    'traces-out': { type: 'string' },
+    'samples-per-category': { type: 'string', default: '8' },
+    'plain-scores': { type: 'string' },
   },
 });
-if (!values.dataset || !values.program || !values.adapter) throw new Error('pass --dataset, --program and --adapter');
+if (!values.dataset || !values.program) throw new Error('pass --dataset and --program');
 const seed = Number(values.seed);
 // The pipeline's held-out sample (pipeline.ts, loadData).
 const test = new SeededRandom(deriveSeed(seed, 'test')).sample(
@@ -57,7 +65,33 @@ async function score(modelString: string, examples: readonly NavigationExample[]
   return states;
 }
 
-const plain = await score(values.student, test);
+if (values['traces-from']) {
+  if (!values['traces-out']) throw new Error('pass --traces-out with --traces-from');
+  // The pipeline's train states (pipeline.ts, loadData).
+  const train = examplesPerCategory(
+    loadNavigationSplits(values.dataset).train,
+    Number(values['samples-per-category']),
+    deriveSeed(seed, 'train'),
+  ).examples;
+  const traces = await score(values['traces-from'], train);
+  const settings = { hintType: values['hint-type'] } as TeacherStudentSettings;
+  const rows = distillationRows(settings, program, train, traces);
+  writeFileSync(values['traces-out'], rows.map((row) => `${row}\n`).join(''));
+  console.log(`${rows.length} 1.0-scored traces of ${train.length} train states -> ${values['traces-out']}`);
+  process.exit(0);
+}
+if (!values.adapter) throw new Error('pass --adapter');
+
+/** The plain student's scores, kept in --plain-scores between runs that differ only in the adapter. */
+async function plainScores(): Promise<ScoredState[]> {
+  const file = values['plain-scores'];
+  if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ScoredState[];
+  const states = await score(values.student, test);
+  if (file) writeFileSync(file, JSON.stringify(states));
+  return states;
+}
+
+const plain = await plainScores();
 const adapted = await score(withAdapter(values.student, values.adapter), test);
 for (const line of summaryLines(`Student (${values.student}), saved program,`, summarizeStates(plain)))
   console.log(line);

@@ -83,7 +83,7 @@ describe('opt-native finetune', () => {
       const config = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
       expect(config).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, base_model_name_or_path: TINY_MODEL_DIR });
       expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(true);
-      // The adapter of the lowest eval loss is kept beside the final one, with its step.
+      // The adapter of the best eval step (exact match, then loss) is kept beside the final one, with its step.
       expect(summary.bestAdapterDir).toBe(join(out, 'best'));
       const marker = JSON.parse(readFileSync(join(out, 'best', 'best_eval.json'), 'utf8')) as { step: number };
       expect(marker.step).toBe(summary.bestEvalStep);

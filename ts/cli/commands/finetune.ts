@@ -91,9 +91,11 @@ function summaryLines(s: FinetuneSummary): string[] {
   const chosenBy = s.bestBy === 'exact-match' ? 'highest eval exact match' : 'lowest eval loss';
   return [
     `adapter: ${s.outputDir} (adapter_config.json, adapter_model.safetensors, loss_curve.csv/.svg, train_summary.json)`,
-    `steps ${s.steps} · train loss ${loss(s.firstTrainLoss)} -> ${loss(s.finalTrainLoss)} · ` +
-      `eval loss ${loss(s.initialEvalLoss)} -> ${loss(s.finalEvalLoss)} · ` +
-      `eval exact match ${share(s.initialEvalExactMatch)} -> ${share(s.finalEvalExactMatch)}`,
+    `steps ${s.steps} · train loss ${loss(s.firstTrainLoss)} -> ${loss(s.finalTrainLoss)}` +
+      (s.evalExamples === 0
+        ? ''
+        : ` · eval loss ${loss(s.initialEvalLoss)} -> ${loss(s.finalEvalLoss)} · ` +
+          `eval exact match ${share(s.initialEvalExactMatch)} -> ${share(s.finalEvalExactMatch)}`),
     ...(s.bestAdapterDir
       ? [
           `best adapter (step ${s.bestEvalStep}, ${chosenBy}: loss ${loss(s.bestEvalLoss)}, ` +

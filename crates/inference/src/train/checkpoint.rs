@@ -41,22 +41,18 @@ pub fn save_checkpoint_with(
     base_model: Option<&str>,
     extra_files: &[(&str, &[u8])],
 ) -> Result<()> {
-    let partial = sibling(dir, "partial");
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| io_error(&partial, e))?;
-    }
-    save_adapter(model, &partial, base_model)?;
-    let state_path = partial.join("optimizer.safetensors");
-    candle_core::safetensors::save(&trainer.optimizer.state_tensors(), &state_path)?;
-    let state = TrainerState {
-        step: trainer.steps_taken(),
-        seed: model.spec().seed,
-    };
-    let json = serde_json::to_string_pretty(&state).map_err(|e| io_error(dir, e.into()))?;
-    let state_path = partial.join("trainer_state.json");
-    std::fs::write(&state_path, json).map_err(|e| io_error(&state_path, e))?;
-    write_files(&partial, extra_files)?;
-    replace_dir(&partial, dir)
+    write_atomically(dir, model, base_model, |partial| {
+        let state_path = partial.join("optimizer.safetensors");
+        candle_core::safetensors::save(&trainer.optimizer.state_tensors(), &state_path)?;
+        let state = TrainerState {
+            step: trainer.steps_taken(),
+            seed: model.spec().seed,
+        };
+        let json = serde_json::to_string_pretty(&state).map_err(|e| io_error(dir, e.into()))?;
+        let state_path = partial.join("trainer_state.json");
+        std::fs::write(&state_path, json).map_err(|e| io_error(&state_path, e))?;
+        write_files(partial, extra_files)
+    })
 }
 
 /// The adapter and `extra_files`, written beside `dir` and swapped in: a kill never leaves half
@@ -67,12 +63,24 @@ pub fn save_adapter_atomically(
     base_model: Option<&str>,
     extra_files: &[(&str, &[u8])],
 ) -> Result<()> {
+    write_atomically(dir, model, base_model, |partial| {
+        write_files(partial, extra_files)
+    })
+}
+
+/// The adapter and what `fill` adds, written into a fresh sibling of `dir` and renamed into place.
+fn write_atomically(
+    dir: &Path,
+    model: &TrainModel,
+    base_model: Option<&str>,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
     let partial = sibling(dir, "partial");
     if partial.exists() {
         std::fs::remove_dir_all(&partial).map_err(|e| io_error(&partial, e))?;
     }
     save_adapter(model, &partial, base_model)?;
-    write_files(&partial, extra_files)?;
+    fill(&partial)?;
     replace_dir(&partial, dir)
 }
 

@@ -65,22 +65,19 @@ async function score(modelString: string, examples: readonly NavigationExample[]
   return states;
 }
 
-if (values['traces-from']) {
-  if (!values['traces-out']) throw new Error('pass --traces-out with --traces-from');
-  // The pipeline's train states (pipeline.ts, loadData).
+/** `--traces-from`: MODEL's 1.0-scored replies on the pipeline's train states (pipeline.ts, loadData), as chat JSONL. */
+async function writeTraces(from: string, out: string): Promise<void> {
   const train = examplesPerCategory(
-    loadNavigationSplits(values.dataset).train,
+    loadNavigationSplits(values.dataset!).train,
     Number(values['samples-per-category']),
     deriveSeed(seed, 'train'),
   ).examples;
-  const traces = await score(values['traces-from'], train);
+  const traces = await score(from, train);
   const settings = { hintType: values['hint-type'] } as TeacherStudentSettings;
   const rows = distillationRows(settings, program, train, traces);
-  writeFileSync(values['traces-out'], rows.map((row) => `${row}\n`).join(''));
-  console.log(`${rows.length} 1.0-scored traces of ${train.length} train states -> ${values['traces-out']}`);
-  process.exit(0);
+  writeFileSync(out, rows.map((row) => `${row}\n`).join(''));
+  console.log(`${rows.length} 1.0-scored traces of ${train.length} train states -> ${out}`);
 }
-if (!values.adapter) throw new Error('pass --adapter');
 
 /** The plain student's scores, kept in --plain-scores between runs that differ only in the adapter. */
 async function plainScores(): Promise<ScoredState[]> {
@@ -91,9 +88,23 @@ async function plainScores(): Promise<ScoredState[]> {
   return states;
 }
 
-const plain = await plainScores();
-const adapted = await score(withAdapter(values.student, values.adapter), test);
-for (const line of summaryLines(`Student (${values.student}), saved program,`, summarizeStates(plain)))
-  console.log(line);
-for (const line of summaryLines('Student + LoRA adapter, saved program,', summarizeStates(adapted))) console.log(line);
-console.log(gainLine(lenientGain(plain, adapted, seed)).replace('Lenient accuracy', 'Lenient accuracy without → with'));
+/** The saved program with and without the adapter on the held-out states, paired. */
+async function compare(adapterDir: string): Promise<void> {
+  const plain = await plainScores();
+  const adapted = await score(withAdapter(values.student, adapterDir), test);
+  for (const line of summaryLines(`Student (${values.student}), saved program,`, summarizeStates(plain)))
+    console.log(line);
+  for (const line of summaryLines('Student + LoRA adapter, saved program,', summarizeStates(adapted)))
+    console.log(line);
+  console.log(
+    gainLine(lenientGain(plain, adapted, seed)).replace('Lenient accuracy', 'Lenient accuracy without → with'),
+  );
+}
+
+if (values['traces-from']) {
+  if (!values['traces-out']) throw new Error('pass --traces-out with --traces-from');
+  await writeTraces(values['traces-from'], values['traces-out']);
+} else {
+  if (!values.adapter) throw new Error('pass --adapter');
+  await compare(values.adapter);
+}

@@ -30,7 +30,14 @@ import { UsageMeter } from '../engine/meter.js';
 import { miproConfigSchema } from '../mipro/config.js';
 import { runMipro, type MiproResult } from '../mipro/optimizer.js';
 import { navigationAdapter } from './adapter.js';
-import { distillationRows, heldOutSeeds, runEpisodes, scoreStates, type EvaluationContext } from './evaluate.js';
+import {
+  distillationRows,
+  heldOutSeeds,
+  runEpisodes,
+  scoreStates,
+  type EvaluationContext,
+  type ScoredState,
+} from './evaluate.js';
 import type { TeacherStudentSettings } from './settings.js';
 import { episodeLine, gainLine, lenientGain, summarizeStates, summaryLines } from './summary.js';
 
@@ -272,7 +279,7 @@ interface LoraInputs {
   readonly program: AgentProgram;
   readonly data: string;
   readonly test: readonly NavigationExample[];
-  readonly after: Awaited<ReturnType<typeof scoreStates>>;
+  readonly after: readonly ScoredState[];
 }
 
 /**

@@ -19,13 +19,14 @@ pub enum BestBy {
 impl BestBy {
     /// `loss` or `exact-match`; anything else is `E_BAD_INPUT`.
     pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "loss" => Ok(Self::Loss),
-            "exact-match" => Ok(Self::ExactMatch),
-            other => Err(InferenceError::bad_input(format!(
-                "best_by must be loss or exact-match (got {other:?})"
-            ))),
-        }
+        [Self::ExactMatch, Self::Loss]
+            .into_iter()
+            .find(|by| by.name() == name)
+            .ok_or_else(|| {
+                InferenceError::bad_input(format!(
+                    "best_by must be loss or exact-match (got {name:?})"
+                ))
+            })
     }
 
     /// The name `parse` reads.

@@ -5,22 +5,40 @@
 //     --adapter runs/ts/lora [--student native:default] [--hint-type subgoal] [--eval-size 100] [--max-tokens 64]
 // With --traces-from MODEL --traces-out FILE it instead writes the chat JSONL that `--distill-from teacher` would:
 // MODEL's 1.0-scored replies on the run's train states (--samples-per-category, as the run used) under the program.
+// With --planner-rows FILE [--distill-size 120] it writes what `--distill-from planner` trains on, and --no-demos
+// scores the adapted student with the program's instruction alone (as the pipeline does after planner labels).
+// With --baselines FILE it prints the run's references instead: the unoptimized program with the student and with
+// --teacher, and the best constant action. Replies are kept in the JSON files; the current metric grades them.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
 import '../ts/llm/native-provider.js';
 import { runProgram } from '../ts/optimizers/mipro/evaluate.js';
 import { navigationAdapter, withAdapter } from '../ts/optimizers/teacher-student/index.js';
-import { distillationRows, type ScoredState } from '../ts/optimizers/teacher-student/evaluate.js';
-import { gainLine, lenientGain, summarizeStates, summaryLines } from '../ts/optimizers/teacher-student/summary.js';
+import {
+  distillationRows,
+  gradeReplies,
+  plannerRows,
+  type ScoredState,
+} from '../ts/optimizers/teacher-student/evaluate.js';
+import {
+  constantActionLines,
+  gainLine,
+  lenientGain,
+  summarizeStates,
+  summaryLines,
+} from '../ts/optimizers/teacher-student/summary.js';
 import type { AgentHintType, TeacherStudentSettings } from '../ts/optimizers/teacher-student/settings.js';
 import { SeededRandom, deriveSeed } from '../ts/random.js';
 import {
+  AGENT_INSTRUCTION,
   aiFeedbackMetric,
+  bestConstantAction,
   examplesPerCategory,
   loadAgentProgram,
   loadNavigationSplits,
   plannerJudge,
+  type AgentProgram,
   type NavigationExample,
 } from '../ts/tasks/navigation/index.js';
 
@@ -38,6 +56,11 @@ const { values } = parseArgs({
     'traces-out': { type: 'string' },
     'samples-per-category': { type: 'string', default: '8' },
     'plain-scores': { type: 'string' },
+    baselines: { type: 'string' },
+    'planner-rows': { type: 'string' },
+    'distill-size': { type: 'string', default: '120' },
+    'no-demos': { type: 'boolean', default: false },
+    teacher: { type: 'string', default: 'native:qwen2.5-coder-1.5b' },
   },
 });
 if (!values.dataset || !values.program) throw new Error('pass --dataset and --program');
@@ -51,18 +74,34 @@ const program = loadAgentProgram(values.program);
 const metric = aiFeedbackMetric(plannerJudge(1));
 const adapter = navigationAdapter(metric, values['hint-type'] as AgentHintType, Number(values['max-tokens']));
 
-async function score(modelString: string, examples: readonly NavigationExample[]): Promise<ScoredState[]> {
+/** `program` run by `modelString` on `examples`: the replies, kept in `cacheFile` (as replies or scored states). */
+async function repliesOf(
+  modelString: string,
+  program: AgentProgram,
+  examples: readonly NavigationExample[],
+  cacheFile?: string,
+): Promise<string[]> {
+  if (cacheFile && existsSync(cacheFile)) {
+    const kept = JSON.parse(readFileSync(cacheFile, 'utf8')) as (string | { reply: string })[];
+    return kept.map((entry) => (typeof entry === 'string' ? entry : entry.reply));
+  }
   const model = await createLanguageModel(modelString);
   const started = performance.now();
   const run = await runProgram(adapter, model, program, examples);
   await model.dispose?.();
-  const states: ScoredState[] = [];
-  for (const [index, example] of examples.entries()) {
-    const reply = run.replies[index] ?? '';
-    states.push({ id: example.id, reply, ...(await metric(example, reply)) });
-  }
   console.error(`${modelString}: ${examples.length} states in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  return states;
+  const replies = examples.map((_, index) => run.replies[index] ?? '');
+  if (cacheFile) writeFileSync(cacheFile, JSON.stringify(replies));
+  return replies;
+}
+
+async function score(
+  modelString: string,
+  examples: readonly NavigationExample[],
+  cacheFile?: string,
+  scored: AgentProgram = program,
+): Promise<ScoredState[]> {
+  return gradeReplies(metric, examples, await repliesOf(modelString, scored, examples, cacheFile));
 }
 
 /** `--traces-from`: MODEL's 1.0-scored replies on the pipeline's train states (pipeline.ts, loadData), as chat JSONL. */
@@ -79,19 +118,45 @@ async function writeTraces(from: string, out: string): Promise<void> {
   console.log(`${rows.length} 1.0-scored traces of ${train.length} train states -> ${out}`);
 }
 
-/** The plain student's scores, kept in --plain-scores between runs that differ only in the adapter. */
-async function plainScores(): Promise<ScoredState[]> {
-  const file = values['plain-scores'];
-  if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ScoredState[];
-  const states = await score(values.student, test);
-  if (file) writeFileSync(file, JSON.stringify(states));
-  return states;
+/** `--planner-rows`: the planner's labels on --distill-size train states, as `--distill-from planner` draws them. */
+function writePlannerRows(out: string): void {
+  const states = new SeededRandom(deriveSeed(seed, 'distill')).sample(
+    loadNavigationSplits(values.dataset!).train,
+    Number(values['distill-size']),
+  );
+  const settings = { hintType: values['hint-type'] } as TeacherStudentSettings;
+  const rows = plannerRows(settings, { ...program, demos: [] }, states);
+  writeFileSync(out, rows.map((row) => `${row}\n`).join(''));
+  console.log(`${rows.length} planner-labelled train states -> ${out}`);
+}
+
+/** The plain student's replies are kept in --plain-scores between runs that differ only in the adapter. */
+function plainScores(): Promise<ScoredState[]> {
+  return score(values.student, test, values['plain-scores']);
+}
+
+/** `--baselines FILE.json`: the unoptimized program with the student and the teacher, and the constant-action floor. */
+async function printBaselines(prefix: string): Promise<void> {
+  const basic: AgentProgram = { instruction: AGENT_INSTRUCTION, demos: [] };
+  const rows: [string, ScoredState[]][] = [
+    [`Student (${values.student}), saved program,`, await plainScores()],
+    [
+      `Student (${values.student}), unoptimized program,`,
+      await score(values.student, test, `${prefix}-student.json`, basic),
+    ],
+    [`Teacher (${values.teacher}), zero-shot,`, await score(values.teacher, test, `${prefix}-teacher.json`, basic)],
+  ];
+  for (const [label, states] of rows)
+    for (const line of summaryLines(label, summarizeStates(states))) console.log(line);
+  for (const line of constantActionLines(await bestConstantAction(test, plannerJudge(1)), test.length))
+    console.log(line);
 }
 
 /** The saved program with and without the adapter on the held-out states, paired. */
 async function compare(adapterDir: string): Promise<void> {
   const plain = await plainScores();
-  const adapted = await score(withAdapter(values.student, adapterDir), test);
+  const adaptedProgram = values['no-demos'] ? { ...program, demos: [] } : program;
+  const adapted = await score(withAdapter(values.student, adapterDir), test, undefined, adaptedProgram);
   for (const line of summaryLines(`Student (${values.student}), saved program,`, summarizeStates(plain)))
     console.log(line);
   for (const line of summaryLines('Student + LoRA adapter, saved program,', summarizeStates(adapted)))
@@ -101,7 +166,11 @@ async function compare(adapterDir: string): Promise<void> {
   );
 }
 
-if (values['traces-from']) {
+if (values['planner-rows']) {
+  writePlannerRows(values['planner-rows']);
+} else if (values.baselines) {
+  await printBaselines(values.baselines);
+} else if (values['traces-from']) {
   if (!values['traces-out']) throw new Error('pass --traces-out with --traces-from');
   await writeTraces(values['traces-from'], values['traces-out']);
 } else {

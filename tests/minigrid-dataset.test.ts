@@ -85,6 +85,9 @@ describe('rollouts', () => {
           ? sample.optimal_actions[0]
           : `any of: ${sample.optimal_actions.join(', ')}`,
       );
+      // done never changes the state, and a no-op loses exactly the step it takes.
+      expect(sample.no_op_actions).toContain('done');
+      for (const name of sample.no_op_actions ?? []) expect(sample.regrets[name]).toBe(1);
     }
     // Forward into the lava is fatal wherever the lava is in front.
     expect(samples.some((sample) => sample.regrets.forward === null)).toBe(true);

@@ -30,6 +30,7 @@ describe('planner on hand-made grids', () => {
     expect(analysis.actionDistances).toEqual([4, 4, 2, 3, 3, 3, 3]);
     expect(analysis.optimalActions).toEqual([2]);
     expect(analysis.regrets).toEqual([2, 2, 0, 1, 1, 1, 1]);
+    expect(analysis.noOpActions).toEqual([3, 4, 5, 6]);
     expect(currentSubgoal(planner, state)).toBe('go to the green goal');
   });
 
@@ -40,6 +41,8 @@ describe('planner on hand-made grids', () => {
     expect(analysis.distance).toBe(4);
     expect(analysis.optimalActions).toEqual([0, 1]);
     expect(analysis.regrets).toEqual([0, 0, 1, 1, 1, 1, 1]);
+    // Facing the wall: forward changes nothing, like the object actions with nothing ahead.
+    expect(analysis.noOpActions).toEqual([2, 3, 4, 5, 6]);
   });
 
   it('lava ahead: forward is fatal; the way round the lava takes 7 steps', () => {
@@ -60,6 +63,8 @@ describe('planner on hand-made grids', () => {
     expect(analysis.distance).toBe(5);
     expect(analysis.actionDistances).toEqual([7, 7, 6, 5, 6, 6, 6]);
     expect(analysis.optimalActions).toEqual([3]);
+    // The key blocks forward; toggling a key, dropping nothing and done change nothing either.
+    expect(analysis.noOpActions).toEqual([2, 4, 5, 6]);
     expect(currentSubgoal(planner, state)).toBe('pick up the yellow key');
     const holding = step(task, state, 3).state;
     expect(currentSubgoal(planner, holding)).toBe('open the yellow door');

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import {
   aiFeedbackMetric,
+  bestConstantAction,
   cohenKappa,
   modelJudge,
   parseAgentReply,
@@ -92,6 +93,18 @@ describe('the AI-feedback metric', () => {
     expect((await aiFeedbackMetric(plannerJudge(2))(EXAMPLE, 'Action: left')).score).toBe(0.5);
   });
 
+  it('never calls an action that changes nothing reasonable, whatever its regret', async () => {
+    // pickup has regret 1 like right, but with nothing ahead it leaves the state as it was.
+    const example = { ...EXAMPLE, no_op_actions: ['pickup', 'drop', 'toggle'] };
+    const scoreOf = async (judge: ReturnType<typeof plannerJudge>, action: string) =>
+      (await aiFeedbackMetric(judge)(example, `Action: ${action}`)).score;
+    expect(await scoreOf(plannerJudge(), 'right')).toBe(0.5);
+    expect(await scoreOf(plannerJudge(), 'pickup')).toBe(0);
+    expect(await scoreOf(plannerJudge(5), 'toggle')).toBe(0);
+    // Data written before no_op_actions existed keeps the regret rule alone.
+    expect((await aiFeedbackMetric(plannerJudge())(EXAMPLE, 'Action: pickup')).score).toBe(0.5);
+  });
+
   it('asks the assessor once per state and reply, and runs a second judge beside it', async () => {
     const model = assessor('yes');
     const metric = aiFeedbackMetric(modelJudge(model), plannerJudge());
@@ -99,6 +112,36 @@ describe('the AI-feedback metric', () => {
     await metric(EXAMPLE, 'Action: left');
     expect(model.calls).toHaveLength(1);
     expect([first.score, first.verdict, first.secondVerdict]).toEqual([0.5, 'reasonable', 'unreasonable']);
+  });
+});
+
+describe('the constant-action reference', () => {
+  it('finds the single action that scores best on every state, graded by the judge', async () => {
+    const turnLeft: NavigationExample = {
+      ...EXAMPLE,
+      id: 'test:2',
+      optimal_actions: ['left'],
+      optimal_action_ids: [0],
+      regrets: { left: 0, right: 2, forward: 2, pickup: 1, drop: 1, toggle: 1, done: null },
+    };
+    const examples = [EXAMPLE, EXAMPLE, turnLeft].map((example) => ({
+      ...example,
+      no_op_actions: ['pickup', 'drop', 'toggle'],
+    }));
+    // forward: 1 + 1 + 0; left: 0 + 0 + 1; right: 0.5 + 0.5 + 0 (regret 1, 1, 2); the no-ops and done: 0.
+    expect(await bestConstantAction(examples, plannerJudge())).toEqual({
+      action: 'forward',
+      meanScore: 2 / 3,
+      exact: 2,
+      reasonable: 0,
+    });
+    // With a looser judge right's regret 2 counts too: 0.5 · 3 = 1.5 < forward's 2 + 0.5 (its regret 2 on turnLeft).
+    expect(await bestConstantAction(examples, plannerJudge(2))).toEqual({
+      action: 'forward',
+      meanScore: 2.5 / 3,
+      exact: 2,
+      reasonable: 1,
+    });
   });
 });
 

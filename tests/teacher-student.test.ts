@@ -17,6 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptNativeError } from '../ts/errors.js';
+import { ACTIONS } from '../ts/minigrid/dynamics.js';
+import { SeededRandom, deriveSeed } from '../ts/random.js';
+import { loadNavigationSplits } from '../ts/tasks/navigation/index.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import {
   experimentsFromFile,
@@ -155,6 +158,22 @@ describe('the teacher-student pipeline', () => {
     expect(info.scores.student_optimized.reasonable).toBe(0);
     expect(outcome.printout.join('\n')).toMatch(/Accuracy \d\.\d{3} \(\d+\/6\)/);
     expect(outcome.printout.join('\n')).toMatch(/Episode success \d\/1 on held-out seeds/);
+    // The constant-action floor, recomputed by hand on the pipeline's held-out sample: 1 per optimal state, 0.5 per
+    // state where the action changes something and loses at most one step.
+    const test = new SeededRandom(deriveSeed(0, 'test')).sample(loadNavigationSplits(dataset).test, 6);
+    const byHand = ACTIONS.map((action) => {
+      const points = test.map((state) =>
+        state.optimal_actions.includes(action)
+          ? 1
+          : !state.no_op_actions!.includes(action) && (state.regrets[action] ?? Infinity) <= 1
+            ? 0.5
+            : 0,
+      );
+      return points.reduce<number>((sum, point) => sum + point, 0) / test.length;
+    });
+    expect(info.scores.constant_action.meanScore).toBeCloseTo(Math.max(...byHand), 12);
+    expect(info.scores.constant_action.action).toBe(ACTIONS[byHand.indexOf(Math.max(...byHand))]);
+    expect(outcome.printout).toContain(`  Mean score ${info.scores.constant_action.meanScore.toFixed(3)}`);
     const distilled = readFileSync(outcome.distillPath!, 'utf8').trim().split('\n').filter(Boolean);
     expect(distilled.length).toBe(info.distilled);
     if (distilled.length > 0) expect(JSON.parse(distilled[0]!).messages.at(-1).role).toBe('assistant');
@@ -217,6 +236,57 @@ describe('the teacher-student pipeline', () => {
     expect(statSync(join(adapterDir, 'adapter_model.safetensors')).mtimeMs).toBe(trainedAt);
     await Promise.all([...models.values()].map((model) => model.dispose?.()));
   }, 120_000);
+
+  it('regrades the recorded replies on a rerun: scored states recorded by older runs are read back too', async () => {
+    const out = join(root, 'regrade');
+    const models = new Map<string, ScriptedLanguageModel>();
+    const resolveModel = async (id: string) => models.get(id) ?? models.set(id, scripted(id)).get(id)!;
+    const first = await runTeacherStudent(settings(out), { resolveModel });
+    // Rewrite the held-out evaluations as the older format, with stale scores that must not survive.
+    const events = join(out, 'program.run', 'events.jsonl');
+    const lines = readFileSync(events, 'utf8').trim().split('\n');
+    let rewritten = 0;
+    const older = lines.map((line) => {
+      const event = JSON.parse(line);
+      if (event.type !== 'step' || !String(event.key).startsWith('teacher-student/eval/')) return line;
+      rewritten += 1;
+      const value = (event.value as string[]).map((reply, index) => ({ id: `x${index}`, reply, score: 1 }));
+      return JSON.stringify({ ...event, value });
+    });
+    expect(rewritten).toBeGreaterThan(1);
+    writeFileSync(events, `${older.join('\n')}\n`);
+    models.clear();
+    const again = await runTeacherStudent(settings(out), { resolveModel });
+    expect([...models.values()].reduce((sum, model) => sum + model.calls.length, 0)).toBe(0);
+    expect(again.printout).toEqual(first.printout);
+  }, 60_000);
+
+  it('--distill-from planner writes the planner labels of --distill-size train states, without demos', async () => {
+    const out = join(root, 'planner-rows');
+    const resolveModel = async (id: string) => scripted(id);
+    const outcome = await runTeacherStudent(
+      { ...settings(out), distillFrom: 'planner' as const, distillSize: 7 },
+      { resolveModel },
+    );
+    const rows = readFileSync(outcome.distillPath!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((row) => JSON.parse(row).messages as { role: string; content: string }[]);
+    expect(rows).toHaveLength(7);
+    const train = loadNavigationSplits(dataset).train;
+    const drawn = new SeededRandom(deriveSeed(0, 'distill')).sample(train, 7);
+    // system, the state, the planner's reply: no demo turns.
+    expect(rows.map((messages) => messages.map((message) => message.role))).toEqual(
+      rows.map(() => ['system', 'user', 'assistant']),
+    );
+    expect(rows.map((messages) => messages[2]!.content)).toEqual(
+      drawn.map((state) => `Reasoning: Next: ${state.subgoal}.\nAction: ${state.optimal_actions[0]}`),
+    );
+    expect(rows.map((messages) => messages[1]!.content)).toEqual(
+      drawn.map((state) => expect.stringContaining(state.observation)),
+    );
+    expect(outcome.printout).toContain(`  Distilled 7 planner-labelled traces to ${outcome.distillPath}`);
+  }, 60_000);
 
   it('--distill lora without a trainer is E_BAD_INPUT', async () => {
     const out = join(root, 'lora-untrained');

@@ -30,6 +30,9 @@ export interface MinigridSample {
   category: Action;
   /** Per action name: steps lost against the optimum; null when the action makes success impossible (lava). */
   regrets: Record<string, number | null>;
+  /** The actions that change nothing here; a judge does not count them as reasonable alternatives. Absent in data
+   * written before 2026-12-04. */
+  no_op_actions?: string[];
   distance: number;
   subgoal: string;
   hint: string;
@@ -74,6 +77,7 @@ function sampleOf(
     regrets: Object.fromEntries(
       analysis.regrets.map((regret, action) => [ACTIONS[action], Number.isFinite(regret) ? regret : null]),
     ),
+    no_op_actions: analysis.noOpActions.map((action) => ACTIONS[action] ?? ''),
     distance: analysis.distance,
     subgoal,
     hint: hintFor(context.options.hintType, optimal, subgoal),

@@ -20,6 +20,8 @@ export interface ActionAnalysis {
   readonly optimalActions: readonly Action[];
   /** Per action id: its distance minus the optimum (0 for optimal actions; Infinity for fatal ones). */
   readonly regrets: readonly number[];
+  /** The actions that leave the state as it was (a wall ahead, nothing to pick up): each loses exactly one step. */
+  readonly noOpActions: readonly Action[];
 }
 
 export class MinigridPlanner {
@@ -127,7 +129,8 @@ export class MinigridPlanner {
     const optimalActions =
       distance === Infinity ? [] : actionDistances.flatMap((value, action) => (value === distance ? [action] : []));
     const regrets = actionDistances.map((value) => (distance === Infinity ? Infinity : value - distance));
-    return { distance, actionDistances, optimalActions, regrets };
+    const noOpActions = this.outcomes(index).flatMap((next, action) => (next === index ? [action] : []));
+    return { distance, actionDistances, optimalActions, regrets, noOpActions };
   }
 
   /** The shortest action sequence to success, taking the lowest-numbered optimal action at each step. */

@@ -157,10 +157,15 @@ export function registerTeacherStudent(program: Command): void {
       ).choices(['jsonl', 'lora', 'none']),
     )
     .addOption(
-      new Option('--distill-from <model>', 'whose 1.0-scored train traces are distilled (default student)').choices([
-        'student',
-        'teacher',
-      ]),
+      new Option(
+        '--distill-from <source>',
+        "whose 1.0-scored train traces are distilled (default student), or the planner's labels (planner)",
+      ).choices(['student', 'teacher', 'planner']),
+    )
+    .option(
+      '--distill-size <n>',
+      'train states the planner labels for --distill-from planner (default 120)',
+      count('--distill-size', 1),
     )
     .option('--distill-epochs <n>', 'epochs of the lora distillation (default 2)', count('--distill-epochs', 1))
     .option('--no-teacher-baseline', "skip the teacher's zero-shot score")

@@ -24,7 +24,7 @@ export function observationOf(example: NavigationExample, hintType: AgentHintTyp
 }
 
 /** The gold reasoning of a labelled demo: the subgoal, and the optimal action. */
-function labeledReply(example: NavigationExample): string {
+export function labeledReply(example: NavigationExample): string {
   const action = example.optimal_actions[0] ?? 'done';
   const reasoning = example.subgoal === '' ? `The best move is ${action}.` : `Next: ${example.subgoal}.`;
   return replyTurn(reasoning, action);

@@ -13,7 +13,7 @@ import {
 import { promptDigest } from '../engine/steps.js';
 import { runProgram } from '../mipro/evaluate.js';
 import type { MiproAdapter } from '../mipro/program.js';
-import { observationOf } from './adapter.js';
+import { labeledReply, observationOf } from './adapter.js';
 import type { TeacherStudentSettings } from './settings.js';
 
 export interface ScoredState {
@@ -38,8 +38,13 @@ function digestOf(parts: unknown): string {
   return promptDigest(JSON.stringify(parts));
 }
 
-/** The program on `examples` with `model`: per-state reply, action, score and verdicts. */
-export function scoreStates(
+/**
+ * The program on `examples` with `model`: per-state reply, action, score and verdicts. The step records the replies
+ * only and the metric grades them each time, so a resumed run follows the current metric (the assessor's verdicts
+ * come from the response cache). Run directories written before 2026-12-04 recorded scored states; their replies are
+ * read back the same way.
+ */
+export async function scoreStates(
   context: EvaluationContext,
   label: string,
   model: LanguageModel,
@@ -47,16 +52,29 @@ export function scoreStates(
   examples: readonly NavigationExample[],
 ): Promise<ScoredState[]> {
   const key = `teacher-student/eval/${label}/${digestOf([model.modelId, program, examples.map((e) => e.id)])}`;
-  return context.runDir.runStep(key, async () => {
+  const recorded = await context.runDir.runStep(key, async () => {
     const run = await runProgram(context.adapter, model, program, examples, context.signal);
-    const states: ScoredState[] = [];
-    for (const [index, example] of examples.entries()) {
-      const reply = run.replies[index] ?? '';
-      const scored = await context.metric(example, reply, context.signal);
-      states.push({ id: example.id, reply, ...scored });
-    }
-    return states;
+    return examples.map((_, index) => run.replies[index] ?? '');
   });
+  const replies = (recorded as readonly (string | { reply: string })[]).map((entry) =>
+    typeof entry === 'string' ? entry : entry.reply,
+  );
+  return gradeReplies(context.metric, examples, replies, context.signal);
+}
+
+/** Each example's reply graded by the metric, in order. */
+export async function gradeReplies(
+  metric: AiFeedbackMetric,
+  examples: readonly NavigationExample[],
+  replies: readonly string[],
+  signal?: AbortSignal,
+): Promise<ScoredState[]> {
+  const states: ScoredState[] = [];
+  for (const [index, example] of examples.entries()) {
+    const reply = replies[index] ?? '';
+    states.push({ id: example.id, reply, ...(await metric(example, reply, signal)) });
+  }
+  return states;
 }
 
 /** Unique (env, seed) pairs of the held-out states, in order, at most `count`. */
@@ -88,6 +106,22 @@ export async function runEpisodes(
     );
   }
   return outcomes;
+}
+
+/** Chat-format training rows: the planner's labelled reply on each state, under `program`. */
+export function plannerRows(
+  settings: TeacherStudentSettings,
+  program: AgentProgram,
+  examples: readonly NavigationExample[],
+): string[] {
+  return examples.map((example) =>
+    JSON.stringify({
+      messages: [
+        ...agentMessages(program, observationOf(example, settings.hintType)),
+        { role: 'assistant', content: labeledReply(example) },
+      ],
+    }),
+  );
 }
 
 /** Chat-format training rows from the student's 1.0-scored traces (any fine-tuning service reads them). */

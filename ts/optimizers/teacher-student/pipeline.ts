@@ -16,6 +16,7 @@ import type { ResponseCache } from '../../run/cache.js';
 import {
   AGENT_INSTRUCTION,
   aiFeedbackMetric,
+  bestConstantAction,
   examplesPerCategory,
   loadNavigationSplits,
   modelJudge,
@@ -32,6 +33,7 @@ import { runMipro, type MiproResult } from '../mipro/optimizer.js';
 import { navigationAdapter } from './adapter.js';
 import {
   distillationRows,
+  plannerRows,
   heldOutSeeds,
   runEpisodes,
   scoreStates,
@@ -39,7 +41,7 @@ import {
   type ScoredState,
 } from './evaluate.js';
 import type { TeacherStudentSettings } from './settings.js';
-import { episodeLine, gainLine, lenientGain, summarizeStates, summaryLines } from './summary.js';
+import { constantActionLines, episodeLine, gainLine, lenientGain, summarizeStates, summaryLines } from './summary.js';
 
 /** What `--distill lora` asks of the caller: a LoRA adapter of the student trained on chat JSONL. */
 export interface StudentTraining {
@@ -71,6 +73,8 @@ interface Data {
   readonly train: NavigationExample[];
   readonly dev: NavigationExample[];
   readonly test: NavigationExample[];
+  /** The states the planner labels for `distillFrom: planner` (empty otherwise). */
+  readonly distill: NavigationExample[];
   readonly counts: Record<string, Record<string, number>>;
 }
 
@@ -94,10 +98,15 @@ function loadData(settings: TeacherStudentSettings): Data {
     throw new OptNativeError('E_EMPTY_TABLE', `${settings.datasetPath}: train, dev and test must each hold states`);
   }
   const testCounts = examplesPerCategory(test, undefined, 0).counts;
+  const distill =
+    settings.distillFrom === 'planner'
+      ? new SeededRandom(deriveSeed(settings.seed, 'distill')).sample(splits.train, settings.distillSize)
+      : [];
   return {
     train: train.examples,
     dev: devStates,
     test,
+    distill,
     counts: { train: train.counts, dev: dev.counts, test: testCounts },
   };
 }
@@ -189,6 +198,7 @@ async function finish(
   const teacherZeroShot = settings.teacherBaseline
     ? await scoreStates(context, 'teacher-basic', roles.teacher, BASIC_PROGRAM, data.test)
     : null;
+  const constant = await bestConstantAction(data.test, plannerJudge(settings.maxRegret));
   const seeds = heldOutSeeds(data.test, settings.episodes);
   const episodes = await runEpisodes(context, roles.student, program, seeds);
   const summaries = {
@@ -197,20 +207,26 @@ async function finish(
     ...(teacherZeroShot ? { teacher_zero_shot: summarizeStates(teacherZeroShot) } : {}),
   };
   const gain = lenientGain(before, after, settings.seed);
+  const distilledProgram = settings.distillFrom === 'planner' ? { ...program, demos: [] } : program;
   let distillPath: string | null = null;
   let distilled = 0;
   if (settings.distill !== 'none') {
-    const source = settings.distillFrom === 'teacher' ? roles.teacher : roles.student;
-    const traces = await scoreStates(context, `${settings.distillFrom}-train`, source, program, data.train);
-    const rows = distillationRows(settings, program, data.train, traces);
+    const rows = await distillRows(settings, roles, context, program, data);
     distilled = rows.length;
     distillPath = join(settings.outputDir, `${settings.name}_distill.jsonl`);
     writeFileSync(distillPath, rows.map((row) => `${row}\n`).join(''));
   }
   const lora =
     settings.distill === 'lora' && distillPath !== null && distilled > 0
-      ? await distillIntoLora(settings, roles, context, options, { program, data: distillPath, test: data.test, after })
+      ? await distillIntoLora(settings, roles, context, options, {
+          program: distilledProgram,
+          data: distillPath,
+          test: data.test,
+          after,
+        })
       : null;
+  const loraSource = settings.distillFrom === 'planner' ? 'planner-labelled' : settings.distillFrom;
+  const sourceLabel = settings.distillFrom === 'planner' ? loraSource : `1.0-scored ${settings.distillFrom}`;
   const printout = [
     `teacher-student ${settings.name}: teacher ${settings.teacherModel}, student ${settings.studentModel}, ` +
       `assessor ${settings.assessorModel}`,
@@ -224,13 +240,16 @@ async function finish(
     ...(summaries.teacher_zero_shot
       ? summaryLines('Teacher, zero-shot,', summaries.teacher_zero_shot).slice(0, 2)
       : []),
-    ...(distillPath ? [`  Distilled ${distilled} 1.0-scored ${settings.distillFrom} traces to ${distillPath}`] : []),
+    ...constantActionLines(constant, data.test.length),
+    ...(distillPath ? [`  Distilled ${distilled} ${sourceLabel} traces to ${distillPath}`] : []),
     ...(settings.distill === 'lora' && distilled === 0 ? ['  No 1.0-scored traces: no LoRA adapter trained'] : []),
     ...(lora
       ? [
           ...summaryLines(
-            `Student + LoRA adapter (${distilled} ${settings.distillFrom} traces, ${settings.distillEpochs} epochs), ` +
-              'optimized program,',
+            `Student + LoRA adapter (${distilled} ${loraSource} traces, ${settings.distillEpochs} epochs), ` +
+              (distilledProgram.demos.length === program.demos.length
+                ? 'optimized program,'
+                : 'optimized instruction without demos,'),
             lora.summary,
           ).slice(0, 2),
           gainLine(lora.gain).replace('Lenient accuracy', 'Lenient accuracy without → with the adapter'),
@@ -255,7 +274,7 @@ async function finish(
       instructions: mipro.instructions,
       stop_reason: mipro.stopReason,
     },
-    scores: { ...summaries, ...(lora ? { student_distilled: lora.summary } : {}) },
+    scores: { ...summaries, ...(lora ? { student_distilled: lora.summary } : {}), constant_action: constant },
     lenient_gain: gain,
     ...(lora ? { distillation: { adapter: lora.adapterDir, lenient_gain: lora.gain } } : {}),
     episodes: { successes: episodes.filter((episode) => episode.success).length, outcomes: episodes },
@@ -268,6 +287,20 @@ async function finish(
   };
   writeFileSync(infoPath, `${JSON.stringify(info, null, 2)}\n`);
   return { programPath, infoPath, distillPath, printout };
+}
+
+/** The training rows of the distillation: 1.0-scored traces of the student or the teacher, or planner labels. */
+async function distillRows(
+  settings: TeacherStudentSettings,
+  roles: Roles,
+  context: EvaluationContext,
+  program: AgentProgram,
+  data: Data,
+): Promise<string[]> {
+  if (settings.distillFrom === 'planner') return plannerRows(settings, { ...program, demos: [] }, data.distill);
+  const source = settings.distillFrom === 'teacher' ? roles.teacher : roles.student;
+  const traces = await scoreStates(context, `${settings.distillFrom}-train`, source, program, data.train);
+  return distillationRows(settings, program, data.train, traces);
 }
 
 /** `model` with `?adapter=DIR` (or `&adapter=`), percent-encoded as model strings allow. */

@@ -44,9 +44,13 @@ export const teacherStudentSettingsSchema = z
     distill: z.enum(['jsonl', 'lora', 'none']).default('jsonl'),
     /**
      * Whose 1.0-scored traces on the train states, running the optimized program, are distilled: the student's own
-     * (the original tool's) or the teacher's.
+     * (the original tool's) or the teacher's. `planner`: the exact planner's labels (the labelled demos' reply) on
+     * `distillSize` states drawn from the whole train split, under the optimized instruction without its demos (the
+     * adapter takes their place, as DSPy's BootstrapFinetune drops demos).
      */
-    distillFrom: z.enum(['student', 'teacher']).default('student'),
+    distillFrom: z.enum(['student', 'teacher', 'planner']).default('student'),
+    /** Train-split states labelled by the planner for `distillFrom: planner`, drawn as the split holds them. */
+    distillSize: z.number().int().min(1).default(120),
     /** Epochs of the `lora` distillation. */
     distillEpochs: z.number().int().min(1).default(2),
     teacherBaseline: z.boolean().default(true),

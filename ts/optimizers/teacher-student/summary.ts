@@ -1,7 +1,7 @@
 /** The evaluation printout's numbers: mean score, exact matches, reasonable alternatives, lenient accuracy, κ. */
 import { pairedBootstrap, type PairedComparison } from '../../tasks/bootstrap.js';
 import { accuracy } from '../../tasks/metrics.js';
-import { cohenKappa, type EpisodeOutcome } from '../../tasks/navigation/index.js';
+import { cohenKappa, type ConstantActionScore, type EpisodeOutcome } from '../../tasks/navigation/index.js';
 import type { ScoredState } from './evaluate.js';
 
 export interface StateSummary {
@@ -86,4 +86,13 @@ export function gainLine(comparison: PairedComparison): string {
     `  Lenient accuracy ${f3(baseline)} → ${f3(candidate)}, gain ${gain >= 0 ? '+' : ''}${f3(gain)} ` +
     `(95% paired bootstrap [${f3(gainInterval.low)}, ${f3(gainInterval.high)}])`
   );
+}
+
+/** The reference an agent must clear: one action on every held-out state, graded by the planner judge. */
+export function constantActionLines(constant: ConstantActionScore, states: number): string[] {
+  return [
+    `Best constant action (${constant.action} everywhere, planner judge) on ${states} held-out states:`,
+    `  Mean score ${f3(constant.meanScore)}`,
+    `  Exact matches ${constant.exact}/${states}`,
+  ];
 }

@@ -2,11 +2,14 @@
  * The AI-feedback metric of the teacher–student pipeline: 1.0 when the predicted action is one of the planner's
  * optimal actions; otherwise a judge decides whether it is a reasonable alternative (0.5) or not (0.0). Two judges:
  * an assessor model, which reads the state, the agent's reasoning and its action as quoted data, and the free
- * deterministic planner judge (reasonable = finite regret ≤ maxRegret). Verdicts are memoized per (state, reply);
+ * deterministic planner judge (reasonable = finite regret ≤ maxRegret and the action changes the state: a no-op
+ * such as `done` or forward into a wall always loses exactly one step, so a regret rule alone would call it
+ * reasonable everywhere and grade an agent that never moves at 0.5). Verdicts are memoized per (state, reply);
  * the CLI also puts the assessor behind the run's response cache, and inside an optimizer the whole evaluation is a
  * recorded step, so a resumed run asks nothing again.
  */
 import type { LanguageModel } from '../../llm/types.js';
+import { ACTIONS } from '../../minigrid/dynamics.js';
 import type { NavigationExample } from './examples.js';
 import { parseAgentReply, type AgentPrediction } from './program.js';
 
@@ -14,7 +17,7 @@ export const ASSESSOR_SYSTEM_PROMPT = `You grade the moves of an agent in a Mini
 
 export const ASSESSOR_PROMPT = `{data}
 
-The agent did not choose an optimal action. Is its action a reasonable alternative in this state (it keeps the mission achievable and costs at most a step or two)? Answer yes or no.`;
+The agent did not choose an optimal action. Is its action a reasonable alternative in this state (it makes progress, keeps the mission achievable and costs at most a step or two)? An action that changes nothing, such as moving into a wall, picking up or toggling where nothing can be, or done before the mission is complete, is not reasonable. Answer yes or no.`;
 
 /** Planner judge default: an action that loses at most this many steps (and is not fatal) is reasonable. */
 export const DEFAULT_MAX_REGRET = 1;
@@ -83,7 +86,9 @@ export function plannerJudge(maxRegret = DEFAULT_MAX_REGRET): Judge {
   return {
     name: `planner(regret<=${maxRegret})`,
     async judge({ example, prediction }) {
-      const regret = prediction.action === null ? null : example.regrets[prediction.action];
+      const action = prediction.action;
+      if (action === null || example.no_op_actions?.includes(action)) return 'unreasonable';
+      const regret = example.regrets[action];
       return regret !== null && regret !== undefined && regret <= maxRegret ? 'reasonable' : 'unreasonable';
     },
   };
@@ -142,4 +147,38 @@ export function cohenKappa(first: readonly boolean[], second: readonly boolean[]
   const secondYes = second.filter(Boolean).length / n;
   const chance = firstYes * secondYes + (1 - firstYes) * (1 - secondYes);
   return chance === 1 ? 1 : (agree - chance) / (1 - chance);
+}
+
+export interface ConstantActionScore {
+  readonly action: string;
+  readonly meanScore: number;
+  readonly exact: number;
+  readonly reasonable: number;
+}
+
+/**
+ * The best single action repeated on every state, graded by `judge`: what a policy that ignores the observation
+ * scores, the floor an agent must clear before its score says it reads the state (on Minigrid data, `forward` is
+ * optimal in most states). Ties keep the earlier action.
+ */
+export async function bestConstantAction(
+  examples: readonly NavigationExample[],
+  judge: Judge,
+): Promise<ConstantActionScore> {
+  const metric = aiFeedbackMetric(judge);
+  let best: ConstantActionScore | null = null;
+  for (const action of ACTIONS) {
+    let total = 0;
+    let exact = 0;
+    let reasonable = 0;
+    for (const example of examples) {
+      const scored = await metric(example, `Action: ${action}`);
+      total += scored.score;
+      if (scored.exact) exact += 1;
+      if (scored.verdict === 'reasonable') reasonable += 1;
+    }
+    const meanScore = examples.length === 0 ? 0 : total / examples.length;
+    if (best === null || meanScore > best.meanScore) best = { action, meanScore, exact, reasonable };
+  }
+  return best as ConstantActionScore;
 }

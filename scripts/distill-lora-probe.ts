@@ -7,11 +7,17 @@
 // MODEL's 1.0-scored replies on the run's train states (--samples-per-category, as the run used) under the program.
 // With --planner-rows FILE [--distill-size 120] it writes what `--distill-from planner` trains on, and --no-demos
 // scores the adapted student with the program's instruction alone (as the pipeline does after planner labels).
+// --assessor MODEL [--assessor-cache FILE.sqlite] grades with that model judge instead of the planner judge, and
+// reports Cohen's κ between the two.
 // With --baselines FILE it prints the run's references instead: the unoptimized program with the student and with
 // --teacher, and the best constant action. Replies are kept in the JSON files; the current metric grades them.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
+import { cacheMiddleware } from '../ts/llm/cache-middleware.js';
+import { wrapLanguageModel } from '../ts/llm/middleware.js';
+import { ResponseCache } from '../ts/run/cache.js';
 import '../ts/llm/native-provider.js';
 import { runProgram } from '../ts/optimizers/mipro/evaluate.js';
 import { navigationAdapter, withAdapter } from '../ts/optimizers/teacher-student/index.js';
@@ -37,6 +43,7 @@ import {
   examplesPerCategory,
   loadAgentProgram,
   loadNavigationSplits,
+  modelJudge,
   plannerJudge,
   type AgentProgram,
   type NavigationExample,
@@ -61,6 +68,8 @@ const { values } = parseArgs({
     'distill-size': { type: 'string', default: '120' },
     'no-demos': { type: 'boolean', default: false },
     teacher: { type: 'string', default: 'native:qwen2.5-coder-1.5b' },
+    assessor: { type: 'string' },
+    'assessor-cache': { type: 'string' },
   },
 });
 if (!values.dataset || !values.program) throw new Error('pass --dataset and --program');
@@ -71,7 +80,15 @@ const test = new SeededRandom(deriveSeed(seed, 'test')).sample(
   Number(values['eval-size']),
 );
 const program = loadAgentProgram(values.program);
-const metric = aiFeedbackMetric(plannerJudge(1));
+/** `--assessor MODEL`: the model judge (its replies cached in --assessor-cache), the planner judge beside it for κ. */
+async function chooseMetric() {
+  if (!values.assessor) return aiFeedbackMetric(plannerJudge(1));
+  const model = await createLanguageModel(values.assessor);
+  const cache = values['assessor-cache'] ? new ResponseCache(values['assessor-cache']) : undefined;
+  const judge = modelJudge(cache ? wrapLanguageModel(model, cacheMiddleware(cache)) : model);
+  return aiFeedbackMetric(judge, plannerJudge(1));
+}
+const metric = await chooseMetric();
 const adapter = navigationAdapter(metric, values['hint-type'] as AgentHintType, Number(values['max-tokens']));
 
 /** `program` run by `modelString` on `examples`: the replies, kept in `cacheFile` (as replies or scored states). */
@@ -156,7 +173,9 @@ async function printBaselines(prefix: string): Promise<void> {
 async function compare(adapterDir: string): Promise<void> {
   const plain = await plainScores();
   const adaptedProgram = values['no-demos'] ? { ...program, demos: [] } : program;
-  const adapted = await score(withAdapter(values.student, adapterDir), test, undefined, adaptedProgram);
+  // The adapted student's replies are kept beside its adapter, so that a changed metric regrades them for free.
+  const kept = join(adapterDir, values['no-demos'] ? 'heldout-replies-no-demos.json' : 'heldout-replies.json');
+  const adapted = await score(withAdapter(values.student, adapterDir), test, kept, adaptedProgram);
   for (const line of summaryLines(`Student (${values.student}), saved program,`, summarizeStates(plain)))
     console.log(line);
   for (const line of summaryLines('Student + LoRA adapter, saved program,', summarizeStates(adapted)))

@@ -17,11 +17,11 @@ grep -q no_op_actions "$DATA/test.jsonl" 2>/dev/null || npx opt-native data mini
   --episodes 2 --hint-type subgoal --encoding ascii
 probe() { npx tsx scripts/distill-lora-probe.ts --dataset "$DATA" --program "$PROGRAM" \
   --hint-type subgoal --eval-size 100 --max-tokens 64 "$@"; }
-train() { # DATA DIR
+train() { # DATA DIR [EPOCHS]
   [ -s "$2/train_summary.json" ] && return 0
   local resume=()
   [ -d "$2/checkpoint" ] && resume=(--resume)
-  npx opt-native finetune --model default --data "$1" --output-dir "$2" --epochs 2 --batch-size 2 \
+  npx opt-native finetune --model default --data "$1" --output-dir "$2" --epochs "${3:-2}" --batch-size 2 \
     --max-seq-len 8192 --checkpoint-every 10 "${resume[@]}"
 }
 
@@ -44,5 +44,5 @@ probe --plain-scores "$OUT/plain-scores.json" --baselines "$OUT/baselines/basic"
 
 echo "== planner labels"
 [ -s "$OUT/planner_distill.jsonl" ] || probe --planner-rows "$OUT/planner_distill.jsonl" --distill-size 120
-train "$OUT/planner_distill.jsonl" "$OUT/lora-planner"
+train "$OUT/planner_distill.jsonl" "$OUT/lora-planner" 3
 probe --adapter "$OUT/lora-planner" --no-demos --plain-scores "$OUT/plain-scores.json"

@@ -1,6 +1,4 @@
-//! Lossless re-encoding of Q5_0 weights as Q8_0, the CPU path before `kernels::q5_0` (until
-//! 2026-12-04 every Q5_0 matrix was re-encoded at load). Kept as the reference that
-//! `examples/bench_q5_0.rs` measures the kernel against.
+//! Lossless re-encoding of GGUF weights into block types that candle has SIMD CPU kernels for.
 //!
 //! llama.cpp's Q4_K_M/Q5_K_M files store every matrix whose row length is not a multiple of 256
 //! (all of Qwen2.5-0.5B's hidden-size-896 projections) as Q5_0, and candle 0.11 only has a scalar

@@ -8,7 +8,7 @@ use candle_core::{DType, Module, Tensor};
 
 use super::gemm::{dense_gemm, prefers_dense_gemm};
 use crate::error::Result;
-use crate::kernels::q5_0;
+use crate::repack;
 use crate::unmerged_lora::{adapted_forward, UnmergedLora};
 
 /// A linear layer over dense or quantized weights. `(…, in) -> (…, out)`.
@@ -60,7 +60,6 @@ impl Module for Linear {
                 let xs32 = xs.to_dtype(DType::F32)?.contiguous()?;
                 let ys = match weight {
                     QMatMul::QTensor(q) if prefers_dense_gemm(q, &xs32) => dense_gemm(q, &xs32)?,
-                    QMatMul::QTensor(q) if q5_0::handles(q) => q5_0::forward(q, &xs32)?,
                     _ => weight.forward(&xs32)?,
                 }
                 .to_dtype(xs.dtype())?;
@@ -91,7 +90,7 @@ impl Embedding {
         Ok(match self {
             Self::Dense(w) => Linear::Dense(candle_nn::Linear::new(w.clone(), None)),
             Self::Quantized(q) => Linear::Quantized {
-                weight: QMatMul::from_arc(q.clone())?,
+                weight: QMatMul::from_arc(repack::for_cpu_kernels(q.clone())?)?,
                 bias: None,
             },
         })

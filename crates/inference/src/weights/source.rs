@@ -13,6 +13,7 @@ use super::layers::{Embedding, Linear};
 use crate::error::{InferenceError, Result};
 use crate::gguf_read::read_cpu_tensor;
 use crate::lora::merge_one;
+use crate::repack;
 use crate::text_adapter::TextAdapter;
 use crate::unmerged_lora::UnmergedLora;
 
@@ -186,7 +187,7 @@ impl<'a> Weights<'a> {
             WeightSource::Gguf(g) => {
                 let q = g.tensor(&self.path("weight"), &[out_dim, in_dim])?;
                 Ok(Linear::Quantized {
-                    weight: QMatMul::from_arc(Arc::new(q))?,
+                    weight: QMatMul::from_arc(repack::for_cpu_kernels(Arc::new(q))?)?,
                     bias,
                 })
             }

@@ -155,16 +155,17 @@ function plainScores(): Promise<ScoredState[]> {
 /** `--baselines FILE.json`: the unoptimized program with the student and the teacher, and the constant-action floor. */
 async function printBaselines(prefix: string): Promise<void> {
   const basic: AgentProgram = { instruction: AGENT_INSTRUCTION, demos: [] };
-  const rows: [string, ScoredState[]][] = [
-    [`Student (${values.student}), saved program,`, await plainScores()],
+  const rows: [string, () => Promise<ScoredState[]>][] = [
+    [`Student (${values.student}), saved program,`, plainScores],
     [
       `Student (${values.student}), unoptimized program,`,
-      await score(values.student, test, `${prefix}-student.json`, basic),
+      () => score(values.student, test, `${prefix}-student.json`, basic),
     ],
-    [`Teacher (${values.teacher}), zero-shot,`, await score(values.teacher, test, `${prefix}-teacher.json`, basic)],
+    [`Teacher (${values.teacher}), zero-shot,`, () => score(values.teacher, test, `${prefix}-teacher.json`, basic)],
   ];
+  // Each row prints as soon as it is graded (a model assessor takes seconds a state).
   for (const [label, states] of rows)
-    for (const line of summaryLines(label, summarizeStates(states))) console.log(line);
+    for (const line of summaryLines(label, summarizeStates(await states()))) console.log(line);
   for (const line of constantActionLines(await bestConstantAction(test, plannerJudge(1)), test.length))
     console.log(line);
 }

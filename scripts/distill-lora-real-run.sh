@@ -46,3 +46,11 @@ echo "== planner labels"
 [ -s "$OUT/planner_distill.jsonl" ] || probe --planner-rows "$OUT/planner_distill.jsonl" --distill-size 120
 train "$OUT/planner_distill.jsonl" "$OUT/lora-planner" 3
 probe --adapter "$OUT/lora-planner" --no-demos --plain-scores "$OUT/plain-scores.json"
+
+# Optional: ASSESSOR=native:qwen2.5-coder-1.5b grades the references with that model judge too (Cohen's κ against the
+# planner judge; about 6 s a non-exact state on 2 cores; its replies cached in $OUT/baselines/assessor.sqlite).
+if [ -n "${ASSESSOR:-}" ]; then
+  echo "== references, model assessor $ASSESSOR"
+  probe --plain-scores "$OUT/plain-scores.json" --baselines "$OUT/baselines/basic" --assessor "$ASSESSOR" \
+    --assessor-cache "$OUT/baselines/assessor.sqlite"
+fi

@@ -25,6 +25,8 @@ import {
   distillationRows,
   gradeReplies,
   plannerRows,
+  replyOf,
+  type RecordedReply,
   type ScoredState,
 } from '../ts/optimizers/teacher-student/evaluate.js';
 import {
@@ -99,8 +101,7 @@ async function repliesOf(
   cacheFile?: string,
 ): Promise<string[]> {
   if (cacheFile && existsSync(cacheFile)) {
-    const kept = JSON.parse(readFileSync(cacheFile, 'utf8')) as (string | { reply: string })[];
-    return kept.map((entry) => (typeof entry === 'string' ? entry : entry.reply));
+    return (JSON.parse(readFileSync(cacheFile, 'utf8')) as RecordedReply[]).map(replyOf);
   }
   const model = await createLanguageModel(modelString);
   const started = performance.now();

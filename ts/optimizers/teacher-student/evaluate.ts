@@ -56,10 +56,15 @@ export async function scoreStates(
     const run = await runProgram(context.adapter, model, program, examples, context.signal);
     return examples.map((_, index) => run.replies[index] ?? '');
   });
-  const replies = (recorded as readonly (string | { reply: string })[]).map((entry) =>
-    typeof entry === 'string' ? entry : entry.reply,
-  );
+  const replies = (recorded as readonly RecordedReply[]).map(replyOf);
   return gradeReplies(context.metric, examples, replies, context.signal);
+}
+
+/** A recorded held-out reply: the reply itself, or (before 2026-12-04) a scored state that holds it. */
+export type RecordedReply = string | { readonly reply: string };
+
+export function replyOf(entry: RecordedReply): string {
+  return typeof entry === 'string' ? entry : entry.reply;
 }
 
 /** Each example's reply graded by the metric, in order. */

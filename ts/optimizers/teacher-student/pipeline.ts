@@ -211,7 +211,7 @@ async function finish(
   let distillPath: string | null = null;
   let distilled = 0;
   if (settings.distill !== 'none') {
-    const rows = await distillRows(settings, roles, context, program, data);
+    const rows = await distillRows(settings, roles, context, { optimized: program, distilled: distilledProgram }, data);
     distilled = rows.length;
     distillPath = join(settings.outputDir, `${settings.name}_distill.jsonl`);
     writeFileSync(distillPath, rows.map((row) => `${row}\n`).join(''));
@@ -294,13 +294,13 @@ async function distillRows(
   settings: TeacherStudentSettings,
   roles: Roles,
   context: EvaluationContext,
-  program: AgentProgram,
+  programs: { readonly optimized: AgentProgram; readonly distilled: AgentProgram },
   data: Data,
 ): Promise<string[]> {
-  if (settings.distillFrom === 'planner') return plannerRows(settings, { ...program, demos: [] }, data.distill);
+  if (settings.distillFrom === 'planner') return plannerRows(settings, programs.distilled, data.distill);
   const source = settings.distillFrom === 'teacher' ? roles.teacher : roles.student;
-  const traces = await scoreStates(context, `${settings.distillFrom}-train`, source, program, data.train);
-  return distillationRows(settings, program, data.train, traces);
+  const traces = await scoreStates(context, `${settings.distillFrom}-train`, source, programs.optimized, data.train);
+  return distillationRows(settings, programs.optimized, data.train, traces);
 }
 
 /** `model` with `?adapter=DIR` (or `&adapter=`), percent-encoded as model strings allow. */

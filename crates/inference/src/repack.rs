@@ -5,6 +5,11 @@
 //! Q5_0 dot product: it took 83 % of a CPU prefill. Q5_0 values are `d * (q - 16)` with `q` in
 //! 0..32, which Q8_0 (`d * q`, `q` an i8) holds exactly with the same `d`; the Q8_0 x Q8_0 dot
 //! product is vectorized (AVX2), and its integer sums are the same, so outputs do not change.
+//!
+//! candle 0.11 also has tiled x86 kernels (int8 dot products over 16 weight rows and several
+//! activation rows at once) for rows that are a multiple of 256. Q8_0 rows of 896 miss them, so
+//! on VNNI machines they get zero blocks appended up to the next multiple of 256, and the layer
+//! pads its activations with as many zeros.
 
 use std::sync::Arc;
 
@@ -15,6 +20,112 @@ use crate::error::{InferenceError, Result};
 const BLOCK: usize = 32;
 const Q5_0_BYTES: usize = 22; // f16 d, u32 high bits, 16 bytes of low nibbles
 const Q8_0_BYTES: usize = 34; // f16 d, 32 i8
+/// candle's tiled x86 kernels: 16 weight rows per tile over 256-value superblocks.
+const TILE_ROWS: usize = 16;
+const SUPERBLOCK: usize = 256;
+/// Set to `0` to keep Q8_0 rows at their file's length (less memory, slower CPU matmuls).
+pub const CPU_PAD_ROWS_ENV: &str = "OPT_NATIVE_CPU_PAD_ROWS";
+
+/// Whether candle 0.11's tiled x86 kernels run this weight for any number of activation rows. Its
+/// `repack_x86::select` is private, so the rule is restated: 16-row tiles over 256-value
+/// superblocks, Q4_K and Q6_K on AVX2 or VNNI, Q8_0 only with VNNI (AVX2's maddubs overflows on
+/// its offset bytes). candle runs one row of Q6_K through its generic kernel instead, which
+/// differs from the tiled one by about 1e-5.
+pub(crate) fn tiled_kernel_covers(weight: &QTensor) -> bool {
+    let Ok((n, k)) = weight.shape().dims2() else {
+        return false;
+    };
+    let Some(level) = tile_level() else {
+        return false;
+    };
+    if k == 0 || !n.is_multiple_of(TILE_ROWS) || !k.is_multiple_of(SUPERBLOCK) {
+        return false;
+    }
+    match weight.dtype() {
+        GgmlDType::Q4K | GgmlDType::Q6K => true,
+        GgmlDType::Q8_0 => level == TileLevel::Vnni,
+        _ => false,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum TileLevel {
+    Vnni,
+    Avx2,
+}
+
+/// candle's choice of tiled kernel tier, with its override variables.
+pub(crate) fn tile_level() -> Option<TileLevel> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::sync::OnceLock;
+        static LEVEL: OnceLock<Option<TileLevel>> = OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            let forced = |name: &str| std::env::var(name).as_deref() == Ok("1");
+            let force_avx2 = forced("MISTRALRS_FORCE_AVX2");
+            let avx512_vnni =
+                is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vnni");
+            let avx_vnni = (forced("MISTRALRS_FORCE_AVXVNNI")
+                || is_x86_feature_detected!("avxvnni"))
+                && is_x86_feature_detected!("avx2");
+            if !force_avx2 && (avx512_vnni || avx_vnni) {
+                Some(TileLevel::Vnni)
+            } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                Some(TileLevel::Avx2)
+            } else {
+                None
+            }
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        None
+    }
+}
+
+/// A CPU Q8_0 `(n, k)` weight whose rows miss the tiled kernel only by their length becomes
+/// `(n, k + pad)` with zero blocks at the end of each row; returns it and `pad`. The sums over
+/// the padded columns are zero, so outputs are those of the unpadded weight. Only where the
+/// padding adds at most a quarter (896 -> 1024 does; 64 -> 256 would quadruple the work). Anything
+/// else, and everything with `OPT_NATIVE_CPU_PAD_ROWS=0`, passes through with a pad of 0.
+pub fn padded_for_tiles(tensor: Arc<QTensor>) -> Result<(Arc<QTensor>, usize)> {
+    let Ok((n, k)) = tensor.shape().dims2() else {
+        return Ok((tensor, 0));
+    };
+    let wanted = tensor.device().is_cpu()
+        && tensor.dtype() == GgmlDType::Q8_0
+        && tile_level() == Some(TileLevel::Vnni)
+        && std::env::var(CPU_PAD_ROWS_ENV).as_deref() != Ok("0")
+        && n.is_multiple_of(TILE_ROWS)
+        && k.is_multiple_of(BLOCK)
+        && !k.is_multiple_of(SUPERBLOCK)
+        && k.next_multiple_of(SUPERBLOCK) * 4 <= k * 5;
+    if !wanted {
+        return Ok((tensor, 0));
+    }
+    let padded_k = k.next_multiple_of(SUPERBLOCK);
+    let raw = pad_q8_0_rows(&tensor.data()?, k / BLOCK, padded_k / BLOCK)?;
+    let padded = qtensor_from_ggml(GgmlDType::Q8_0, &raw, vec![n, padded_k], &tensor.device())?;
+    Ok((Arc::new(padded), padded_k - k))
+}
+
+/// Raw Q8_0 rows of `blocks` blocks -> rows of `padded_blocks`, the new blocks all zero.
+fn pad_q8_0_rows(raw: &[u8], blocks: usize, padded_blocks: usize) -> Result<Vec<u8>> {
+    let row_bytes = blocks * Q8_0_BYTES;
+    if row_bytes == 0 || !raw.len().is_multiple_of(row_bytes) {
+        return Err(InferenceError::format(format!(
+            "Q8_0 data of {} bytes is not a whole number of {blocks}-block rows",
+            raw.len()
+        )));
+    }
+    let zeros = vec![0u8; (padded_blocks - blocks) * Q8_0_BYTES];
+    let mut out = Vec::with_capacity(raw.len() / row_bytes * padded_blocks * Q8_0_BYTES);
+    for row in raw.chunks_exact(row_bytes) {
+        out.extend_from_slice(row);
+        out.extend_from_slice(&zeros);
+    }
+    Ok(out)
+}
 
 /// Re-encodes CPU tensors whose type only has scalar kernels; others pass through unchanged.
 pub fn for_cpu_kernels(tensor: Arc<QTensor>) -> Result<Arc<QTensor>> {
@@ -111,6 +222,60 @@ mod tests {
     fn other_types_pass_through() {
         let q4 = Arc::new(QTensor::quantize(&sample(4, 256), GgmlDType::Q4K).unwrap());
         assert_eq!(for_cpu_kernels(q4).unwrap().dtype(), GgmlDType::Q4K);
+    }
+
+    /// Padded rows hold the same values followed by zeros, and the padded matmul over zero-padded
+    /// activations gives the unpadded weight's outputs.
+    #[test]
+    fn padded_q8_0_rows_keep_values_and_outputs() {
+        let w = sample(16, 96);
+        let q8 = Arc::new(QTensor::quantize(&w, GgmlDType::Q8_0).unwrap());
+        let raw = pad_q8_0_rows(&q8.data().unwrap(), 3, 8).unwrap();
+        let padded = qtensor_from_ggml(GgmlDType::Q8_0, &raw, vec![16, 256], &Device::Cpu).unwrap();
+        let dense = padded.dequantize(&Device::Cpu).unwrap();
+        let exact = q8.dequantize(&Device::Cpu).unwrap();
+        assert_eq!(
+            dense.narrow(1, 0, 96).unwrap().to_vec2::<f32>().unwrap(),
+            exact.to_vec2::<f32>().unwrap()
+        );
+        let tail: Vec<f32> = dense
+            .narrow(1, 96, 160)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        assert!(tail.iter().all(|&v| v == 0.0));
+        let x = sample(5, 96);
+        let x_padded = x.pad_with_zeros(1, 0, 160).unwrap();
+        let want = x.matmul(&exact.t().unwrap()).unwrap();
+        let got = x_padded.matmul(&dense.t().unwrap()).unwrap();
+        let diff: f32 = (want - got)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap();
+        assert!(diff < 1e-4, "{diff}");
+    }
+
+    /// Only Q8_0 on VNNI machines, with rows off the superblock, is padded.
+    #[test]
+    fn only_q8_0_rows_off_the_superblock_are_padded() {
+        let pad = |dims: (usize, usize), dtype| {
+            let q = Arc::new(QTensor::quantize(&sample(dims.0, dims.1), dtype).unwrap());
+            padded_for_tiles(q).unwrap().1
+        };
+        let vnni = tile_level() == Some(TileLevel::Vnni);
+        assert_eq!(pad((16, 896), GgmlDType::Q8_0), if vnni { 128 } else { 0 });
+        assert_eq!(pad((16, 256), GgmlDType::Q8_0), 0);
+        assert_eq!(pad((16, 64), GgmlDType::Q8_0), 0);
+        assert_eq!(pad((24, 896), GgmlDType::Q8_0), 0);
+        assert_eq!(pad((16, 768), GgmlDType::Q5_0), 0);
     }
 
     #[test]

@@ -66,7 +66,15 @@ impl LoraLinear {
     pub fn frozen(linear: Linear, dtype: DType) -> Result<Self> {
         let (weight, bias) = match linear {
             Linear::Dense(l) => (l.weight().clone(), l.bias().cloned()),
-            Linear::Quantized { weight, bias } => (dequantized(&weight)?, bias),
+            Linear::Quantized {
+                weight,
+                bias,
+                in_pad,
+            } => {
+                let padded = dequantized(&weight)?;
+                let in_dim = padded.dim(1)? - in_pad;
+                (padded.narrow(1, 0, in_dim)?, bias)
+            }
             // Training on top of a loaded adapter starts from the merged weight.
             Linear::Adapted { base, lora } => {
                 let base = Self::frozen(*base, DType::F32)?;

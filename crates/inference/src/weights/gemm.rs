@@ -1,14 +1,19 @@
-//! The CPU prefill path of quantized layers: dequantize the weight, then one dense f32 GEMM.
+//! The CPU prefill path of quantized layers: dequantize the weight, then one dense f32 GEMM, unless
+//! candle's tiled x86 kernels cover the weight: they beat it at every row count measured, 4-50x
+//! (`examples/bench_gemm_rows.rs`), so those weights always stay quantized.
 
 use std::cell::Cell;
 
 use candle_core::quantized::QTensor;
 use candle_core::Tensor;
 
-/// Rows from which a CPU matmul dequantizes the weight and runs a dense f32 GEMM. candle's CPU
-/// quantized matmul is one vec-dot per (row, column) with no tiling across rows (except for the
-/// Q4_K/Q6_K repacked kernels on rows of 256-multiples); for a prefill the GEMM is ~4x faster
-/// even counting the dequantization, which costs about one vec-dot row.
+use crate::repack::tiled_kernel_covers;
+
+/// Rows from which a CPU matmul dequantizes the weight and runs a dense f32 GEMM. candle's generic
+/// CPU quantized matmul is one vec-dot per (row, column) with no tiling across rows; for a prefill
+/// the GEMM is ~3x faster even counting the dequantization. (At 8 to 16 rows the generic kernel
+/// is still faster on 0.5B Q8_0 shapes, but from 8 rows a plain forward and a scored choice take
+/// the same path, which the scoring tests rely on.)
 const DENSE_GEMM_MIN_ROWS: usize = 8;
 /// Largest weight dequantized for it (512 MiB of f32: a 7B MLP matrix is 68M). Bigger ones, in practice
 /// only LM heads (136M-545M), stay quantized: they see a few scored rows, not a whole prefill.
@@ -51,6 +56,7 @@ pub(super) fn prefers_dense_gemm(weight: &QTensor, xs: &Tensor) -> bool {
     weight.device().is_cpu()
         && rows >= min_rows
         && weight.shape().elem_count() <= DENSE_GEMM_MAX_ELEMENTS
+        && !tiled_kernel_covers(weight)
 }
 
 /// `(…, in) x (out, in)^T` through a transient f32 copy of the weight (never cached: a 7B model
@@ -71,9 +77,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::repack::{tile_level, TileLevel};
     use crate::weights::Linear;
     use candle_core::quantized::{GgmlDType, QMatMul};
-    use candle_core::{Device, Module};
+    use candle_core::{DType, Device, Module};
 
     fn ramp(dims: (usize, usize), scale: f32) -> Tensor {
         let n = dims.0 * dims.1;
@@ -92,6 +99,7 @@ mod tests {
         let linear = Linear::Quantized {
             weight: QMatMul::from_arc(q).unwrap(),
             bias: None,
+            in_pad: 0,
         };
         let xs = ramp((DENSE_GEMM_MIN_ROWS, 64), 0.037);
         let expected = xs.matmul(&exact_w.t().unwrap()).unwrap();
@@ -113,6 +121,7 @@ mod tests {
         let linear = Linear::Quantized {
             weight: QMatMul::from_arc(q).unwrap(),
             bias: None,
+            in_pad: 0,
         };
         let xs = ramp((6, 64), 0.037).reshape((2, 3, 64)).unwrap();
         let strided = xs.narrow(1, 0, 1).unwrap(); // (2, 1, 64), stride (192, 64, 1)
@@ -131,6 +140,7 @@ mod tests {
         let linear = Linear::Quantized {
             weight: QMatMul::from_arc(q).unwrap(),
             bias: None,
+            in_pad: 0,
         };
         let one_row = ramp((1, 64), 0.037);
         let plain = linear.forward(&one_row).unwrap();
@@ -144,6 +154,97 @@ mod tests {
             "outside the scope one row stays quantized"
         );
         assert!(max_diff(&linear.forward(&one_row).unwrap(), &plain) == 0.0);
+    }
+
+    /// A weight of candle's repacked kernels stays on them at prefill row counts, in and out of
+    /// the row-independent scope: the layer's numbers are the quantized kernel's, bit for bit.
+    #[test]
+    fn repacked_weights_stay_quantized_at_prefill_rows() {
+        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0] {
+            let q = Arc::new(QTensor::quantize(&ramp((32, 256), 0.01), dtype).unwrap());
+            let exact_w = q.dequantize(&Device::Cpu).unwrap();
+            let kernel = QMatMul::from_arc(q.clone()).unwrap();
+            let linear = Linear::Quantized {
+                weight: QMatMul::from_arc(q.clone()).unwrap(),
+                bias: None,
+                in_pad: 0,
+            };
+            let xs = ramp((DENSE_GEMM_MIN_ROWS + 8, 256), 0.037);
+            let dense = xs.matmul(&exact_w.t().unwrap()).unwrap();
+            let quantized = kernel.forward(&xs).unwrap();
+            let expected = if tiled_kernel_covers(&q) {
+                &quantized
+            } else {
+                &dense
+            };
+            assert_eq!(
+                max_diff(&linear.forward(&xs).unwrap(), expected),
+                0.0,
+                "{dtype:?}"
+            );
+            let _scope = RowIndependentGemm::enter();
+            assert_eq!(
+                max_diff(&linear.forward(&xs).unwrap(), expected),
+                0.0,
+                "{dtype:?}"
+            );
+        }
+    }
+
+    /// The rule restated from candle: Q4_K and Q6_K whenever the x86 kernels exist, Q8_0 only with
+    /// VNNI, and never a shape off the 16-row, 256-value tiles.
+    #[test]
+    fn repacked_kernel_rule_follows_candle() {
+        let weight =
+            |dims: (usize, usize), dtype| QTensor::quantize(&ramp(dims, 0.01), dtype).unwrap();
+        let level = tile_level();
+        assert_eq!(
+            tiled_kernel_covers(&weight((32, 256), GgmlDType::Q4K)),
+            level.is_some()
+        );
+        assert_eq!(
+            tiled_kernel_covers(&weight((32, 256), GgmlDType::Q6K)),
+            level.is_some()
+        );
+        assert_eq!(
+            tiled_kernel_covers(&weight((32, 256), GgmlDType::Q8_0)),
+            level == Some(TileLevel::Vnni)
+        );
+        assert!(!tiled_kernel_covers(&weight((24, 256), GgmlDType::Q4K)));
+        assert!(!tiled_kernel_covers(&weight((32, 96), GgmlDType::Q8_0)));
+        assert!(!tiled_kernel_covers(&weight((32, 256), GgmlDType::Q4_0)));
+    }
+
+    /// A Q8_0 layer padded for the tiled kernels takes unpadded input and gives the unpadded
+    /// weight's product within the 8-bit rounding of the activations, at decode and prefill row
+    /// counts; training reads back the unpadded weight exactly.
+    #[test]
+    fn a_padded_layer_computes_the_unpadded_product() {
+        let q = Arc::new(QTensor::quantize(&ramp((16, 896), 0.001), GgmlDType::Q8_0).unwrap());
+        let exact_w = q.dequantize(&Device::Cpu).unwrap();
+        let (padded, in_pad) = crate::repack::padded_for_tiles(q).unwrap();
+        if tile_level() == Some(TileLevel::Vnni) {
+            assert_eq!((in_pad, padded.shape().dims()), (128, &[16, 1024][..]));
+        }
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(padded).unwrap(),
+            bias: None,
+            in_pad,
+        };
+        assert_eq!(linear.param_count(), 16 * 896);
+        for rows in [1, DENSE_GEMM_MIN_ROWS + 3] {
+            let xs = ramp((rows, 896), 0.037);
+            let want = xs.matmul(&exact_w.t().unwrap()).unwrap();
+            let got = linear
+                .forward(&xs.unsqueeze(0).unwrap())
+                .unwrap()
+                .squeeze(0)
+                .unwrap();
+            let scale = max_diff(&want, &want.zeros_like().unwrap());
+            assert!(max_diff(&got, &want) < 0.02 * scale, "{rows} rows");
+        }
+        let frozen = crate::train::lora_linear::LoraLinear::frozen(linear, DType::F32).unwrap();
+        assert_eq!(max_diff(frozen.weight(), &exact_w), 0.0);
     }
 
     fn max_diff(a: &Tensor, b: &Tensor) -> f32 {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use candle_core::quantized::{QMatMul, QTensor};
-use candle_core::{DType, Module, Tensor};
+use candle_core::{DType, Module, Tensor, D};
 
 use super::gemm::{dense_gemm, prefers_dense_gemm};
 use crate::error::Result;
@@ -15,9 +15,12 @@ use crate::unmerged_lora::{adapted_forward, UnmergedLora};
 #[derive(Debug, Clone)]
 pub enum Linear {
     Dense(candle_nn::Linear),
+    /// `in_pad` zero columns end each weight row (see `repack::padded_for_tiles`); the input
+    /// gets as many zeros.
     Quantized {
         weight: QMatMul,
         bias: Option<Tensor>,
+        in_pad: usize,
     },
     /// A quantized base with an unmerged LoRA adapter.
     Adapted {
@@ -38,9 +41,16 @@ impl Linear {
     pub fn param_count(&self) -> usize {
         match self {
             Self::Dense(l) => l.weight().elem_count() + l.bias().map_or(0, |b| b.elem_count()),
-            Self::Quantized { weight, bias } => {
+            Self::Quantized {
+                weight,
+                bias,
+                in_pad,
+            } => {
                 let w = match weight {
-                    QMatMul::QTensor(q) => q.shape().elem_count(),
+                    QMatMul::QTensor(q) => {
+                        let padding = q.shape().dims().first().map_or(0, |rows| rows * in_pad);
+                        q.shape().elem_count() - padding
+                    }
                     QMatMul::Tensor(t) | QMatMul::TensorF16(t) => t.elem_count(),
                 };
                 w + bias.as_ref().map_or(0, |b| b.elem_count())
@@ -54,10 +64,17 @@ impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         match self {
             Self::Dense(l) => l.forward(xs),
-            Self::Quantized { weight, bias } => {
+            Self::Quantized {
+                weight,
+                bias,
+                in_pad,
+            } => {
                 // Quantized kernels take f32 activations, and only contiguous ones (a narrowed
                 // view such as "every position but the last" is strided).
-                let xs32 = xs.to_dtype(DType::F32)?.contiguous()?;
+                let xs32 = match in_pad {
+                    0 => xs.to_dtype(DType::F32)?.contiguous()?,
+                    &pad => xs.to_dtype(DType::F32)?.pad_with_zeros(D::Minus1, 0, pad)?,
+                };
                 let ys = match weight {
                     QMatMul::QTensor(q) if prefers_dense_gemm(q, &xs32) => dense_gemm(q, &xs32)?,
                     _ => weight.forward(&xs32)?,
@@ -92,6 +109,7 @@ impl Embedding {
             Self::Quantized(q) => Linear::Quantized {
                 weight: QMatMul::from_arc(repack::for_cpu_kernels(q.clone())?)?,
                 bias: None,
+                in_pad: 0,
             },
         })
     }

@@ -180,15 +180,19 @@ impl<'a> Weights<'a> {
                     Some(qtype) => Ok(Linear::Quantized {
                         weight: QMatMul::from_arc(Arc::new(QTensor::quantize(&w, qtype)?))?,
                         bias,
+                        in_pad: 0,
                     }),
                     None => Ok(Linear::Dense(candle_nn::Linear::new(w, bias))),
                 }
             }
             WeightSource::Gguf(g) => {
                 let q = g.tensor(&self.path("weight"), &[out_dim, in_dim])?;
+                let (weight, in_pad) =
+                    repack::padded_for_tiles(repack::for_cpu_kernels(Arc::new(q))?)?;
                 Ok(Linear::Quantized {
-                    weight: QMatMul::from_arc(repack::for_cpu_kernels(Arc::new(q))?)?,
+                    weight: QMatMul::from_arc(weight)?,
                     bias,
+                    in_pad,
                 })
             }
         }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pairedBootstrap, quantile, splitScoreOf } from '../ts/tasks/bootstrap.js';
+import { pairedBootstrap, pairedMeanBootstrap, quantile, splitScoreOf } from '../ts/tasks/bootstrap.js';
 import { balancedAccuracy } from '../ts/tasks/metrics.js';
 
 const accuracyScore = splitScoreOf({ scoreKind: 'accuracy' });
@@ -77,5 +77,32 @@ describe('pairedBootstrap', () => {
     expect(pairedBootstrap(a, b, accuracyScore, { seed: 11, resamples: 300 })).toEqual(first);
     expect(() => pairedBootstrap(a, outcomes([true]), accuracyScore)).toThrow(RangeError);
     expect(() => pairedBootstrap(outcomes([]), outcomes([]), accuracyScore)).toThrow(RangeError);
+  });
+});
+
+describe('pairedMeanBootstrap', () => {
+  it('equals the accuracy bootstrap on 0/1 scores, resample for resample', () => {
+    const before = [true, false, false, true, false, true, false, false, true, false];
+    const after = [true, true, false, true, true, true, false, true, true, false];
+    const asScores = (correct: boolean[]) => correct.map((value) => (value ? 1 : 0));
+    const options = { resamples: 300, seed: 7 };
+    const byAccuracy = pairedBootstrap(outcomes(before), outcomes(after), accuracyScore, options);
+    const byMean = pairedMeanBootstrap(asScores(before), asScores(after), options);
+    expect(byMean).toEqual(byAccuracy);
+  });
+
+  it('takes partial credit: the gain is the difference of the means', () => {
+    // means 0.5 and 0.75 (hand-computed); every example gains 0 or +0.5, so no resample can lose
+    const result = pairedMeanBootstrap([0, 0.5, 1, 0.5], [0.5, 0.5, 1, 1], { resamples: 200, seed: 3 });
+    expect(result.baseline).toBeCloseTo(0.5, 12);
+    expect(result.candidate).toBeCloseTo(0.75, 12);
+    expect(result.gain).toBeCloseTo(0.25, 12);
+    expect(result.gainInterval.low).toBeGreaterThanOrEqual(0);
+    expect(result.gainInterval.high).toBeLessThanOrEqual(0.5);
+  });
+
+  it('refuses lists of different lengths', () => {
+    expect(() => pairedMeanBootstrap([1], [1, 0])).toThrow(RangeError);
+    expect(() => pairedMeanBootstrap([], [])).toThrow(RangeError);
   });
 });

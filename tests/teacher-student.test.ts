@@ -174,6 +174,16 @@ describe('the teacher-student pipeline', () => {
     expect(info.scores.constant_action.meanScore).toBeCloseTo(Math.max(...byHand), 12);
     expect(info.scores.constant_action.action).toBe(ACTIONS[byHand.indexOf(Math.max(...byHand))]);
     expect(outcome.printout).toContain(`  Mean score ${info.scores.constant_action.meanScore.toFixed(3)}`);
+    // The target's comparison: the optimized student against the teacher's zero-shot score, paired on the same states.
+    const gap = info.teacher_gap.student_optimized;
+    expect(gap.baseline).toBeCloseTo(info.scores.teacher_zero_shot.meanScore, 12);
+    expect(gap.candidate).toBeCloseTo(info.scores.student_optimized.meanScore, 12);
+    expect(gap.gain).toBeCloseTo(gap.candidate - gap.baseline, 12);
+    expect(gap.gainInterval.low).toBeLessThanOrEqual(gap.gain);
+    expect(gap.gainInterval.high).toBeGreaterThanOrEqual(gap.gain);
+    expect(outcome.printout.join('\n')).toContain(
+      `  Mean score against the teacher's zero-shot ${gap.baseline.toFixed(3)}: optimized student ${gap.candidate.toFixed(3)}`,
+    );
     const distilled = readFileSync(outcome.distillPath!, 'utf8').trim().split('\n').filter(Boolean);
     expect(distilled.length).toBe(info.distilled);
     if (distilled.length > 0) expect(JSON.parse(distilled[0]!).messages.at(-1).role).toBe('assistant');
@@ -226,6 +236,8 @@ describe('the teacher-student pipeline', () => {
     );
     expect(text).toContain(`Distilled ${info.distilled} 1.0-scored teacher traces`);
     expect(text).toMatch(/Lenient accuracy without → with the adapter \d\.\d{3} → \d\.\d{3}, gain/);
+    expect(info.teacher_gap.student_distilled.candidate).toBeCloseTo(info.scores.student_distilled.meanScore, 12);
+    expect(text).toContain(`: student + adapter ${info.scores.student_distilled.meanScore.toFixed(3)}, `);
     const adaptedId = [...models.keys()].find((id) => id.includes('?adapter='))!;
     expect(adaptedId).toBe(withAdapter(student, adapterDir));
     const trainedAt = statSync(join(adapterDir, 'adapter_model.safetensors')).mtimeMs;

@@ -73,6 +73,38 @@ export function pairedBootstrap(
   if (size === 0 || candidate.correct.length !== size || baseline.targets.length !== size) {
     throw new RangeError('a paired bootstrap needs both prompts scored on the same, non-empty examples');
   }
+  const scoreOf = (outcomes: ScoredOutcomes) => (indices: readonly number[] | null) =>
+    indices === null
+      ? score(outcomes.targets, outcomes.correct)
+      : score(pick(baseline.targets, indices), pick(outcomes.correct, indices));
+  return pairedResamples(size, scoreOf(baseline), scoreOf(candidate), options);
+}
+
+/** Paired percentile bootstrap of the means of two per-example score lists (e.g. 0, 0.5 or 1 per example). */
+export function pairedMeanBootstrap(
+  baseline: readonly number[],
+  candidate: readonly number[],
+  options: BootstrapOptions = {},
+): PairedComparison {
+  if (baseline.length === 0 || candidate.length !== baseline.length) {
+    throw new RangeError('a paired bootstrap needs both score lists on the same, non-empty examples');
+  }
+  const meanOf = (scores: readonly number[]) => (indices: readonly number[] | null) => {
+    const picked = indices === null ? scores : pick(scores, indices);
+    return picked.reduce((sum, value) => sum + value, 0) / picked.length;
+  };
+  return pairedResamples(baseline.length, meanOf(baseline), meanOf(candidate), options);
+}
+
+/** A split's score on the resampled example indices, or on the whole split for `null`. */
+type ResampledScore = (indices: readonly number[] | null) => number;
+
+function pairedResamples(
+  size: number,
+  baseline: ResampledScore,
+  candidate: ResampledScore,
+  options: BootstrapOptions,
+): PairedComparison {
   const resamples = options.resamples ?? 1000;
   const confidence = options.confidence ?? 0.95;
   const random = new SeededRandom(options.seed ?? 0);
@@ -81,15 +113,14 @@ export function pairedBootstrap(
   const gains: number[] = [];
   for (let round = 0; round < resamples; round += 1) {
     const indices = Array.from({ length: size }, () => random.integer(0, size - 1));
-    const targets = pick(baseline.targets, indices);
-    const before = score(targets, pick(baseline.correct, indices));
-    const after = score(targets, pick(candidate.correct, indices));
+    const before = baseline(indices);
+    const after = candidate(indices);
     baselineScores.push(before);
     candidateScores.push(after);
     gains.push(after - before);
   }
-  const baselineScore = score(baseline.targets, baseline.correct);
-  const candidateScore = score(candidate.targets, candidate.correct);
+  const baselineScore = baseline(null);
+  const candidateScore = candidate(null);
   return {
     baseline: baselineScore,
     candidate: candidateScore,

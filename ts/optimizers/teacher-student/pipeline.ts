@@ -41,7 +41,16 @@ import {
   type ScoredState,
 } from './evaluate.js';
 import type { TeacherStudentSettings } from './settings.js';
-import { constantActionLines, episodeLine, gainLine, lenientGain, summarizeStates, summaryLines } from './summary.js';
+import {
+  constantActionLines,
+  episodeLine,
+  gainLine,
+  lenientGain,
+  meanScoreGain,
+  referenceGainLine,
+  summarizeStates,
+  summaryLines,
+} from './summary.js';
 
 /** What `--distill lora` asks of the caller: a LoRA adapter of the student trained on chat JSONL. */
 export interface StudentTraining {
@@ -225,6 +234,12 @@ async function finish(
           after,
         })
       : null;
+  const teacherGap = teacherZeroShot
+    ? {
+        student_optimized: meanScoreGain(teacherZeroShot, after, settings.seed),
+        ...(lora ? { student_distilled: meanScoreGain(teacherZeroShot, lora.scored, settings.seed) } : {}),
+      }
+    : null;
   const loraSource = settings.distillFrom === 'planner' ? 'planner-labelled' : settings.distillFrom;
   const sourceLabel = settings.distillFrom === 'planner' ? loraSource : `1.0-scored ${settings.distillFrom}`;
   const printout = [
@@ -256,6 +271,14 @@ async function finish(
           `  Adapter: ${lora.adapterDir}`,
         ]
       : []),
+    ...(teacherGap
+      ? [
+          referenceGainLine("the teacher's zero-shot", 'optimized student', teacherGap.student_optimized),
+          ...(teacherGap.student_distilled
+            ? [referenceGainLine("the teacher's zero-shot", 'student + adapter', teacherGap.student_distilled)]
+            : []),
+        ]
+      : []),
   ];
   const programPath = join(settings.outputDir, `${settings.name}.json`);
   const saved = { instruction: program.instruction, demos: program.demos, model: settings.studentModel };
@@ -276,6 +299,7 @@ async function finish(
     },
     scores: { ...summaries, ...(lora ? { student_distilled: lora.summary } : {}), constant_action: constant },
     lenient_gain: gain,
+    ...(teacherGap ? { teacher_gap: teacherGap } : {}),
     ...(lora ? { distillation: { adapter: lora.adapterDir, lenient_gain: lora.gain } } : {}),
     episodes: { successes: episodes.filter((episode) => episode.success).length, outcomes: episodes },
     distilled,
@@ -339,5 +363,10 @@ async function distillIntoLora(
   });
   const adapted = roles.meters.student.wrap(await options.resolveModel(withAdapter(settings.studentModel, adapterDir)));
   const scored = await scoreStates(context, 'student-distilled', adapted, inputs.program, inputs.test);
-  return { adapterDir, summary: summarizeStates(scored), gain: lenientGain(inputs.after, scored, settings.seed) };
+  return {
+    adapterDir,
+    scored,
+    summary: summarizeStates(scored),
+    gain: lenientGain(inputs.after, scored, settings.seed),
+  };
 }

@@ -1,5 +1,5 @@
 /** The evaluation printout's numbers: mean score, exact matches, reasonable alternatives, lenient accuracy, κ. */
-import { pairedBootstrap, type PairedComparison } from '../../tasks/bootstrap.js';
+import { pairedBootstrap, pairedMeanBootstrap, type PairedComparison } from '../../tasks/bootstrap.js';
 import { accuracy } from '../../tasks/metrics.js';
 import { cohenKappa, type ConstantActionScore, type EpisodeOutcome } from '../../tasks/navigation/index.js';
 import type { ScoredState } from './evaluate.js';
@@ -55,7 +55,30 @@ export function lenientGain(
   );
 }
 
+/** Paired bootstrap (95%) of the mean score of `candidate` against `reference` on the same held-out states. */
+export function meanScoreGain(
+  reference: readonly ScoredState[],
+  candidate: readonly ScoredState[],
+  seed: number,
+): PairedComparison {
+  return pairedMeanBootstrap(
+    reference.map((state) => state.score),
+    candidate.map((state) => state.score),
+    { seed },
+  );
+}
+
 const f3 = (value: number) => value.toFixed(3);
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${f3(value)}`;
+
+/** `  Mean score against the teacher's zero-shot 0.490: student + adapter 0.570, +0.080 [0.000, +0.160]`. */
+export function referenceGainLine(reference: string, agent: string, comparison: PairedComparison): string {
+  const { baseline, candidate, gain, gainInterval } = comparison;
+  return (
+    `  Mean score against ${reference} ${f3(baseline)}: ${agent} ${f3(candidate)}, ${signed(gain)} ` +
+    `(95% paired bootstrap [${signed(gainInterval.low)}, ${signed(gainInterval.high)}])`
+  );
+}
 
 export function summaryLines(label: string, summary: StateSummary): string[] {
   const rest = summary.states - summary.exact;

@@ -38,7 +38,7 @@ pub use kv_cache::KvCache;
 pub use loader::WeightFormat;
 pub use mask::{AttentionLayout, BatchLayout};
 pub use qwen2::{DecoderInput, Qwen2Decoder};
-pub use repack::CPU_PAD_ROWS_ENV;
+pub use repack::{int8_prefill, CPU_INT8_ENV};
 pub use sampling::SamplingParams;
 pub use text_model::{cuda_available, TextModel};
 pub use tokenizer::ChatMessage;

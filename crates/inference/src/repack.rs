@@ -9,7 +9,7 @@
 //! candle 0.11 also has tiled x86 kernels (int8 dot products over 16 weight rows and several
 //! activation rows at once) for rows that are a multiple of 256. Q8_0 rows of 896 miss them, so
 //! on VNNI machines they get zero blocks appended up to the next multiple of 256, and the layer
-//! pads its activations with as many zeros.
+//! pads its activations with as many zeros. Both are opt-in ([`CPU_INT8_ENV`]).
 
 use std::sync::Arc;
 
@@ -23,8 +23,16 @@ const Q8_0_BYTES: usize = 34; // f16 d, 32 i8
 /// candle's tiled x86 kernels: 16 weight rows per tile over 256-value superblocks.
 const TILE_ROWS: usize = 16;
 const SUPERBLOCK: usize = 256;
-/// Set to `0` to keep Q8_0 rows at their file's length (less memory, slower CPU matmuls).
-pub const CPU_PAD_ROWS_ENV: &str = "OPT_NATIVE_CPU_PAD_ROWS";
+/// `OPT_NATIVE_CPU_INT8=1` runs CPU prefills and scoring through candle's tiled int8 kernels (see
+/// [`int8_prefill`]). Off by default: the activations' 8-bit rounding moves greedy agreement with
+/// llama.cpp from 9 to 7 of 10 prompts on the default model, and batch and single scores apart by
+/// up to 0.023, against the "numerics unchanged"; docs/benchmarks.md has the speed.
+pub const CPU_INT8_ENV: &str = "OPT_NATIVE_CPU_INT8";
+
+/// Whether [`CPU_INT8_ENV`] is set to `1` (read on each call, so one process can compare both).
+pub fn int8_prefill() -> bool {
+    std::env::var(CPU_INT8_ENV).as_deref() == Ok("1")
+}
 
 /// Whether candle 0.11's tiled x86 kernels run this weight for any number of activation rows. Its
 /// `repack_x86::select` is private, so the rule is restated: 16-row tiles over 256-value
@@ -86,8 +94,8 @@ pub(crate) fn tile_level() -> Option<TileLevel> {
 /// A CPU Q8_0 `(n, k)` weight whose rows miss the tiled kernel only by their length becomes
 /// `(n, k + pad)` with zero blocks at the end of each row; returns it and `pad`. The sums over
 /// the padded columns are zero, so outputs are those of the unpadded weight. Only where the
-/// padding adds at most a quarter (896 -> 1024 does; 64 -> 256 would quadruple the work). Anything
-/// else, and everything with `OPT_NATIVE_CPU_PAD_ROWS=0`, passes through with a pad of 0.
+/// padding adds at most a quarter (896 -> 1024 does; 64 -> 256 would quadruple the work), and only
+/// with [`int8_prefill`]. Anything else passes through with a pad of 0.
 pub fn padded_for_tiles(tensor: Arc<QTensor>) -> Result<(Arc<QTensor>, usize)> {
     let Ok((n, k)) = tensor.shape().dims2() else {
         return Ok((tensor, 0));
@@ -95,7 +103,7 @@ pub fn padded_for_tiles(tensor: Arc<QTensor>) -> Result<(Arc<QTensor>, usize)> {
     let wanted = tensor.device().is_cpu()
         && tensor.dtype() == GgmlDType::Q8_0
         && tile_level() == Some(TileLevel::Vnni)
-        && std::env::var(CPU_PAD_ROWS_ENV).as_deref() != Ok("0")
+        && int8_prefill()
         && n.is_multiple_of(TILE_ROWS)
         && k.is_multiple_of(BLOCK)
         && !k.is_multiple_of(SUPERBLOCK)
@@ -266,6 +274,7 @@ mod tests {
     /// Only Q8_0 on VNNI machines, with rows off the superblock, is padded.
     #[test]
     fn only_q8_0_rows_off_the_superblock_are_padded() {
+        std::env::set_var(CPU_INT8_ENV, "1");
         let pad = |dims: (usize, usize), dtype| {
             let q = Arc::new(QTensor::quantize(&sample(dims.0, dims.1), dtype).unwrap());
             padded_for_tiles(q).unwrap().1

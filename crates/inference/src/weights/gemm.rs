@@ -1,13 +1,13 @@
-//! The CPU prefill path of quantized layers: dequantize the weight, then one dense f32 GEMM, unless
-//! candle's tiled x86 kernels cover the weight: they beat it at every row count measured, 4-50x
-//! (`examples/bench_gemm_rows.rs`), so those weights always stay quantized.
+//! The CPU prefill path of quantized layers: dequantize the weight, then one dense f32 GEMM. With
+//! `OPT_NATIVE_CPU_INT8=1`, weights that candle's tiled x86 int8 kernels cover stay quantized: they
+//! beat the GEMM at every row count measured, 4-50x (`examples/bench_gemm_rows.rs`).
 
 use std::cell::Cell;
 
 use candle_core::quantized::QTensor;
 use candle_core::Tensor;
 
-use crate::repack::tiled_kernel_covers;
+use crate::repack::{int8_prefill, tiled_kernel_covers};
 
 /// Rows from which a CPU matmul dequantizes the weight and runs a dense f32 GEMM. candle's generic
 /// CPU quantized matmul is one vec-dot per (row, column) with no tiling across rows; for a prefill
@@ -56,7 +56,7 @@ pub(super) fn prefers_dense_gemm(weight: &QTensor, xs: &Tensor) -> bool {
     weight.device().is_cpu()
         && rows >= min_rows
         && weight.shape().elem_count() <= DENSE_GEMM_MAX_ELEMENTS
-        && !tiled_kernel_covers(weight)
+        && !(int8_prefill() && tiled_kernel_covers(weight))
 }
 
 /// `(…, in) x (out, in)^T` through a transient f32 copy of the weight (never cached: a 7B model
@@ -156,10 +156,11 @@ mod tests {
         assert!(max_diff(&linear.forward(&one_row).unwrap(), &plain) == 0.0);
     }
 
-    /// A weight of candle's repacked kernels stays on them at prefill row counts, in and out of
+    /// With the switch on, a weight of candle's tiled kernels stays on them at prefill row counts, in and out of
     /// the row-independent scope: the layer's numbers are the quantized kernel's, bit for bit.
     #[test]
     fn repacked_weights_stay_quantized_at_prefill_rows() {
+        std::env::set_var(crate::repack::CPU_INT8_ENV, "1");
         for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0] {
             let q = Arc::new(QTensor::quantize(&ramp((32, 256), 0.01), dtype).unwrap());
             let exact_w = q.dequantize(&Device::Cpu).unwrap();
@@ -220,6 +221,7 @@ mod tests {
     /// counts; training reads back the unpadded weight exactly.
     #[test]
     fn a_padded_layer_computes_the_unpadded_product() {
+        std::env::set_var(crate::repack::CPU_INT8_ENV, "1");
         let q = Arc::new(QTensor::quantize(&ramp((16, 896), 0.001), GgmlDType::Q8_0).unwrap());
         let exact_w = q.dequantize(&Device::Cpu).unwrap();
         let (padded, in_pad) = crate::repack::padded_for_tiles(q).unwrap();

@@ -48,15 +48,26 @@ impl Drop for RowIndependentGemm {
 
 pub(super) fn prefers_dense_gemm(weight: &QTensor, xs: &Tensor) -> bool {
     let rows = xs.elem_count() / xs.dim(candle_core::D::Minus1).unwrap_or(1).max(1);
-    let min_rows = if ROW_INDEPENDENT.with(Cell::get) {
+    let row_independent = ROW_INDEPENDENT.with(Cell::get);
+    let min_rows = if row_independent {
         1
     } else {
         DENSE_GEMM_MIN_ROWS
     };
     weight.device().is_cpu()
         && rows >= min_rows
+        && (row_independent || !is_decode_step(xs))
         && weight.shape().elem_count() <= DENSE_GEMM_MAX_ELEMENTS
         && !(int8_prefill() && tiled_kernel_covers(weight))
+}
+
+/// `(batch, 1, in)`: one new position per sequence. However many sequences decode together, the
+/// dequantized weight is reused by too few rows to pay for itself: at 8 sequences the dense path
+/// made decoding 3.5x slower than one sequence (docs/benchmarks.md). The quantized kernel also
+/// gives each row the numbers it gets alone.
+fn is_decode_step(xs: &Tensor) -> bool {
+    let dims = xs.dims();
+    dims.len() >= 3 && dims[dims.len() - 2] == 1
 }
 
 /// `(…, in) x (out, in)^T` through a transient f32 copy of the weight (never cached: a 7B model
@@ -112,6 +123,30 @@ mod tests {
             quant_err > dense_err && quant_err < 0.05,
             "row error {quant_err}"
         );
+    }
+
+    /// A decode step of many sequences, `(b, 1, in)`, stays on the quantized kernel: each row gets
+    /// exactly what it gets decoded alone, not the dense product.
+    #[test]
+    fn a_batched_decode_step_gives_each_row_its_single_row_numbers() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
+        let exact_w = q.dequantize(&Device::Cpu).unwrap();
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q).unwrap(),
+            bias: None,
+            in_pad: 0,
+        };
+        let xs = ramp((DENSE_GEMM_MIN_ROWS, 64), 0.037);
+        let step = linear.forward(&xs.unsqueeze(1).unwrap()).unwrap(); // (b, 1, out)
+        for row in 0..DENSE_GEMM_MIN_ROWS {
+            let alone = linear
+                .forward(&xs.narrow(0, row, 1).unwrap().unsqueeze(1).unwrap())
+                .unwrap();
+            let batched = step.narrow(0, row, 1).unwrap();
+            assert_eq!(max_diff(&batched, &alone), 0.0, "row {row}");
+        }
+        let dense = xs.matmul(&exact_w.t().unwrap()).unwrap();
+        assert!(max_diff(&step.squeeze(1).unwrap(), &dense) > 1e-5);
     }
 
     /// The quantized kernel refuses strided input; the layer must hand it a contiguous copy.

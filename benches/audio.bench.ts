@@ -133,6 +133,7 @@ const task: TextTask = {
   kind: 'classification',
   answerFormat: '',
   instructionPosition: 'before',
+  answerFormatPosition: 'end',
   scoreCalibration: 'none',
   labels: LABELS,
   requiredLabelWords: LABELS,

@@ -5,11 +5,12 @@
 //     [--model native:default] [--positions before,after,system] [--calibrations none,contextual] [--prompts FILE]
 //     [--cache FILE.sqlite] [--demos 3 --demo-sets 4]   (also scores the first prompt followed by N seeded sets of train demonstrations)
 //     [--with-baseline]   (puts the optimizers' default baseline for the task's labels first; rows keep per-example `correct`)
+//     [--mode generate --format-position start]   (the answer format before the question, so the model may work first)
 import { readFileSync } from 'node:fs';
 import type { Example } from '../ts/datasets/types.js';
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../ts/index.js';
-import { isInstructionPosition, type InstructionPosition } from '../ts/tasks/answer-format.js';
+import { isAnswerFormatPosition, isInstructionPosition, type InstructionPosition } from '../ts/tasks/answer-format.js';
 import type { CalibrationMode } from '../ts/tasks/calibration.js';
 import { SeededRandom, deriveSeed } from '../ts/random.js';
 import { withRunControls } from '../ts/llm/run-controls.js';
@@ -45,10 +46,13 @@ const { values } = parseArgs({
     demos: { type: 'string', default: '0' },
     'with-baseline': { type: 'boolean', default: false },
     'demo-sets': { type: 'string', default: '3' },
+    'format-position': { type: 'string', default: 'end' },
     out: { type: 'string' },
   },
 });
 if (!values.task || !values.out) throw new Error('pass --task and --out');
+const formatPosition = values['format-position'];
+if (!isAnswerFormatPosition(formatPosition)) throw new Error('--format-position is end or start');
 const output = openResumableJsonl(values.out);
 const basePrompts = values.prompts ? (JSON.parse(readFileSync(values.prompts, 'utf8')) as string[]) : GENERIC_PROMPTS;
 const positions = values.positions.split(',').filter(isInstructionPosition) as InstructionPosition[];
@@ -76,6 +80,7 @@ for (const position of positions) {
     // Default train/validation sizes, so the test rows are the first `size` of the default held-out split.
     sizes: split === 'test' ? { test: size } : { validation: size },
     instructionPosition: position,
+    answerFormatPosition: formatPosition,
   });
   const maxAnswerTokens = Number(values['max-answer-tokens'] ?? loaded.maxAnswerTokens);
   const task = { ...loaded, maxAnswerTokens };
@@ -83,7 +88,9 @@ for (const position of positions) {
   for (const calibration of calibrations) {
     for (const prompt of prompts) {
       const mode = values.mode === 'generate' ? 'generate' : 'score';
-      const keyParts = [values.model, values.task, split, size, position, calibration, prompt];
+      // Rows written before the format position existed are all `end`: their keys stay as they were.
+      const formatKey = formatPosition === 'end' ? [] : ['format', formatPosition];
+      const keyParts = [values.model, values.task, split, size, position, calibration, prompt, ...formatKey];
       const key = JSON.stringify(mode === 'score' ? keyParts : [...keyParts, mode, values['max-answer-tokens']]);
       if (output.done.has(key)) continue;
       const started = performance.now();
@@ -101,6 +108,7 @@ for (const position of positions) {
         model: values.model,
         task: values.task,
         position,
+        format_position: formatPosition,
         mode,
         calibration,
         prompt,
@@ -110,6 +118,7 @@ for (const position of positions) {
         examples: report.examples,
         distinct_answers: new Set(answers).size,
         correct: report.predictions.map((prediction) => prediction.correct),
+        completion_tokens: report.usage.completionTokens,
         seconds: (performance.now() - started) / 1000,
       };
       output.append(row);

@@ -135,6 +135,7 @@ describe('OPRO on an audio manifest', () => {
       kind: 'classification',
       answerFormat: '',
       instructionPosition: 'before',
+      answerFormatPosition: 'end',
       scoreCalibration: 'none',
       labels: LABELS,
       requiredLabelWords: [],

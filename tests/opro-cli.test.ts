@@ -344,6 +344,39 @@ describe('opt-native evaluate', () => {
     const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1);
     expect(rows.map((row) => row.split(',').slice(1, 3))).toEqual(Array(5).fill(['So the', '']));
   });
+
+  it('puts the answer format before the question with --answer-format-position start', async () => {
+    const path = join(dir, 'format-first.json');
+    const script = {
+      modelId: 'format-reader',
+      rules: [{ contains: 'Answer with one of: No, Yes.\n\nQ: ', reply: 'So the answer is No.' }],
+      default: 'So the answer is Yes.',
+    };
+    writeFileSync(path, JSON.stringify(script));
+    const answers = async (extra: string[]) => {
+      const csv = join(dir, `format-${extra.length}.csv`);
+      const args = ['evaluate', '--prompt', 'Work it out.', '--task', 'bbh:navigate', '--test-mode', ...extra];
+      const { code } = await cli([...args, '--evaluator', `scripted:${path}`, '--output-csv', csv]);
+      expect(code).toBe(0);
+      return readFileSync(csv, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((row) => row.split(',')[2]);
+    };
+    expect(await answers(['--answer-format-position', 'start'])).toEqual(Array(5).fill('No'));
+    expect(await answers([])).toEqual(Array(5).fill('Yes'));
+    const bad = await cli([
+      'evaluate',
+      '--prompt',
+      'x',
+      '--task',
+      'bbh:navigate',
+      '--answer-format-position',
+      'middle',
+    ]);
+    expect(bad.code).not.toBe(0);
+  });
 });
 
 describe('the audio evaluator flags', () => {

@@ -81,6 +81,38 @@ describe('text tasks', () => {
     expect(formatTaskMessages(' ', question, system)).toHaveLength(1);
   });
 
+  it('with the format at the start, it opens the user turn and no "A:" ends it, in every instruction position', () => {
+    const question = example('a', 'Is 2 even?', 'Yes');
+    const start = {
+      answerFormat: 'Answer with one of: No, Yes.',
+      position: 'before' as const,
+      formatPosition: 'start' as const,
+    };
+    expect(formatTaskMessages(' Think first. ', question, start)).toEqual([
+      { role: 'user', content: 'Think first.\nAnswer with one of: No, Yes.\n\nQ: Is 2 even?' },
+    ]);
+    expect(formatTaskMessages('', question, start)).toEqual([
+      { role: 'user', content: 'Answer with one of: No, Yes.\n\nQ: Is 2 even?' },
+    ]);
+    expect(formatTaskMessages('Think first.', question, { ...start, position: 'after' })).toEqual([
+      { role: 'user', content: 'Answer with one of: No, Yes.\n\nQ: Is 2 even?\n\nThink first.' },
+    ]);
+    expect(formatTaskMessages('Think first.', question, { ...start, position: 'system' })).toEqual([
+      { role: 'system', content: 'Think first.' },
+      { role: 'user', content: 'Answer with one of: No, Yes.\n\nQ: Is 2 even?' },
+    ]);
+    expect(formatTaskMessages(' ', question, { ...start, position: 'system' })).toHaveLength(1);
+  });
+
+  it('a loaded task takes the format position from its options (default: the end)', async () => {
+    const gsm8k = await loadTextTask('gsm8k', { testMode: true, answerFormatPosition: 'start' });
+    expect(gsm8k.answerFormatPosition).toBe('start');
+    expect(gsm8k.formatMessages('Work it out step by step.', example('x', 'INPUT', '3')).at(-1)?.content).toBe(
+      'Work it out step by step.\nEnd your reply with the line "The answer is N." where N is a number.\n\nQ: INPUT',
+    );
+    expect((await loadTextTask('gsm8k', { testMode: true })).answerFormatPosition).toBe('end');
+  });
+
   it('each task kind gets its own answer format in what the model receives', async () => {
     const contentOf = (task: { formatMessages: (i: string, e: Example) => { content: string }[] }) =>
       task.formatMessages('Solve it.', example('x', 'INPUT', '?')).at(-1)?.content;

@@ -59,6 +59,7 @@ export function audioOproTask(dataset: AudioManifestDataset): TextTask {
     // The original tool's prompts carry their own answer format ("Reply with ONLY one word: …").
     answerFormat: '',
     instructionPosition: 'before',
+    answerFormatPosition: 'end',
     scoreCalibration: 'none',
     labels,
     requiredLabelWords: labels,

@@ -6,8 +6,11 @@ import type { DatasetLoadOptions, SplitName } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
 import { oneLineParseError } from '../parse-error-message.js';
 import {
+  ANSWER_FORMAT_POSITIONS,
+  DEFAULT_ANSWER_FORMAT_POSITION,
   DEFAULT_INSTRUCTION_POSITION,
   INSTRUCTION_POSITIONS,
+  type AnswerFormatPosition,
   type InstructionPosition,
 } from '../tasks/answer-format.js';
 import { CALIBRATION_MODES, DEFAULT_SCORE_CALIBRATION, type CalibrationMode } from '../tasks/calibration.js';
@@ -31,6 +34,7 @@ export interface TaskOptionValues {
   seed: number;
   evalMaxNewTokens?: number;
   instructionPosition?: InstructionPosition;
+  answerFormatPosition?: AnswerFormatPosition;
   calibration?: CalibrationMode;
 }
 
@@ -192,6 +196,14 @@ export function addEvaluatorOptions(command: Command, defaultModel: string): Com
     )
     .addOption(
       new Option(
+        '--answer-format-position <where>',
+        'end: the answer format right before the answer (short replies); start: before the question, so the model may work first',
+      )
+        .choices([...ANSWER_FORMAT_POSITIONS])
+        .default(DEFAULT_ANSWER_FORMAT_POSITION),
+    )
+    .addOption(
+      new Option(
         '--calibration <mode>',
         "score mode: correct label scores by the evaluated examples' mean (batch) or a content-free prior (contextual)",
       )
@@ -217,6 +229,7 @@ export async function loadTaskFromOptions(taskSpec: string, values: TaskOptionVa
   const task = await loadTextTask(taskSpec, {
     ...datasetLoadOptions(values),
     instructionPosition: values.instructionPosition,
+    answerFormatPosition: values.answerFormatPosition,
     scoreCalibration: values.calibration,
   });
   return values.evalMaxNewTokens === undefined ? task : { ...task, maxAnswerTokens: values.evalMaxNewTokens };

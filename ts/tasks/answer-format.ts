@@ -21,6 +21,17 @@ export const INSTRUCTION_POSITIONS: readonly InstructionPosition[] = ['before', 
 /** Measured default (docs/quality.md): before the question, as OPRO's Q_begin. */
 export const DEFAULT_INSTRUCTION_POSITION: InstructionPosition = 'before';
 
+/**
+ * Where the answer format goes: at the `end` of the user turn, right before `A:` (a small model then answers at
+ * once, whatever the instruction asks), or at the `start`, before the question and with no `A:`, so an instruction
+ * that asks for working can get it (docs/quality.md, "The answer format decides whether the model reasons").
+ */
+export type AnswerFormatPosition = 'end' | 'start';
+
+export const ANSWER_FORMAT_POSITIONS: readonly AnswerFormatPosition[] = ['end', 'start'];
+
+export const DEFAULT_ANSWER_FORMAT_POSITION: AnswerFormatPosition = 'end';
+
 export const MULTIPLE_CHOICE_FORMAT = 'Answer with the letter of the correct option, for example (A).';
 export const NUMERIC_FORMAT = 'End your reply with the line "The answer is N." where N is a number.';
 export const FREE_FORM_FORMAT = 'End your reply with the line "The answer is X." where X is your answer.';
@@ -38,6 +49,8 @@ export function answerFormatFor(kind: TaskKind, labels: readonly string[] | unde
 export interface MessageLayout {
   readonly answerFormat: string;
   readonly position: InstructionPosition;
+  /** Default `end`. */
+  readonly formatPosition?: AnswerFormatPosition;
 }
 
 function joinLines(lines: readonly string[]): string {
@@ -46,9 +59,11 @@ function joinLines(lines: readonly string[]): string {
 
 /**
  * The chat messages for one example. Before: instruction, blank line, `Q: …`, format, `A:`. After: `Q: …`, blank
- * line, instruction, format, `A:`. System: the instruction as the system message, the rest as the user turn.
+ * line, instruction, format, `A:`. System: the instruction as the system message, the rest as the user turn. With
+ * the format at the `start`, the format line opens the user turn (after a `before` instruction) and no `A:` follows.
  */
 export function formatTaskMessages(instruction: string, example: Example, layout: MessageLayout): ChatMessage[] {
+  if (layout.formatPosition === 'start') return formatFirstMessages(instruction.trim(), example, layout);
   const trimmed = instruction.trim();
   const format = layout.answerFormat.trim();
   const question = `Q: ${example.input}`;
@@ -65,7 +80,29 @@ export function formatTaskMessages(instruction: string, example: Example, layout
   return [{ role: 'user', content: trimmed === '' ? body : `${trimmed}\n\n${body}` }];
 }
 
+/** Format first: `[instruction]\nformat\n\nQ: …` (before), `format\n\nQ: …\n\ninstruction` (after). */
+function formatFirstMessages(instruction: string, example: Example, layout: MessageLayout): ChatMessage[] {
+  const format = layout.answerFormat.trim();
+  const question = `Q: ${example.input}`;
+  const opening = (lines: readonly string[]) => `${joinLines(lines)}\n\n${question}`;
+  if (instruction !== '' && layout.position === 'system') {
+    return [
+      { role: 'system', content: instruction },
+      { role: 'user', content: opening([format]) },
+    ];
+  }
+  if (instruction !== '' && layout.position === 'after') {
+    return [{ role: 'user', content: `${opening([format])}\n\n${instruction}` }];
+  }
+  return [{ role: 'user', content: opening([instruction, format]) }];
+}
+
 /** Parses a `--instruction-position` value. */
 export function isInstructionPosition(value: string): value is InstructionPosition {
   return (INSTRUCTION_POSITIONS as readonly string[]).includes(value);
+}
+
+/** Parses a `--answer-format-position` value. */
+export function isAnswerFormatPosition(value: string): value is AnswerFormatPosition {
+  return (ANSWER_FORMAT_POSITIONS as readonly string[]).includes(value);
 }

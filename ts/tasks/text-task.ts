@@ -8,9 +8,11 @@ import {
   numbersMatch,
 } from './answers.js';
 import {
+  DEFAULT_ANSWER_FORMAT_POSITION,
   DEFAULT_INSTRUCTION_POSITION,
   answerFormatFor,
   formatTaskMessages,
+  type AnswerFormatPosition,
   type InstructionPosition,
   type TaskKind,
 } from './answer-format.js';
@@ -22,6 +24,8 @@ export interface TextTaskOptions {
   instructionPosition?: InstructionPosition;
   /** Score mode's label calibration (default: DEFAULT_SCORE_CALIBRATION). */
   scoreCalibration?: CalibrationMode;
+  /** Whether the answer format ends the user turn or opens it (default: DEFAULT_ANSWER_FORMAT_POSITION). */
+  answerFormatPosition?: AnswerFormatPosition;
 }
 
 /** At most this many distinct word targets make a task a classification task (navigate: Yes/No). */
@@ -127,6 +131,7 @@ export function createTextTask(splits: DatasetSplits, options: TextTaskOptions =
   const layout = {
     answerFormat: answerFormatFor(kind, labels ?? choices),
     position: options.instructionPosition ?? DEFAULT_INSTRUCTION_POSITION,
+    formatPosition: options.answerFormatPosition ?? DEFAULT_ANSWER_FORMAT_POSITION,
   };
   const extractAnswer = (reply: string): string | null => {
     if (numeric) return extractNumericAnswer(reply);
@@ -143,6 +148,7 @@ export function createTextTask(splits: DatasetSplits, options: TextTaskOptions =
     kind,
     answerFormat: layout.answerFormat,
     instructionPosition: layout.position,
+    answerFormatPosition: layout.formatPosition,
     scoreCalibration: options.scoreCalibration ?? DEFAULT_SCORE_CALIBRATION,
     labels: labels ?? choices,
     ...(choices ? { choicesOf: (example: Example) => optionLettersIn(example.input) } : {}),

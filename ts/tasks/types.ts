@@ -1,6 +1,6 @@
 import type { DatasetMetricName, DatasetSplits, Example } from '../datasets/types.js';
 import type { ChatMessage } from '../llm/types.js';
-import type { InstructionPosition, TaskKind } from './answer-format.js';
+import type { AnswerFormatPosition, InstructionPosition, TaskKind } from './answer-format.js';
 import type { CalibrationMode } from './calibration.js';
 
 /** What a metric says about one prediction (DSPy style): a score in [0, 1] and optional feedback for optimizers. */
@@ -26,6 +26,8 @@ export interface TextTask {
   /** The answer format the evaluator adds after each question (empty when the instruction must carry it). */
   readonly answerFormat: string;
   readonly instructionPosition: InstructionPosition;
+  /** Whether the answer format ends the user turn or opens it (ts/tasks/answer-format.ts). */
+  readonly answerFormatPosition: AnswerFormatPosition;
   /** How score mode reads label scores: raw, or corrected by a content-free prior (ts/tasks/calibration.ts). */
   readonly scoreCalibration: CalibrationMode;
   /** The closed set of answers for classification tasks (also the choices of score mode); absent otherwise. */

@@ -101,10 +101,8 @@ mod tests {
         Tensor::from_vec(data, dims, &Device::Cpu).unwrap()
     }
 
-    /// From 8 rows the CPU path is an exact f32 GEMM over the dequantized weight; one row goes
-    /// through the quantized kernel, which also quantizes the activations (visibly less exact).
-    #[test]
-    fn prefill_rows_use_the_dequantized_weight_exactly() {
+    /// A (32 out, 64 in) Q8_0 layer and its dequantized weight.
+    fn small_q8_0_layer() -> (Linear, Tensor) {
         let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
         let exact_w = q.dequantize(&Device::Cpu).unwrap();
         let linear = Linear::Quantized {
@@ -112,6 +110,14 @@ mod tests {
             bias: None,
             in_pad: 0,
         };
+        (linear, exact_w)
+    }
+
+    /// From 8 rows the CPU path is an exact f32 GEMM over the dequantized weight; one row goes
+    /// through the quantized kernel, which also quantizes the activations (visibly less exact).
+    #[test]
+    fn prefill_rows_use_the_dequantized_weight_exactly() {
+        let (linear, exact_w) = small_q8_0_layer();
         let xs = ramp((DENSE_GEMM_MIN_ROWS, 64), 0.037);
         let expected = xs.matmul(&exact_w.t().unwrap()).unwrap();
         let batched = linear.forward(&xs.unsqueeze(0).unwrap()).unwrap();
@@ -129,13 +135,7 @@ mod tests {
     /// exactly what it gets decoded alone, not the dense product.
     #[test]
     fn a_batched_decode_step_gives_each_row_its_single_row_numbers() {
-        let q = Arc::new(QTensor::quantize(&ramp((32, 64), 0.01), GgmlDType::Q8_0).unwrap());
-        let exact_w = q.dequantize(&Device::Cpu).unwrap();
-        let linear = Linear::Quantized {
-            weight: QMatMul::from_arc(q).unwrap(),
-            bias: None,
-            in_pad: 0,
-        };
+        let (linear, exact_w) = small_q8_0_layer();
         let xs = ramp((DENSE_GEMM_MIN_ROWS, 64), 0.037);
         let step = linear.forward(&xs.unsqueeze(1).unwrap()).unwrap(); // (b, 1, out)
         for row in 0..DENSE_GEMM_MIN_ROWS {

@@ -2,7 +2,7 @@
 // prefill and with OPT_NATIVE_CPU_INT8=1, the share of examples answered alike, and the paired 95 % bootstrap
 // interval of int8 − f32 on the same examples (the task's own metric).
 //   npx tsx scripts/int8-accuracy-table.ts runs/int8-accuracy
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pairedBootstrap, splitScoreOf } from '../ts/tasks/bootstrap.js';
 import { loadTextTask } from '../ts/tasks/text-task.js';
@@ -15,15 +15,11 @@ interface SweepRow {
   readonly seconds: number;
 }
 
-const TASKS = [
-  'movie_recommendation',
-  'disambiguation_qa',
-  'ruin_names',
-  'logical_deduction_three_objects',
-  'navigate',
-  'boolean_expressions',
-];
 const dir = process.argv[2] ?? 'runs/int8-accuracy';
+// The tasks the run script finished on the exact path, alphabetically (files are named TASK-f32.jsonl).
+const tasks = readdirSync(dir)
+  .filter((file) => file.endsWith('-f32.jsonl'))
+  .map((file) => file.slice(0, -'-f32.jsonl'.length));
 const fixed = (value: number) => (value >= 0 ? '+' : '−') + Math.abs(value).toFixed(3);
 
 function firstRow(file: string): SweepRow | undefined {
@@ -37,7 +33,7 @@ function firstRow(file: string): SweepRow | undefined {
 console.log('| task | examples | f32 | int8 | int8 − f32 [95% CI] | same outcome | f32 s | int8 s |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 const gains: number[] = [];
-for (const name of TASKS) {
+for (const name of tasks) {
   const exact = firstRow(join(dir, `${name}-f32.jsonl`));
   const int8 = firstRow(join(dir, `${name}-int8.jsonl`));
   if (!exact || !int8) continue;

@@ -63,38 +63,39 @@ function joinLines(lines: readonly string[]): string {
  * the format at the `start`, the format line opens the user turn (after a `before` instruction) and no `A:` follows.
  */
 export function formatTaskMessages(instruction: string, example: Example, layout: MessageLayout): ChatMessage[] {
-  if (layout.formatPosition === 'start') return formatFirstMessages(instruction.trim(), example, layout);
   const trimmed = instruction.trim();
-  const format = layout.answerFormat.trim();
-  const question = `Q: ${example.input}`;
-  if (trimmed !== '' && layout.position === 'system') {
-    return [
-      { role: 'system', content: trimmed },
-      { role: 'user', content: joinLines([question, format, 'A:']) },
-    ];
-  }
-  if (trimmed !== '' && layout.position === 'after') {
-    return [{ role: 'user', content: `${question}\n\n${joinLines([trimmed, format, 'A:'])}` }];
-  }
-  const body = joinLines([question, format, 'A:']);
-  return [{ role: 'user', content: trimmed === '' ? body : `${trimmed}\n\n${body}` }];
+  const inSystem = trimmed !== '' && layout.position === 'system';
+  const parts = {
+    instruction: inSystem ? '' : trimmed,
+    question: `Q: ${example.input}`,
+    format: layout.answerFormat.trim(),
+    after: layout.position === 'after',
+  };
+  const user = layout.formatPosition === 'start' ? formatFirstTurn(parts) : formatLastTurn(parts);
+  const turn: ChatMessage = { role: 'user', content: user };
+  return inSystem ? [{ role: 'system', content: trimmed }, turn] : [turn];
 }
 
-/** Format first: `[instruction]\nformat\n\nQ: …` (before), `format\n\nQ: …\n\ninstruction` (after). */
-function formatFirstMessages(instruction: string, example: Example, layout: MessageLayout): ChatMessage[] {
-  const format = layout.answerFormat.trim();
-  const question = `Q: ${example.input}`;
-  const opening = (lines: readonly string[]) => `${joinLines(lines)}\n\n${question}`;
-  if (instruction !== '' && layout.position === 'system') {
-    return [
-      { role: 'system', content: instruction },
-      { role: 'user', content: opening([format]) },
-    ];
-  }
-  if (instruction !== '' && layout.position === 'after') {
-    return [{ role: 'user', content: `${opening([format])}\n\n${instruction}` }];
-  }
-  return [{ role: 'user', content: opening([instruction, format]) }];
+interface TurnParts {
+  /** Empty when there is none or it went to the system message. */
+  readonly instruction: string;
+  readonly question: string;
+  readonly format: string;
+  /** The instruction follows the question. */
+  readonly after: boolean;
+}
+
+/** `[instruction\n\n]Q: …\nformat\nA:`, or `Q: …\n\n[instruction\n]format\nA:` when it comes after. */
+function formatLastTurn({ instruction, question, format, after }: TurnParts): string {
+  if (instruction !== '' && after) return `${question}\n\n${joinLines([instruction, format, 'A:'])}`;
+  const body = joinLines([question, format, 'A:']);
+  return instruction === '' ? body : `${instruction}\n\n${body}`;
+}
+
+/** `[instruction\n]format\n\nQ: …`, or `format\n\nQ: …\n\ninstruction` when it comes after. */
+function formatFirstTurn({ instruction, question, format, after }: TurnParts): string {
+  if (instruction !== '' && after) return `${format}\n\n${question}\n\n${instruction}`;
+  return `${joinLines([instruction, format])}\n\n${question}`;
 }
 
 /** Parses a `--instruction-position` value. */

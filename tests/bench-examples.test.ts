@@ -64,6 +64,7 @@ describe('example manifests', () => {
     );
     expect(counts).toEqual({
       'generator.example.json': 4,
+      'gsm8k.json': 3,
       'manifest.example.json': 2,
       'quality.json': 18,
       'smoke.json': 12,

@@ -227,6 +227,44 @@ describe('local engine', { timeout: SLOW_TEST_MS }, () => {
     expect(storedTasks(checkpointDir).map((task) => task.attempts)).toEqual([1, 1, 1, 1]);
   });
 
+  it('prompts the valset and the held-out split with the layout the manifest names', async () => {
+    const startFormat = 'End your reply with the line "The answer is X." where X is one of: No, Yes.\n\nQ: ';
+    const model = writeBenchScript(join(dir, 'layout-model.json'), {
+      extraRules: [
+        { contains: startFormat, reply: 'Working: three steps back.\nThe answer is No.' },
+        { contains: 'Answer with one of: No, Yes.', error: 'the answer format came at the end' },
+      ],
+    });
+    const manifestPath = join(dir, 'layout.json');
+    const params = { answer_format_position: 'start', instruction_position: 'before', rounds: 1 };
+    writeFileSync(
+      manifestPath,
+      JSON.stringify({
+        seed: 3,
+        test_mode: true,
+        generators: [
+          {
+            datasets: [{ dataset: 'bbh:navigate' }],
+            models: [model],
+            optimizers: [{ name: 'meta_prompt', optimizer_params: { ...params, seed_instructions: 'generic' } }],
+          },
+        ],
+      }),
+    );
+    const { manifest, tasks } = loadManifestFile(manifestPath);
+    const checkpointDir = join(dir, 'ck-layout');
+    const summary = await runBenchmark({ checkpointDir, manifest, tasks, maxAttempts: 1 });
+    expect(summary.status).toBe('completed');
+    const result = resultOf(storedTasks(checkpointDir)[0]);
+    expect(result.final?.examples).toBe(5);
+    // The baseline and the five generic seeds, then one round of three rewrites (one new, two duplicates).
+    expect(result.candidates).toBe(9);
+
+    const bad = join(dir, 'bad-layout.json');
+    writeFileSync(bad, readFileSync(manifestPath, 'utf8').replace('"start"', '"middle"'));
+    expect(() => loadManifestFile(bad)).toThrow(/answer_format_position must be one of end, start, got middle/);
+  });
+
   it('does not retry permanent errors (a missing dataset file)', async () => {
     const model = writeBenchScript(join(dir, 'plain-model.json'));
     const manifest = manifestFromFlags({

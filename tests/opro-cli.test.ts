@@ -349,7 +349,12 @@ describe('opt-native evaluate', () => {
     const path = join(dir, 'format-first.json');
     const script = {
       modelId: 'format-reader',
-      rules: [{ contains: 'Answer with one of: No, Yes.\n\nQ: ', reply: 'So the answer is No.' }],
+      rules: [
+        {
+          contains: 'End your reply with the line "The answer is X." where X is one of: No, Yes.\n\nQ: ',
+          reply: 'So the answer is No.',
+        },
+      ],
       default: 'So the answer is Yes.',
     };
     writeFileSync(path, JSON.stringify(script));

@@ -8,7 +8,8 @@ import {
   nonDominatedFronts,
   selectSurvivors,
 } from '../ts/optimizers/evolutionary/index.js';
-import { BASELINE, WORDS, keywordsIn, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
+import { GENERIC_SEED_INSTRUCTIONS } from '../ts/optimizers/engine/seed-instructions.js';
+import { BASELINE, WORDS, keywordsIn, seedAwareTaskModel, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
 
 const individual = (score: number, length: number) => ({ score, prompt: 'x'.repeat(length) });
 // A dominates B and E; D dominates E; A, C and D are non-dominated.
@@ -100,5 +101,31 @@ describe('evolutionary optimizer', () => {
     const run = () => new EvolutionaryOptimizer(config).optimize(toyInput(toyTaskModel(), evolutionModel(), 5));
     const [a, b] = await Promise.all([run(), run()]);
     expect(a.history).toEqual(b.history);
+  });
+
+  it('with generic seeds, the first population is the fittest of the baseline and seeds, topped up by mutation', async () => {
+    const seeded = (populationSize: number) =>
+      new EvolutionaryOptimizer({
+        populationSize,
+        generations: 0,
+        initialPrompt: BASELINE,
+        seedInstructions: 'generic',
+      });
+    const small = evolutionModel();
+    const two = await seeded(2).optimize(toyInput(seedAwareTaskModel(), small));
+    expect(two.history.map((entry) => entry.score)).toEqual([0, 0.25, 0.5, 0, 0, 0]);
+    expect(two.history.slice(1).map((entry) => entry.prompt)).toEqual(GENERIC_SEED_INSTRUCTIONS);
+    // Two of six fit a population of two: no mutation is needed.
+    expect(small.calls).toHaveLength(0);
+    expect(two.bestPrompt).toBe('Take a deep breath and work on this problem step-by-step.');
+
+    const large = evolutionModel();
+    const eight = await seeded(8).optimize(toyInput(seedAwareTaskModel(), large));
+    // Six starts, then two mutations of the best start fill the population.
+    expect(large.calls).toHaveLength(2);
+    expect(tagged(large.calls[0]?.messages[0]?.content ?? '', 'current')).toBe(
+      'Take a deep breath and work on this problem step-by-step.',
+    );
+    expect(eight.history[6]?.prompt).toBe('Take a deep breath and work on this problem step-by-step. ALPHA');
   });
 });

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { MetaPromptOptimizer, extractPromptBlock } from '../ts/optimizers/meta-prompt/index.js';
 import { RunDirectory } from '../ts/run/run-directory.js';
-import { BASELINE, WORDS, keywordsIn, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
+import { GENERIC_SEED_INSTRUCTIONS } from '../ts/optimizers/engine/seed-instructions.js';
+import { BASELINE, WORDS, keywordsIn, seedAwareTaskModel, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
 
 /** Adds the slot-th missing keyword to the current prompt; slot 2 repeats slot 0 (a duplicate). */
 function critiqueModel(): ScriptedLanguageModel {
@@ -49,6 +50,24 @@ describe('meta_prompt optimizer', () => {
     expect(model.calls).toHaveLength(28);
     expect(result.usage.promptTokens).toBeGreaterThan(0);
     expect(Object.isFrozen(result.history)).toBe(true);
+  });
+
+  it('with generic seeds, scores them after the baseline and critiques the best one', async () => {
+    const optimizerModel = critiqueModel();
+    const config = { rounds: 1, candidatesPerRound: 1, initialPrompt: BASELINE, seedInstructions: 'generic' as const };
+    const result = await new MetaPromptOptimizer(config).optimize(toyInput(seedAwareTaskModel(), optimizerModel));
+
+    expect(result.history.slice(0, 6).map((entry) => [entry.iteration, entry.prompt, entry.score])).toEqual([
+      [0, BASELINE, 0],
+      ...GENERIC_SEED_INSTRUCTIONS.map((seed, index) => [0, seed, [0.25, 0.5][index] ?? 0]),
+    ]);
+    const critique = optimizerModel.calls[0]?.messages[0]?.content ?? '';
+    expect(tagged(critique, 'current')).toBe('Take a deep breath and work on this problem step-by-step.');
+    expect(critique).toContain('scores 0.500');
+    // The rewrite adds ALPHA, which the seed already teaches: no better, so the seed is the result.
+    expect(result.history[6]?.score).toBe(0.5);
+    expect(result.bestPrompt).toBe('Take a deep breath and work on this problem step-by-step.');
+    expect(result.score).toBe(0.5);
   });
 
   it('stops early when no failure is left, and after rounds without improvement', async () => {

@@ -78,3 +78,25 @@ export function toyInput(
 }
 
 export const BASELINE = 'Give the code as a number.';
+
+/**
+ * The toy task model, except that two generic seed instructions also teach it codes: OPRO's "Take a deep breath …"
+ * alpha and beta (0.5), Kojima's "Let's think step by step." alpha (0.25). The other seeds teach nothing.
+ */
+export function seedAwareTaskModel(): ScriptedLanguageModel {
+  const toy = toyTaskModel();
+  return new ScriptedLanguageModel({
+    modelId: 'toy-seed-aware-model',
+    respond: async (request) => {
+      const instruction = instructionOf(request);
+      const taught = instruction.includes('Take a deep breath')
+        ? ['alpha', 'beta']
+        : instruction.includes("Let's think step by step.")
+          ? ['alpha']
+          : [];
+      const asked = /code of (\w+)\?/.exec(request.messages.at(-1)?.content ?? '')?.[1] ?? '';
+      if (taught.includes(asked)) return `The answer is ${WORDS.indexOf(asked as (typeof WORDS)[number]) + 1}.`;
+      return (await toy.generate(request)).text;
+    },
+  });
+}

@@ -8,7 +8,13 @@ import { loadScriptedModelFile, scriptedChoiceLogprobs } from '../ts/llm/scripte
 import { ProviderError } from '../ts/llm/provider-error.js';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
-import { formatTaskMessages } from '../ts/tasks/answer-format.js';
+import {
+  MULTIPLE_CHOICE_FINAL_LINE_FORMAT,
+  MULTIPLE_CHOICE_FORMAT,
+  NUMERIC_FORMAT,
+  answerFormatFor,
+  formatTaskMessages,
+} from '../ts/tasks/answer-format.js';
 import { createTextTask, loadTextTask } from '../ts/tasks/text-task.js';
 
 const example = (id: string, input: string, target: string): Example => ({ id, input, target });
@@ -111,6 +117,19 @@ describe('text tasks', () => {
       'Work it out step by step.\nEnd your reply with the line "The answer is N." where N is a number.\n\nQ: INPUT',
     );
     expect((await loadTextTask('gsm8k', { testMode: true })).answerFormatPosition).toBe('end');
+  });
+
+  it('with the format at the start, closed label sets ask for a final answer line the extraction reads', async () => {
+    const navigate = await loadTextTask('bbh:navigate', { testMode: true, answerFormatPosition: 'start' });
+    expect(navigate.answerFormat).toBe('End your reply with the line "The answer is X." where X is one of: No, Yes.');
+    expect(navigate.extractAnswer('Step 1: 3 left. Step 2: back. Yes, we return.\nThe answer is No.')).toBe('No');
+    const snarks = await loadTextTask('bbh:snarks', { testMode: true, answerFormatPosition: 'start' });
+    expect(snarks.answerFormat).toBe(MULTIPLE_CHOICE_FINAL_LINE_FORMAT);
+    expect(snarks.extractAnswer('(A) is literal, (B) is ironic.\nThe answer is (B).')).toBe('(B)');
+    // At the end (the default) the direct wordings stay.
+    expect((await loadTextTask('bbh:navigate', { testMode: true })).answerFormat).toBe('Answer with one of: No, Yes.');
+    expect(answerFormatFor('multiple_choice', ['(A)'], 'end')).toBe(MULTIPLE_CHOICE_FORMAT);
+    expect(answerFormatFor('numeric', undefined, 'start')).toBe(NUMERIC_FORMAT);
   });
 
   it('each task kind gets its own answer format in what the model receives', async () => {

@@ -3,7 +3,7 @@ import { loadDataset } from '../datasets/registry.js';
 import type { DatasetSplits, Example } from '../datasets/types.js';
 import { OptNativeError } from '../errors.js';
 import { exactAnswersMatch, numbersMatch } from '../tasks/answers.js';
-import type { CalibrationMode } from '../tasks/calibration.js';
+import type { RunnerParams } from './optimizers.js';
 import { createTextTask } from '../tasks/text-task.js';
 import type { ExampleMetric, TextTask } from '../tasks/types.js';
 import type { BenchTaskSpec, LoaderRef, MetricName } from './types.js';
@@ -52,11 +52,8 @@ export function metricByName(name: MetricName): ExampleMetric {
  * training and validation (as the original tool does); `datasets` names each split, a missing validation split
  * falls back to train. `n_samples` caps the valset.
  */
-export async function loadBenchTaskData(
-  task: BenchTaskSpec,
-  nSamples?: number,
-  calibration?: CalibrationMode,
-): Promise<BenchTaskData> {
+export async function loadBenchTaskData(task: BenchTaskSpec, runner: RunnerParams = {}): Promise<BenchTaskData> {
+  const { nSamples } = runner;
   const cache = new Map<string, Promise<DatasetSplits>>();
   let base: DatasetSplits;
   let trainset: Example[];
@@ -82,7 +79,14 @@ export async function loadBenchTaskData(
   if (trainset.length === 0 || valset.length === 0) {
     throw new OptNativeError('E_EMPTY_TABLE', `${task.datasetName}: the train or validation examples are empty`);
   }
-  const textTask = createTextTask({ ...base, name: task.datasetName }, { scoreCalibration: calibration });
+  const textTask = createTextTask(
+    { ...base, name: task.datasetName },
+    {
+      scoreCalibration: runner.calibration,
+      instructionPosition: runner.instructionPosition,
+      answerFormatPosition: runner.answerFormatPosition,
+    },
+  );
   const [primary] = task.metrics;
   const metricName = primary ?? textTask.metricName;
   return {

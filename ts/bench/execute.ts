@@ -150,7 +150,7 @@ function firstScored(history: OptimizationResult['history']) {
 
 export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOptions): Promise<BenchTaskResult> {
   const { config, runner } = optimizerConfigOf(spec.optimizer, spec.optimizerParams, spec.optimizerPromptParams);
-  const data = await loadBenchTaskData(spec, runner.nSamples, runner.calibration);
+  const data = await loadBenchTaskData(spec, runner);
   const resolver = options.resolver ?? new LanguageModelResolver();
   const sharedCache = openSharedCache(options.checkpointDir, options.runId);
   // The held-out split is scored the way the optimizer scored its candidates.

@@ -6,6 +6,12 @@
 import { OptNativeError } from '../errors.js';
 import { checkInteger } from '../numbers.js';
 import { OPTIMIZERS, type OptimizerName } from '../optimizers/registry.js';
+import {
+  ANSWER_FORMAT_POSITIONS,
+  INSTRUCTION_POSITIONS,
+  type AnswerFormatPosition,
+  type InstructionPosition,
+} from '../tasks/answer-format.js';
 import { CALIBRATION_MODES, type CalibrationMode } from '../tasks/calibration.js';
 import type { TextTask } from '../tasks/types.js';
 import type { PromptMessage } from './types.js';
@@ -24,22 +30,22 @@ const MAX_SAMPLES = 1_000;
 /** The original tool's parameter names that mean something else here. */
 const RENAMED: Readonly<Record<string, string>> = { numGenerations: 'generations' };
 
-/** Parameters the runner itself reads (not passed to the optimizer): the valset cap and score-mode calibration. */
-export const RUNNER_PARAMS = ['nSamples', 'calibration'] as const;
+/**
+ * Parameters the runner itself reads (not passed to the optimizer): the valset cap, score-mode calibration, and
+ * the task's message layout (so the held-out split is prompted as the optimizer's candidates were).
+ */
+export const RUNNER_PARAMS = ['nSamples', 'calibration', 'instructionPosition', 'answerFormatPosition'] as const;
 
 export interface RunnerParams {
   nSamples?: number;
   calibration?: CalibrationMode;
+  instructionPosition?: InstructionPosition;
+  answerFormatPosition?: AnswerFormatPosition;
 }
 
-function calibrationParam(key: string, value: unknown): CalibrationMode {
-  if (typeof value === 'string' && (CALIBRATION_MODES as readonly string[]).includes(value)) {
-    return value as CalibrationMode;
-  }
-  throw new OptNativeError(
-    'E_BAD_INPUT',
-    `${key} must be one of ${CALIBRATION_MODES.join(', ')}, got ${String(value)}`,
-  );
+function oneOf<T extends string>(allowed: readonly T[], key: string, value: unknown): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new OptNativeError('E_BAD_INPUT', `${key} must be one of ${allowed.join(', ')}, got ${String(value)}`);
 }
 
 function camelCase(key: string): string {
@@ -63,7 +69,11 @@ export function optimizerConfigOf(
     if (camel === 'nSamples') {
       runner.nSamples = checkInteger(key, value as number, { min: 1, max: MAX_SAMPLES });
     } else if (camel === 'calibration') {
-      runner.calibration = calibrationParam(key, value);
+      runner.calibration = oneOf(CALIBRATION_MODES, key, value);
+    } else if (camel === 'instructionPosition') {
+      runner.instructionPosition = oneOf(INSTRUCTION_POSITIONS, key, value);
+    } else if (camel === 'answerFormatPosition') {
+      runner.answerFormatPosition = oneOf(ANSWER_FORMAT_POSITIONS, key, value);
     } else {
       config[camel] = value;
       manifestKeys[camel] = key;

@@ -36,12 +36,28 @@ export const MULTIPLE_CHOICE_FORMAT = 'Answer with the letter of the correct opt
 export const NUMERIC_FORMAT = 'End your reply with the line "The answer is N." where N is a number.';
 export const FREE_FORM_FORMAT = 'End your reply with the line "The answer is X." where X is your answer.';
 
-/** The line the evaluator adds after every question of a task of this kind. */
-export function answerFormatFor(kind: TaskKind, labels: readonly string[] | undefined): string {
+/** The multiple-choice format when the model may work first: the letter goes on a final line. */
+export const MULTIPLE_CHOICE_FINAL_LINE_FORMAT =
+  'End your reply with the line "The answer is (X)." where (X) is the letter of the correct option.';
+
+/**
+ * The line the evaluator adds to every question of a task of this kind. With the format at the `start`, closed
+ * label sets get a final-line wording too: "Answer with one of: …" read before the question makes a small model
+ * answer at once whatever the instruction asks (docs/quality.md, "BIG-Bench Hard with the format first").
+ */
+export function answerFormatFor(
+  kind: TaskKind,
+  labels: readonly string[] | undefined,
+  position: AnswerFormatPosition = DEFAULT_ANSWER_FORMAT_POSITION,
+): string {
+  const finalLine = position === 'start';
   if (kind === 'classification' && labels && labels.length > 0) {
-    return `Answer with one of: ${labels.join(', ')}.`;
+    const choices = labels.join(', ');
+    return finalLine
+      ? `End your reply with the line "The answer is X." where X is one of: ${choices}.`
+      : `Answer with one of: ${choices}.`;
   }
-  if (kind === 'multiple_choice') return MULTIPLE_CHOICE_FORMAT;
+  if (kind === 'multiple_choice') return finalLine ? MULTIPLE_CHOICE_FINAL_LINE_FORMAT : MULTIPLE_CHOICE_FORMAT;
   if (kind === 'numeric') return NUMERIC_FORMAT;
   return FREE_FORM_FORMAT;
 }

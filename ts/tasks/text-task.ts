@@ -128,10 +128,11 @@ export function createTextTask(splits: DatasetSplits, options: TextTaskOptions =
   const choices = labels ? undefined : multipleChoiceLabels(splits);
   const numeric = splits.defaultMetric === 'numeric_match';
   const kind: TaskKind = labels ? 'classification' : choices ? 'multiple_choice' : numeric ? 'numeric' : 'free_form';
+  const formatPosition = options.answerFormatPosition ?? DEFAULT_ANSWER_FORMAT_POSITION;
   const layout = {
-    answerFormat: answerFormatFor(kind, labels ?? choices),
+    answerFormat: answerFormatFor(kind, labels ?? choices, formatPosition),
     position: options.instructionPosition ?? DEFAULT_INSTRUCTION_POSITION,
-    formatPosition: options.answerFormatPosition ?? DEFAULT_ANSWER_FORMAT_POSITION,
+    formatPosition,
   };
   const extractAnswer = (reply: string): string | null => {
     if (numeric) return extractNumericAnswer(reply);

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Task-independent instructions an optimizer may evaluate beside its baseline before it proposes anything. Small
  * optimizer models rarely write a short generic instruction, yet on some tasks one holds most of the headroom a
@@ -21,3 +23,8 @@ export type SeedInstructionSet = (typeof SEED_INSTRUCTION_SETS)[number];
 export function seedInstructionsOf(set: SeedInstructionSet): readonly string[] {
   return set === 'generic' ? GENERIC_SEED_INSTRUCTIONS : [];
 }
+
+/** The config key of every optimizer that starts from seeds as well as its baseline (spread into its schema). */
+export const seedInstructionsShape = {
+  seedInstructions: z.enum(SEED_INSTRUCTION_SETS).default('none'),
+};

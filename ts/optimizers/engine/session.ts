@@ -45,6 +45,12 @@ export interface PromptEvaluation {
   readonly failures: readonly ScoredFailure[];
 }
 
+/** A starting prompt (the baseline or a seed instruction) and its valset evaluation. */
+export interface ScoredStart {
+  readonly prompt: string;
+  readonly evaluation: PromptEvaluation;
+}
+
 const MAX_REPLY_CHARS = 400;
 
 /** Scores a prompt on fixed examples and keeps the failures (the text evaluator of OPRO keeps only aggregates). */
@@ -271,6 +277,27 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
     const evaluation = await this.evaluate(key, prompt, this.input.valset);
     this.record(0, prompt, evaluation?.score ?? null, evaluation ? undefined : 'evaluation failed');
     return evaluation;
+  }
+
+  /**
+   * Scores the starting prompt, then each distinct seed instruction, on the valset, all recorded as iteration 0
+   * (the first under `evaluate/0/0`, as `evaluateInitial` keys it in the optimizers that use this). Seeds are fixed
+   * in advance, so they skip the candidate filters. Returns those whose evaluation succeeded, in order.
+   */
+  async evaluateStartingPrompts(
+    this: OptimizerSession<TextOptimizeInput>,
+    initial: string,
+    seeds: readonly string[],
+  ): Promise<ScoredStart[]> {
+    const prompts = [...new Set([initial, ...seeds])];
+    const scored: ScoredStart[] = [];
+    for (const [index, prompt] of prompts.entries()) {
+      this.throwIfAborted();
+      const evaluation = await this.evaluateInitial(`evaluate/0/${index}`, prompt);
+      if (evaluation) scored.push({ prompt, evaluation });
+      if (this.breakerOpen) break;
+    }
+    return scored;
   }
 
   /** Records a candidate scored on a sample only (a minibatch): history, never the best. */

@@ -3,6 +3,7 @@ import { SeededRandom, deriveSeed } from '../../random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
 import { baseConfigShape, parseConfig } from '../engine/config.js';
+import { seedInstructionsOf, seedInstructionsShape } from '../engine/seed-instructions.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import { OptimizerSession, extractPromptBlock, type TextOptimizeInput } from '../engine/session.js';
 import { paretoRanks, selectSurvivors, type Individual } from './pareto.js';
@@ -44,6 +45,8 @@ export const evolutionaryConfigSchema = z
     /** The rate is divided by this after a generation that improved the best score, multiplied otherwise. */
     mutationAdaptation: z.number().min(1).default(1.5),
     ...baseConfigShape({ optimizerTemperature: 1.0, optimizerMaxTokens: 1024 }),
+    /** `generic`: the generic seed instructions join the first population (the fittest survive). */
+    ...seedInstructionsShape,
     maxPromptChars: z.number().int().positive().default(1500),
   })
   .strict();
@@ -116,12 +119,24 @@ export class EvolutionaryOptimizer implements Optimizer<EvolutionaryConfig, Text
     });
   }
 
+  /**
+   * The first population: the initial prompt and any seed instructions (cut to the fittest by Pareto rank), then
+   * mutations of the best until it is full. EvoPrompt likewise starts from hand-written prompts.
+   */
   private async seedPopulation(session: OptimizerSession, initial: string): Promise<Offspring[]> {
-    const population: Offspring[] = [];
-    const first = await this.score(session, { prompt: initial, operator: 'seed' }, 0, population);
+    const starts = await session.evaluateStartingPrompts(initial, seedInstructionsOf(this.config.seedInstructions));
+    const scored = starts.map(({ prompt, evaluation }): Offspring => ({
+      prompt,
+      score: evaluation.score,
+      operator: 'seed',
+    }));
+    const population = selectSurvivors(scored, this.config.populationSize);
+    const first = population.reduce<Offspring | undefined>(
+      (best, individual) => (best === undefined || individual.score > best.score ? individual : best),
+      undefined,
+    );
     if (!first) return population;
-    population.push(first);
-    for (let slot = 1; slot < this.config.populationSize; slot += 1) {
+    for (let slot = population.length; slot < this.config.populationSize; slot += 1) {
       const child = await this.mutate(session, first, `seed/${slot}`);
       const scored = child && (await this.score(session, { ...child, operator: 'seed' }, 0, population));
       if (scored) population.push(scored);

@@ -3,6 +3,7 @@ import { deriveSeed } from '../../random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
 import { baseConfigShape, parseConfig } from '../engine/config.js';
+import { seedInstructionsOf, seedInstructionsShape } from '../engine/seed-instructions.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import {
   OptimizerSession,
@@ -35,6 +36,8 @@ export const metaPromptConfigSchema = z
     /** Failures shown to the optimizer model per round. */
     failuresShown: z.number().int().positive().default(5),
     ...baseConfigShape({ optimizerTemperature: 0.9, optimizerMaxTokens: 1024 }),
+    /** `generic`: also score the generic seed instructions first; the critique starts from the best. */
+    ...seedInstructionsShape,
     maxPromptChars: z.number().int().positive().default(1500),
     /** Rounds without a better prompt before stopping. */
     earlyStopping: z.number().int().positive().default(2),
@@ -82,7 +85,8 @@ export class MetaPromptOptimizer implements Optimizer<MetaPromptConfig, TextTask
     });
     return session.run(async () => {
       const initial = config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
-      let bestEvaluation = await session.evaluateInitial('evaluate/0/0', initial);
+      const starts = await session.evaluateStartingPrompts(initial, seedInstructionsOf(config.seedInstructions));
+      let bestEvaluation = starts.find((start) => start.prompt === session.bestPrompt)?.evaluation ?? null;
       let roundsWithoutImprovement = 0;
       for (let round = 1; round <= config.rounds && bestEvaluation; round += 1) {
         session.throwIfAborted();

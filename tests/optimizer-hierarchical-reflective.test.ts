@@ -5,7 +5,7 @@ import {
   parseFailureModes,
   parseRootCauses,
 } from '../ts/optimizers/hierarchical-reflective/index.js';
-import { BASELINE, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
+import { BASELINE, seedAwareTaskModel, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
 
 /**
  * Analyses name one root cause per failed word; they resolve only once `parallel` of them have started, so a
@@ -64,6 +64,22 @@ describe('hierarchical_reflective optimizer', () => {
     expect(synthesis).toContain('- the instruction never names alpha\n- the instruction never names beta\n');
     expect(synthesis).toContain('at most 3 distinct failure modes');
     expect(result.usage.calls).toBe(4 * 4 + 6);
+  });
+
+  it('with generic seeds, analyzes the failures of the best starting prompt', async () => {
+    const optimizerModel = reflectiveModel(1);
+    const config = { rounds: 1, batchSize: 2, initialPrompt: BASELINE, seedInstructions: 'generic' as const };
+    const result = await new HierarchicalReflectiveOptimizer(config).optimize(
+      toyInput(seedAwareTaskModel(), optimizerModel),
+    );
+    const seed = 'Take a deep breath and work on this problem step-by-step.';
+    expect(result.history.slice(0, 6).map((entry) => entry.score)).toEqual([0, 0.25, 0.5, 0, 0, 0]);
+    // The seed already knows alpha and beta: one batch with the two words it misses.
+    const analysis = optimizerModel.calls[0]?.messages[0]?.content ?? '';
+    expect(tagged(analysis, 'instruction')).toBe(seed);
+    expect([...analysis.matchAll(/code of (\w+)\?/g)].map((match) => match[1])).toEqual(['gamma', 'delta']);
+    expect(result.bestPrompt).toBe(`${seed} GAMMA DELTA`);
+    expect(result.score).toBe(1);
   });
 
   it('stops when the prompt has no failures left', async () => {

@@ -280,20 +280,22 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
   }
 
   /**
-   * Scores the starting prompt, then each distinct seed instruction, on the valset, all recorded as iteration 0
-   * (the first under `evaluate/0/0`, as `evaluateInitial` keys it in the optimizers that use this). Seeds are fixed
-   * in advance, so they skip the candidate filters. Returns those whose evaluation succeeded, in order.
+   * Scores the starting prompt, then each distinct seed instruction, on the valset, all recorded as iteration 0.
+   * The first keeps `firstKey`, the key the optimizer gave its starting prompt before seeds existed, so older
+   * runs resume. Seeds are fixed in advance, so they skip the candidate filters. Returns those whose evaluation
+   * succeeded, in order.
    */
   async evaluateStartingPrompts(
     this: OptimizerSession<TextOptimizeInput>,
     initial: string,
     seeds: readonly string[],
+    firstKey = 'evaluate/0/0',
   ): Promise<ScoredStart[]> {
     const prompts = [...new Set([initial, ...seeds])];
     const scored: ScoredStart[] = [];
     for (const [index, prompt] of prompts.entries()) {
       this.throwIfAborted();
-      const evaluation = await this.evaluateInitial(`evaluate/0/${index}`, prompt);
+      const evaluation = await this.evaluateInitial(index === 0 ? firstKey : `evaluate/0/${index}`, prompt);
       if (evaluation) scored.push({ prompt, evaluation });
       if (this.breakerOpen) break;
     }

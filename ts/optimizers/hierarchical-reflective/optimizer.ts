@@ -3,6 +3,7 @@ import { deriveSeed } from '../../random.js';
 import type { TextTask } from '../../tasks/types.js';
 import type { OptimizationResult, Optimizer } from '../contract.js';
 import { baseConfigShape, parseConfig } from '../engine/config.js';
+import { seedInstructionsOf, seedInstructionsShape } from '../engine/seed-instructions.js';
 import { defaultBaselinePrompt } from '../opro/config.js';
 import {
   OptimizerSession,
@@ -58,6 +59,8 @@ export const hierarchicalReflectiveConfigSchema = z
     maxFailureModes: z.number().int().positive().default(3),
     ...baseConfigShape({ optimizerTemperature: 0.7, optimizerMaxTokens: 1024 }),
     maxPromptChars: z.number().int().positive().default(2000),
+    /** `generic`: also score the generic seed instructions first; the analysis starts from the best. */
+    ...seedInstructionsShape,
   })
   .strict();
 
@@ -131,8 +134,9 @@ export class HierarchicalReflectiveOptimizer implements Optimizer<HierarchicalRe
     });
     return session.run(async () => {
       const initial = config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
-      const baseline = await session.evaluateInitial('evaluate/0/baseline', initial);
-      let failures = baseline?.failures ?? [];
+      const seeds = seedInstructionsOf(config.seedInstructions);
+      const starts = await session.evaluateStartingPrompts(initial, seeds, 'evaluate/0/baseline');
+      let failures = starts.find((start) => start.prompt === session.bestPrompt)?.evaluation.failures ?? [];
       for (let round = 1; round <= config.rounds && session.bestPrompt !== null; round += 1) {
         session.throwIfAborted();
         if (failures.length === 0) return 'early_stopping';

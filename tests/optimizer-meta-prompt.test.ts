@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedLanguageModel } from '../ts/llm/scripted.js';
-import { MetaPromptOptimizer, extractPromptBlock } from '../ts/optimizers/meta-prompt/index.js';
+import { MetaPromptOptimizer, NO_PROMPT_BLOCK, extractPromptBlock } from '../ts/optimizers/meta-prompt/index.js';
 import { RunDirectory } from '../ts/run/run-directory.js';
 import { GENERIC_SEED_INSTRUCTIONS } from '../ts/optimizers/engine/seed-instructions.js';
 import { BASELINE, WORDS, keywordsIn, seedAwareTaskModel, tagged, toyInput, toyTaskModel } from './optimizer-toy.js';
@@ -113,5 +113,28 @@ describe('meta_prompt optimizer', () => {
   it('reads tagged prompts and strips code fences', () => {
     expect(extractPromptBlock('x <prompt>\n Do it. \n</prompt> y')).toBe('Do it.');
     expect(extractPromptBlock('```\nPlain.\n```')).toBe('Plain.');
+    // A reply cut by its token limit before the closing tag: the prompt runs to the end, not the whole reply.
+    expect(extractPromptBlock('Critique: too vague.\n<prompt>\nSolve it in steps, then')).toBe(
+      'Solve it in steps, then',
+    );
+  });
+
+  it('refuses a reply without a <prompt> block: it is the critique, not a rewrite', async () => {
+    const critiqueOnly = new ScriptedLanguageModel({
+      respond: (request) =>
+        (request.sampleIndex ?? 0) === 0
+          ? 'The instruction is too vague; it should name the words.'
+          : '<prompt>Give the code as a number. ALPHA</prompt>',
+    });
+    const model = toyTaskModel();
+    const config = { rounds: 1, candidatesPerRound: 2, initialPrompt: BASELINE };
+    const result = await new MetaPromptOptimizer(config).optimize(toyInput(model, critiqueOnly));
+    expect(result.history.map((entry) => [entry.score, entry.rejectionReason])).toEqual([
+      [0, undefined],
+      [null, NO_PROMPT_BLOCK],
+      [0.25, undefined],
+    ]);
+    // The critique was never evaluated: the baseline and the one rewrite, 4 examples each.
+    expect(model.calls).toHaveLength(8);
   });
 });

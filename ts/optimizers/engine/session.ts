@@ -359,14 +359,23 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
   }
 }
 
-/** The first `<prompt>…</prompt>` block of a reply, else the whole reply; trimmed, code fences removed. */
+/**
+ * The first `<prompt>…</prompt>` block of a reply (to the reply's end when it was cut before the closing tag), else
+ * the whole reply; trimmed, code fences removed.
+ */
 export function extractPromptBlock(reply: string): string {
-  const tagged = /<prompt>([\s\S]*?)<\/prompt>/i.exec(reply);
+  // An opening tag whose reply ran out of tokens before the closing one still marks where the prompt starts.
+  const tagged = /<prompt>([\s\S]*?)(?:<\/prompt>|$)/i.exec(reply);
   const text = (tagged?.[1] ?? reply).trim();
   return text
     .replace(/^```[a-z]*\n?/i, '')
     .replace(/\n?```$/, '')
     .trim();
+}
+
+/** Whether a reply opened a `<prompt>` block at all. */
+export function hasPromptBlock(reply: string): boolean {
+  return /<prompt>/i.test(reply);
 }
 
 /** Failures as the optimizer model reads them, at most `limit`. */

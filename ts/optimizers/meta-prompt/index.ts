@@ -1,5 +1,6 @@
 export {
   META_PROMPT_TEMPLATE,
+  NO_PROMPT_BLOCK,
   MetaPromptOptimizer,
   buildCritiquePrompt,
   metaPromptConfigSchema,

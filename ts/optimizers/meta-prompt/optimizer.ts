@@ -9,6 +9,7 @@ import {
   OptimizerSession,
   extractPromptBlock,
   formatFailures,
+  hasPromptBlock,
   type PromptEvaluation,
   type TextOptimizeInput,
 } from '../engine/session.js';
@@ -28,6 +29,12 @@ Here are questions it got wrong:
 First, critique the instruction in two or three sentences: why does it lead to these mistakes? Then write one
 improved instruction that fixes them. Keep it under {maxChars} characters and keep the required answer format.
 Return the new instruction inside <prompt></prompt> tags.`;
+
+/**
+ * Why an untagged reply is refused: the meta-prompt asks for a critique first, so without a `<prompt>` block the
+ * reply is the critique (a 1.5B optimizer's, seen on GSM8K), not an instruction worth evaluating.
+ */
+export const NO_PROMPT_BLOCK = 'no <prompt> block: the reply is a critique, not a rewrite';
 
 export const metaPromptConfigSchema = z
   .object({
@@ -121,7 +128,11 @@ export class MetaPromptOptimizer implements Optimizer<MetaPromptConfig, TextTask
       if (reply === null) continue;
       const candidate = extractPromptBlock(reply).slice(0, this.config.maxPromptChars);
       const rejection =
-        candidate === '' ? 'empty rewrite' : seen.has(candidate) ? 'duplicate' : session.rejectionOf(candidate);
+        candidate === ''
+          ? 'empty rewrite'
+          : seen.has(candidate)
+            ? 'duplicate'
+            : (session.rejectionOf(candidate) ?? (hasPromptBlock(reply) ? undefined : NO_PROMPT_BLOCK));
       if (rejection !== undefined) {
         session.record(round, candidate, null, rejection);
         continue;

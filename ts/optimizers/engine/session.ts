@@ -51,6 +51,12 @@ export interface ScoredStart {
   readonly evaluation: PromptEvaluation;
 }
 
+/** The starting prompts that were scored, in order, and the best of them (the session's best prompt so far). */
+export interface ScoredStarts {
+  readonly starts: readonly ScoredStart[];
+  readonly best: ScoredStart | undefined;
+}
+
 const MAX_REPLY_CHARS = 400;
 
 /** Scores a prompt on fixed examples and keeps the failures (the text evaluator of OPRO keeps only aggregates). */
@@ -282,15 +288,14 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
   /**
    * Scores the starting prompt, then each distinct seed instruction, on the valset, all recorded as iteration 0.
    * The first keeps `firstKey`, the key the optimizer gave its starting prompt before seeds existed, so older
-   * runs resume. Seeds are fixed in advance, so they skip the candidate filters. Returns those whose evaluation
-   * succeeded, in order.
+   * runs resume. Seeds are fixed in advance, so they skip the candidate filters.
    */
   async evaluateStartingPrompts(
     this: OptimizerSession<TextOptimizeInput>,
     initial: string,
     seeds: readonly string[],
     firstKey = 'evaluate/0/0',
-  ): Promise<ScoredStart[]> {
+  ): Promise<ScoredStarts> {
     const prompts = [...new Set([initial, ...seeds])];
     const scored: ScoredStart[] = [];
     for (const [index, prompt] of prompts.entries()) {
@@ -299,7 +304,7 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
       if (evaluation) scored.push({ prompt, evaluation });
       if (this.breakerOpen) break;
     }
-    return scored;
+    return { starts: scored, best: scored.find((start) => start.prompt === this.bestPrompt) };
   }
 
   /** Records a candidate scored on a sample only (a minibatch): history, never the best. */

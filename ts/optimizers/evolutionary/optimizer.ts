@@ -124,20 +124,18 @@ export class EvolutionaryOptimizer implements Optimizer<EvolutionaryConfig, Text
    * mutations of the best until it is full. EvoPrompt likewise starts from hand-written prompts.
    */
   private async seedPopulation(session: OptimizerSession, initial: string): Promise<Offspring[]> {
-    const starts = await session.evaluateStartingPrompts(initial, seedInstructionsOf(this.config.seedInstructions));
+    const seeds = seedInstructionsOf(this.config.seedInstructions);
+    const { starts, best } = await session.evaluateStartingPrompts(initial, seeds);
     const scored = starts.map(({ prompt, evaluation }): Offspring => ({
       prompt,
       score: evaluation.score,
       operator: 'seed',
     }));
     const population = selectSurvivors(scored, this.config.populationSize);
-    const first = population.reduce<Offspring | undefined>(
-      (best, individual) => (best === undefined || individual.score > best.score ? individual : best),
-      undefined,
-    );
-    if (!first) return population;
+    if (!best) return population;
+    const parent = { prompt: best.prompt, score: best.evaluation.score };
     for (let slot = population.length; slot < this.config.populationSize; slot += 1) {
-      const child = await this.mutate(session, first, `seed/${slot}`);
+      const child = await this.mutate(session, parent, `seed/${slot}`);
       const scored = child && (await this.score(session, { ...child, operator: 'seed' }, 0, population));
       if (scored) population.push(scored);
     }

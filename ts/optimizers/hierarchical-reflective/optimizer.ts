@@ -135,8 +135,8 @@ export class HierarchicalReflectiveOptimizer implements Optimizer<HierarchicalRe
     return session.run(async () => {
       const initial = config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
       const seeds = seedInstructionsOf(config.seedInstructions);
-      const starts = await session.evaluateStartingPrompts(initial, seeds, 'evaluate/0/baseline');
-      let failures = starts.find((start) => start.prompt === session.bestPrompt)?.evaluation.failures ?? [];
+      const { best } = await session.evaluateStartingPrompts(initial, seeds, 'evaluate/0/baseline');
+      let failures = best?.evaluation.failures ?? [];
       for (let round = 1; round <= config.rounds && session.bestPrompt !== null; round += 1) {
         session.throwIfAborted();
         if (failures.length === 0) return 'early_stopping';

@@ -92,8 +92,8 @@ export class MetaPromptOptimizer implements Optimizer<MetaPromptConfig, TextTask
     });
     return session.run(async () => {
       const initial = config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
-      const starts = await session.evaluateStartingPrompts(initial, seedInstructionsOf(config.seedInstructions));
-      let bestEvaluation = starts.find((start) => start.prompt === session.bestPrompt)?.evaluation ?? null;
+      const { best } = await session.evaluateStartingPrompts(initial, seedInstructionsOf(config.seedInstructions));
+      let bestEvaluation = best?.evaluation ?? null;
       let roundsWithoutImprovement = 0;
       for (let round = 1; round <= config.rounds && bestEvaluation; round += 1) {
         session.throwIfAborted();

@@ -16,7 +16,8 @@ import { SeededRandom, deriveSeed } from '../ts/random.js';
 import { withRunControls } from '../ts/llm/run-controls.js';
 import { ResponseCache } from '../ts/run/cache.js';
 import { defaultBaselinePrompt } from '../ts/optimizers/opro/config.js';
-import { renderFewShotPrompt } from '../ts/optimizers/few-shot/optimizer.js';
+import { demoAnswerOf, renderFewShotPrompt } from '../ts/optimizers/few-shot/optimizer.js';
+import type { TextTask } from '../ts/tasks/types.js';
 import { evaluateTextPrompt } from '../ts/tasks/evaluate.js';
 import { loadTextTask } from '../ts/tasks/text-task.js';
 import '../ts/llm/native-provider.js';
@@ -65,13 +66,14 @@ const model = withRunControls(await createLanguageModel(values.model), { cache }
 const demoCount = Number(values.demos);
 
 /** The base prompts, then the first one followed by each seeded set of train demonstrations. */
-function promptsOf(train: readonly Example[], labels: readonly string[] | undefined): string[] {
-  const bases = values['with-baseline'] ? [defaultBaselinePrompt(labels), ...basePrompts] : basePrompts;
+function promptsOf(task: TextTask): string[] {
+  const train: readonly Example[] = task.splits.train;
+  const bases = values['with-baseline'] ? [defaultBaselinePrompt(task.labels), ...basePrompts] : basePrompts;
   if (demoCount === 0) return bases;
   const sets = Array.from({ length: Number(values['demo-sets']) }, (_, index) =>
     new SeededRandom(deriveSeed(Number(values.seed), 'sweep-demos', index)).sample(train, demoCount),
   );
-  return [...bases, ...sets.map((demos) => renderFewShotPrompt(bases[0] ?? '', demos))];
+  return [...bases, ...sets.map((demos) => renderFewShotPrompt(bases[0] ?? '', demos, demoAnswerOf(task)))];
 }
 
 for (const position of positions) {
@@ -84,7 +86,7 @@ for (const position of positions) {
   });
   const maxAnswerTokens = Number(values['max-answer-tokens'] ?? loaded.maxAnswerTokens);
   const task = { ...loaded, maxAnswerTokens };
-  const prompts = promptsOf(task.splits.train, task.labels);
+  const prompts = promptsOf(task);
   for (const calibration of calibrations) {
     for (const prompt of prompts) {
       const mode = values.mode === 'generate' ? 'generate' : 'score';

@@ -109,6 +109,11 @@ describe('gsm8k loader', () => {
     expect([data.train.length, data.validation.length, data.test.length]).toEqual([7273, 200, 1319]);
     // test.jsonl line 1: Janet's ducks, "#### 18"
     expect(data.test[0]).toMatchObject({ id: 'gsm8k-test-0', target: '18' });
+    // Its worked solution, without the <<16-3-4=9>> calculator annotations and the #### line.
+    expect(data.test[0]?.rationale).toBe(
+      'Janet sells 16 - 3 - 4 = 9 duck eggs a day.\nShe makes 9 * 2 = $18 every day at the farmer\u2019s market.',
+    );
+    expect(data.train.every((example) => example.rationale && !/<<|####/.test(example.rationale))).toBe(true);
     // Targets are canonical numbers: "#### 1,080" becomes "1080".
     expect(data.train.some((example) => example.target.includes(','))).toBe(false);
   });

@@ -7,6 +7,7 @@ import {
   renderFewShotPrompt,
   type Observation,
 } from '../ts/optimizers/few-shot/index.js';
+import type { Example } from '../ts/datasets/types.js';
 import { BASELINE, TOY_SPLITS, toyInput, toyTaskModel } from './optimizer-toy.js';
 
 function variantModel(): ScriptedLanguageModel {
@@ -84,6 +85,19 @@ describe('few_shot optimizer', () => {
     expect(result.score).toBeGreaterThan(0);
   });
 
+  it("shows demonstrations the way the task answers them (its worked solution and final line)", async () => {
+    const input = toyInput(toyTaskModel(), variantModel());
+    const demoAnswer = (demo: Example) => `Look it up.\nThe answer is ${demo.target}.`;
+    const result = await new FewShotOptimizer(config).optimize({ ...input, task: { ...input.task, demoAnswer } });
+    const withDemos = result.history.filter((entry) => entry.prompt.includes('Examples:'));
+    expect(withDemos.length).toBeGreaterThan(0);
+    for (const entry of withDemos) {
+      const answers = [...entry.prompt.matchAll(/\nA: ([^\n]*)/g)].map((match) => match[1]);
+      expect(answers.length).toBeGreaterThan(0);
+      expect(answers.every((answer) => answer === 'Look it up.')).toBe(true);
+    }
+  });
+
   it('makes the same decisions for the same seed', async () => {
     const run = (seed: number) => new FewShotOptimizer(config).optimize(toyInput(toyTaskModel(), variantModel(), seed));
     const [a, b] = await Promise.all([run(11), run(11)]);
@@ -97,5 +111,9 @@ describe('few_shot optimizer', () => {
       'Do it.\n\nExamples:\n\nQ: What is the code of alpha?\nA: 1\n\nQ: What is the code of beta?\nA: 2',
     );
     expect(renderFewShotPrompt('Do it.', [])).toBe('Do it.');
+    const worked = (demo: Example) => `Look it up.\nThe answer is ${demo.target}.`;
+    expect(renderFewShotPrompt('Do it.', [first!], worked)).toBe(
+      'Do it.\n\nExamples:\n\nQ: What is the code of alpha?\nA: Look it up.\nThe answer is 1.',
+    );
   });
 });

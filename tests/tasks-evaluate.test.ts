@@ -13,6 +13,7 @@ import {
   MULTIPLE_CHOICE_FORMAT,
   NUMERIC_FORMAT,
   answerFormatFor,
+  formatDemoAnswer,
   formatTaskMessages,
 } from '../ts/tasks/answer-format.js';
 import { createTextTask, loadTextTask } from '../ts/tasks/text-task.js';
@@ -130,6 +131,27 @@ describe('text tasks', () => {
     expect((await loadTextTask('bbh:navigate', { testMode: true })).answerFormat).toBe('Answer with one of: No, Yes.');
     expect(answerFormatFor('multiple_choice', ['(A)'], 'end')).toBe(MULTIPLE_CHOICE_FORMAT);
     expect(answerFormatFor('numeric', undefined, 'start')).toBe(NUMERIC_FORMAT);
+  });
+
+  it('a demonstration answers in the format its task is scored in, with the worked solution where there is one', async () => {
+    const worked = { id: 'd', input: 'Q?', target: '72', rationale: 'She sold 48/2 = 24 in May.\n48+24 = 72.' };
+    expect(formatDemoAnswer('numeric', 'start', worked)).toBe('She sold 48/2 = 24 in May.\n48+24 = 72.\nThe answer is 72.');
+    expect(formatDemoAnswer('numeric', 'end', worked)).toBe('She sold 48/2 = 24 in May.\n48+24 = 72.\nThe answer is 72.');
+    expect(formatDemoAnswer('free_form', 'end', example('w', 'sort', 'a b'))).toBe('The answer is a b.');
+    // Closed label sets: the bare answer where the format asks for it at once, the final line where it comes first.
+    expect(formatDemoAnswer('classification', 'end', example('n', 'go?', 'Yes'))).toBe('Yes');
+    expect(formatDemoAnswer('multiple_choice', 'end', example('s', 'pick', '(B)'))).toBe('(B)');
+    expect(formatDemoAnswer('multiple_choice', 'start', example('s', 'pick', '(B)'))).toBe('The answer is (B).');
+    // What the loaded tasks use, and what their extraction reads back.
+    const gsm8k = await loadTextTask('gsm8k', { testMode: true, answerFormatPosition: 'start' });
+    const demo = gsm8k.splits.train[0]!;
+    const shown = gsm8k.demoAnswer?.(demo) ?? '';
+    expect(shown).toBe(`${demo.rationale}\nThe answer is ${demo.target}.`);
+    expect(gsm8k.metric(gsm8k.extractAnswer(shown), demo).score).toBe(1);
+    const navigate = await loadTextTask('bbh:navigate', { testMode: true, answerFormatPosition: 'start' });
+    const yes = navigate.splits.train.find((row) => row.target === 'Yes')!;
+    expect(navigate.demoAnswer?.(yes)).toBe('The answer is Yes.');
+    expect(navigate.extractAnswer(navigate.demoAnswer?.(yes) ?? '')).toBe('Yes');
   });
 
   it('each task kind gets its own answer format in what the model receives', async () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { OptNativeError } from '../errors.js';
-import { parseGsm8kAnswer } from './number-text.js';
+import { parseGsm8kAnswer, parseGsm8kRationale } from './number-text.js';
 import { isRecord, parseJsonLines, readDatasetFile } from './read.js';
 import { resolveDatasetsRoot } from './root.js';
 import { requestedSizes, seededSubset } from './split.js';
@@ -19,13 +19,15 @@ async function readGsm8kFile(path: string, idPrefix: string): Promise<Example[]>
     if (target === null) {
       throw new OptNativeError('E_BAD_INPUT', `${path}:${index + 1} has no "#### <number>" final answer`);
     }
-    return { id: `${idPrefix}-${index}`, input: row.question, target };
+    const rationale = parseGsm8kRationale(row.answer);
+    return { id: `${idPrefix}-${index}`, input: row.question, target, ...(rationale === '' ? {} : { rationale }) };
   });
 }
 
 /**
  * GSM8K: validation and train are disjoint seeded draws from train.jsonl (validation first), test comes from
- * test.jsonl. Targets are the canonical number after `#### ` ("1,000" → "1000").
+ * test.jsonl. Targets are the canonical number after `#### ` ("1,000" → "1000"); the solution before it is the
+ * example's rationale.
  */
 export async function loadGsm8k(argument: string, options: DatasetLoadOptions): Promise<DatasetSplits> {
   if (argument !== '') throw new OptNativeError('E_BAD_INPUT', `gsm8k takes no argument, got "gsm8k:${argument}"`);

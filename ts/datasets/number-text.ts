@@ -22,6 +22,16 @@ export function numbersIn(text: string): string[] {
   return (text.match(NUMBER_PATTERN) ?? []).filter((match) => /\d/.test(match));
 }
 
+/**
+ * GSM8K's worked solution: the lines before the last `#### ` marker, without the `<<48/2=24>>` calculator
+ * annotations (they are tool calls of the dataset's authors, not text a model should learn to write).
+ */
+export function parseGsm8kRationale(answer: string): string {
+  const marker = answer.lastIndexOf('####');
+  const solution = marker < 0 ? answer : answer.slice(0, marker);
+  return solution.replace(/<<[^<>]*>>/g, '').trim();
+}
+
 /** GSM8K's reference answer: the number after the last `#### ` marker. */
 export function parseGsm8kAnswer(answer: string): string | null {
   const marker = answer.lastIndexOf('####');

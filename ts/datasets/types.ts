@@ -3,6 +3,8 @@ export interface Example {
   readonly id: string;
   readonly input: string;
   readonly target: string;
+  /** The worked solution that leads to `target`, where the dataset has one (GSM8K); demonstrations show it. */
+  readonly rationale?: string;
 }
 
 export type SplitName = 'train' | 'validation' | 'test';

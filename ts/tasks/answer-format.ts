@@ -62,6 +62,18 @@ export function answerFormatFor(
   return FREE_FORM_FORMAT;
 }
 
+/**
+ * A demonstration's answer in the form the task's answer format asks for, so demonstrations teach the format they
+ * are scored in: the worked solution where the example has one, then the final line; the bare answer where the
+ * format asks for it at once (closed label sets with the format at the `end`).
+ */
+export function formatDemoAnswer(kind: TaskKind, position: AnswerFormatPosition, example: Example): string {
+  const direct = (kind === 'classification' || kind === 'multiple_choice') && position === 'end';
+  if (direct) return example.target;
+  const finalLine = `The answer is ${example.target}.`;
+  return example.rationale ? `${example.rationale}\n${finalLine}` : finalLine;
+}
+
 export interface MessageLayout {
   readonly answerFormat: string;
   readonly position: InstructionPosition;

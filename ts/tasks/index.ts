@@ -5,6 +5,7 @@ export {
   DEFAULT_INSTRUCTION_POSITION,
   INSTRUCTION_POSITIONS,
   answerFormatFor,
+  formatDemoAnswer,
   formatTaskMessages,
   isInstructionPosition,
   type InstructionPosition,

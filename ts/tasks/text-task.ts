@@ -11,6 +11,7 @@ import {
   DEFAULT_ANSWER_FORMAT_POSITION,
   DEFAULT_INSTRUCTION_POSITION,
   answerFormatFor,
+  formatDemoAnswer,
   formatTaskMessages,
   type AnswerFormatPosition,
   type InstructionPosition,
@@ -157,6 +158,7 @@ export function createTextTask(splits: DatasetSplits, options: TextTaskOptions =
     maxAnswerTokens: numeric ? 400 : 200,
     splits,
     formatMessages: (instruction, example) => formatTaskMessages(instruction, example, layout),
+    demoAnswer: (example) => formatDemoAnswer(kind, formatPosition, example),
     extractAnswer,
     metric: numeric ? numericMetric : exactMetric,
   };

@@ -43,6 +43,8 @@ export interface TextTask {
   readonly maxAnswerTokens: number;
   readonly splits: DatasetSplits;
   formatMessages(instruction: string, example: Example): ChatMessage[];
+  /** How a demonstration of this example answers (ts/tasks/answer-format.ts); absent: its bare target. */
+  demoAnswer?(example: Example): string;
   extractAnswer(reply: string): string | null;
   readonly metric: ExampleMetric;
 }

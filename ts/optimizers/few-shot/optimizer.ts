@@ -42,10 +42,24 @@ export const fewShotConfigSchema = z
 
 export type FewShotConfig = z.output<typeof fewShotConfigSchema>;
 
+/** How a demonstration answers: the task's `demoAnswer` where it has one (worked solution and final line). */
+export type DemoAnswer = (demo: Example) => string;
+
+const bareTarget: DemoAnswer = (demo) => demo.target;
+
+/** The task's way of answering a demonstration, or its bare target. */
+export function demoAnswerOf(task: TextTask): DemoAnswer {
+  return (demo) => task.demoAnswer?.(demo) ?? demo.target;
+}
+
 /** The prompt a trial stands for: the instruction, then its demonstrations in the evaluated model's Q/A format. */
-export function renderFewShotPrompt(instruction: string, demos: readonly Example[]): string {
+export function renderFewShotPrompt(
+  instruction: string,
+  demos: readonly Example[],
+  answerOf: DemoAnswer = bareTarget,
+): string {
   if (demos.length === 0) return instruction;
-  const shown = demos.map((demo) => `Q: ${demo.input}\nA: ${demo.target}`).join('\n\n');
+  const shown = demos.map((demo) => `Q: ${demo.input}\nA: ${answerOf(demo)}`).join('\n\n');
   return `${instruction}\n\nExamples:\n\n${shown}`;
 }
 
@@ -60,6 +74,7 @@ export function trialKey(trial: Trial): string {
 interface SearchSpace {
   readonly instructions: readonly string[];
   readonly demoSets: readonly (readonly Example[])[];
+  readonly answerOf: DemoAnswer;
 }
 
 /**
@@ -85,7 +100,11 @@ export class FewShotOptimizer implements Optimizer<FewShotConfig, TextTask> {
     return session.run(async () => {
       const initial = this.config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
       await session.evaluateInitial('full/baseline', initial);
-      const space = { instructions: await this.instructions(session, initial), demoSets: this.demoSets(input) };
+      const space = {
+        instructions: await this.instructions(session, initial),
+        demoSets: this.demoSets(input),
+        answerOf: demoAnswerOf(input.task),
+      };
       await this.search(session, space);
       return 'completed';
     });
@@ -95,7 +114,7 @@ export class FewShotOptimizer implements Optimizer<FewShotConfig, TextTask> {
     const { input } = session;
     const examples = new SeededRandom(deriveSeed(input.seed, 'few_shot-variant-examples'))
       .sample(input.trainset, 3)
-      .map((example) => `Q: ${example.input}\nA: ${example.target}`)
+      .map((example) => `Q: ${example.input}\nA: ${demoAnswerOf(input.task)(example)}`)
       .join('\n\n');
     const instructions = [initial];
     for (let variant = 1; variant <= this.config.instructionVariants; variant += 1) {
@@ -129,7 +148,7 @@ export class FewShotOptimizer implements Optimizer<FewShotConfig, TextTask> {
 
   private promptOf(space: SearchSpace, trial: Trial): string {
     const demos = (space.demoSets[trial.demoSet ?? 0] ?? []).slice(0, trial.numDemos ?? 0);
-    return renderFewShotPrompt(space.instructions[trial.instruction ?? 0] ?? '', demos);
+    return renderFewShotPrompt(space.instructions[trial.instruction ?? 0] ?? '', demos, space.answerOf);
   }
 
   private async search(session: OptimizerSession, space: SearchSpace): Promise<void> {

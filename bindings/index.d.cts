@@ -379,6 +379,8 @@ export interface NativeModelInfo {
   format: string
   /** Number of weights in the decoder. */
   parameters: number
+  /** Weight bytes one decode step reads, in their resident encoding (tokens/s × this = bytes/s). */
+  decodeReadBytes: number
   /** GGUF file type (e.g. `Q4_K_M`) or `none` for dense weights. */
   quantization: string
   contextLength: number

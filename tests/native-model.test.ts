@@ -13,6 +13,7 @@ import {
   TINY_MODEL_DIR,
   readReferenceTensors,
 } from './native-fixtures.js';
+import { ggufDecodeReadBytes } from '../ts/models/gguf-header.js';
 
 const reference = readReferenceTensors();
 
@@ -35,6 +36,10 @@ describe('NativeModel on the tiny Qwen2 fixture', () => {
       device: 'cpu',
       dtype: 'f32',
     });
+    // f32 weights a decode step reads: 2 layers of (q, k, v with biases, o, gate, up, down, 2 norms), the final
+    // norm and the tied head (260 × 64); hidden 64, kv 32, intermediate 96.
+    const perLayer = 64 * 64 + 64 + 2 * (64 * 32 + 32) + 64 * 64 + 3 * 64 * 96 + 2 * 64;
+    expect(model.info().decodeReadBytes).toBe(4 * (2 * perLayer + 64 + 260 * 64));
   });
 
   it('tokenizes like the reference tokenizer', async () => {
@@ -123,6 +128,8 @@ describe('NativeModel loading and lifecycle', () => {
   it('loads the GGUF twin of the fixture with an explicit tokenizer and generates the same tokens', async () => {
     const model = await NativeModel.load(TINY_GGUF, { tokenizerPath: join(TINY_MODEL_DIR, 'tokenizer.json') });
     expect(model.info()).toMatchObject({ format: 'gguf', vocabSize: 260 });
+    // The same bytes as llama.cpp reads from the file: every tensor (the head is tied to the embedding table).
+    expect(model.info().decodeReadBytes).toBe(await ggufDecodeReadBytes(TINY_GGUF));
     const result = await model.generate({ prompt: FIXTURE_PROMPT, maxTokens: 10 });
     expect(result.tokenIds).toEqual(reference.get('decode_tokens'));
     await model.dispose();

@@ -220,3 +220,15 @@ const FILE_TYPE_NAMES: Record<number, string> = {
 export function ggufFileTypeName(fileType: number): string {
   return FILE_TYPE_NAMES[fileType] ?? `file_type ${fileType}`;
 }
+
+/**
+ * Weight bytes one decoded token reads from a GGUF as llama.cpp runs it: every tensor as the file stores it, except
+ * the embedding table when a separate output head exists (a lookup reads one row; a tied head reads it all).
+ */
+export async function ggufDecodeReadBytes(path: string): Promise<number> {
+  const { tensors } = await readGgufHeader(path);
+  const untied = tensors.some((tensor) => tensor.name === 'output.weight');
+  return tensors
+    .filter((tensor) => !(untied && tensor.name === 'token_embd.weight'))
+    .reduce((total, tensor) => total + tensorBytes(tensor), 0);
+}

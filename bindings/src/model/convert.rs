@@ -143,6 +143,8 @@ pub struct NativeModelInfo {
     pub format: String,
     /// Number of weights in the decoder.
     pub parameters: f64,
+    /// Weight bytes one decode step reads, in their resident encoding (tokens/s × this = bytes/s).
+    pub decode_read_bytes: f64,
     /// GGUF file type (e.g. `Q4_K_M`) or `none` for dense weights.
     pub quantization: String,
     pub context_length: u32,
@@ -350,6 +352,7 @@ impl From<core::ModelInfo> for NativeModelInfo {
             name: info.name,
             format: format.to_string(),
             parameters: info.parameters as f64,
+            decode_read_bytes: info.decode_read_bytes as f64,
             quantization: info.quantization,
             context_length: info.context_length as u32,
             vocab_size: info.vocab_size as u32,

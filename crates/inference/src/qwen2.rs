@@ -180,6 +180,20 @@ struct DecoderLayer {
 }
 
 impl DecoderLayer {
+    /// The seven projections, attention then MLP.
+    fn projections(&self) -> [&Linear; 7] {
+        let (a, m) = (&self.self_attn, &self.mlp);
+        [
+            &a.q_proj,
+            &a.k_proj,
+            &a.v_proj,
+            &a.o_proj,
+            &m.gate_proj,
+            &m.up_proj,
+            &m.down_proj,
+        ]
+    }
+
     fn new(cfg: &DecoderConfig, vb: &Weights) -> Result<Self> {
         Ok(Self {
             input_layernorm: RmsNorm::new(cfg, &vb.pp("input_layernorm"))?,
@@ -326,23 +340,31 @@ impl Qwen2Decoder {
         self.logits(&hidden.narrow(1, seq - 1, 1)?.squeeze(1)?)
     }
 
+    /// Weight bytes one decode step reads: every projection and the output head in their
+    /// resident encoding, and the norms (the embedding lookup's one row is left out). Decode speed
+    /// times this, against a copy loop's bandwidth, is how close decode is to the memory roofline.
+    pub fn decode_read_bytes(&self) -> usize {
+        let norm = |n: &RmsNorm| n.weight.elem_count() * n.weight.dtype().size_in_bytes();
+        let layer = |l: &DecoderLayer| {
+            l.projections()
+                .iter()
+                .map(|p| p.resident_bytes())
+                .sum::<usize>()
+                + norm(&l.input_layernorm)
+                + norm(&l.post_attention_layernorm)
+        };
+        self.layers.iter().map(layer).sum::<usize>()
+            + norm(&self.norm)
+            + self.lm_head.resident_bytes()
+    }
+
     /// Number of weights (quantized weights count as their logical element count).
     pub fn param_count(&self) -> usize {
         let layer = |l: &DecoderLayer| {
-            let a = &l.self_attn;
-            let m = &l.mlp;
-            [
-                &a.q_proj,
-                &a.k_proj,
-                &a.v_proj,
-                &a.o_proj,
-                &m.gate_proj,
-                &m.up_proj,
-                &m.down_proj,
-            ]
-            .iter()
-            .map(|p| p.param_count())
-            .sum::<usize>()
+            l.projections()
+                .iter()
+                .map(|p| p.param_count())
+                .sum::<usize>()
                 + l.input_layernorm.weight.elem_count()
                 + l.post_attention_layernorm.weight.elem_count()
         };

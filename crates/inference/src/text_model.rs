@@ -68,6 +68,7 @@ impl TextModel {
             name: opened.name.clone(),
             format: opened.format,
             parameters: decoder.param_count() as u64,
+            decode_read_bytes: decoder.decode_read_bytes() as u64,
             quantization: quantize.map_or(opened.quantization.clone(), |q| format!("{q:?}")),
             context_length: cfg.max_position_embeddings,
             vocab_size: cfg.vocab_size,

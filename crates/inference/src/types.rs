@@ -133,6 +133,8 @@ pub struct ModelInfo {
     pub format: WeightFormat,
     /// Number of weights.
     pub parameters: u64,
+    /// Weight bytes one decode step reads, in their resident encoding (`Qwen2Decoder::decode_read_bytes`).
+    pub decode_read_bytes: u64,
     /// GGUF file type (e.g. `Q4_K_M`) or `none` for dense weights.
     pub quantization: String,
     pub context_length: usize,

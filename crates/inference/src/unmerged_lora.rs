@@ -34,6 +34,12 @@ impl UnmergedLora {
         self.a.elem_count() + self.b.elem_count()
     }
 
+    /// Bytes of `A` and `B` as stored.
+    pub fn resident_bytes(&self) -> usize {
+        let bytes = |t: &Tensor| t.elem_count() * t.dtype().size_in_bytes();
+        bytes(&self.a) + bytes(&self.b)
+    }
+
     /// `scale · B · A` `(out, in)` in f32: what a merge would add to the weight.
     pub fn delta_weight(&self) -> candle_core::Result<Tensor> {
         self.b.matmul(&self.a)? * self.scale

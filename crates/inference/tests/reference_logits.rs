@@ -102,6 +102,25 @@ fn untied_lm_head_from_f16_safetensors_matches_transformers() {
     // 1 layer, hidden 64, intermediate 96, vocab 260, untied head.
     let per_layer = 64 * 64 + 64 + 2 * (64 * 32 + 32) + 64 * 64 + 3 * 64 * 96 + 2 * 64;
     assert_eq!(info.parameters, (2 * 260 * 64 + per_layer + 64) as u64);
+    // A decode step reads every layer, the final norm and the head, in f32; not the embedding table.
+    assert_eq!(
+        info.decode_read_bytes,
+        (4 * (per_layer + 64 + 260 * 64)) as u64
+    );
+}
+
+#[test]
+fn decode_read_bytes_count_q8_0_blocks_and_the_tied_head() {
+    let info = load("tiny-qwen2.q8_0.gguf").info();
+    // 2 layers of hidden 64, kv 32, intermediate 96. Matrices: 34 bytes per 32 weights (Q8_0);
+    // biases and norms: f32. The tied head reads the Q8_0 embedding table.
+    let q8 = |n: usize| n / 32 * 34;
+    let matrices = q8(64 * 64) + 2 * q8(64 * 32) + q8(64 * 64) + 3 * q8(64 * 96);
+    let per_layer = matrices + 4 * (64 + 2 * 32) + 4 * 2 * 64;
+    assert_eq!(
+        info.decode_read_bytes,
+        (2 * per_layer + 4 * 64 + q8(260 * 64)) as u64
+    );
 }
 
 /// Left-padded batch logits `(b, width, vocab)`.

@@ -4,7 +4,8 @@
 
 use std::cell::Cell;
 
-use candle_core::quantized::QTensor;
+use candle_core::quantized::k_quants::{self, BlockQ4K};
+use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::Tensor;
 
 use crate::repack::{int8_prefill, tiled_kernel_covers};
@@ -68,6 +69,49 @@ pub(super) fn prefers_dense_gemm(weight: &QTensor, xs: &Tensor) -> bool {
 fn is_decode_step(xs: &Tensor) -> bool {
     let dims = xs.dims();
     dims.len() >= 3 && dims[dims.len() - 2] == 1
+}
+
+/// One activation row (a single sequence's decode step) against a CPU Q4_K weight: candle's
+/// generic vec-dot kernel instead of its tiled one. The tiled kernel pays only when several rows
+/// share each weight load; for one row it streamed a 151936 x 1536 Q4_K matrix at 19-21 GB/s, the
+/// generic kernel at 32-36 GB/s, while from 8 rows the tiled one is 2x faster
+/// (`examples/bench_decode_rows.rs`). Both round the activations to the same 8-bit blocks.
+pub(super) fn generic_q4k_row(
+    weight: &QTensor,
+    xs: &Tensor,
+) -> candle_core::Result<Option<Tensor>> {
+    let Some(&k) = xs.dims().last() else {
+        return Ok(None);
+    };
+    if !weight.device().is_cpu() || weight.dtype() != GgmlDType::Q4K || xs.elem_count() != k {
+        return Ok(None);
+    }
+    let (n, wk) = weight.shape().dims2()?;
+    let data = weight.data()?;
+    let Some(blocks) = q4k_blocks(&data, n * wk) else {
+        return Ok(None);
+    };
+    let lhs = xs.flatten_all()?.to_vec1::<f32>()?;
+    let mut dst = vec![0f32; n];
+    k_quants::matmul((1, wk, n), &lhs, blocks, &mut dst)?;
+    let mut shape = xs.dims().to_vec();
+    if let Some(last) = shape.last_mut() {
+        *last = n;
+    }
+    Tensor::from_vec(dst, shape, xs.device()).map(Some)
+}
+
+/// The raw bytes of `elements` Q4_K weights as blocks, when they are whole and aligned blocks.
+fn q4k_blocks(raw: &[u8], elements: usize) -> Option<&[BlockQ4K]> {
+    let size = std::mem::size_of::<BlockQ4K>();
+    let count = elements / k_quants::QK_K;
+    let aligned = (raw.as_ptr() as usize).is_multiple_of(std::mem::align_of::<BlockQ4K>());
+    if !aligned || raw.len() != count * size || !elements.is_multiple_of(k_quants::QK_K) {
+        return None;
+    }
+    // SAFETY: `raw` holds exactly `count` blocks at `BlockQ4K`'s alignment, and a block is plain
+    // data (f16 scales and bytes) for which every bit pattern is valid.
+    Some(unsafe { std::slice::from_raw_parts(raw.as_ptr().cast::<BlockQ4K>(), count) })
 }
 
 /// `(…, in) x (out, in)^T` through a transient f32 copy of the weight (never cached: a 7B model
@@ -225,6 +269,52 @@ mod tests {
                 "{dtype:?}"
             );
         }
+    }
+
+    /// A single sequence's decode step on a Q4_K weight takes candle's generic kernel: its output
+    /// is that kernel's, bit for bit, and within the activations' 8-bit rounding of the exact
+    /// product, as a batched step's rows (the tiled kernel) are.
+    #[test]
+    fn a_single_q4k_decode_row_takes_the_generic_kernel() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 512), 0.01), GgmlDType::Q4K).unwrap());
+        let exact_w = q.dequantize(&Device::Cpu).unwrap();
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q.clone()).unwrap(),
+            bias: None,
+            in_pad: 0,
+        };
+        let xs = ramp((4, 512), 0.037);
+        let row = xs.narrow(0, 1, 1).unwrap();
+        let step = linear.forward(&row.unsqueeze(1).unwrap()).unwrap(); // (1, 1, 32)
+        assert_eq!(step.dims(), &[1, 1, 32]);
+        let data = q.data().unwrap();
+        let blocks = q4k_blocks(&data, 32 * 512).expect("aligned Q4_K blocks");
+        let mut generic = vec![0f32; 32];
+        let lhs = row.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        k_quants::matmul((1, 512, 32), &lhs, blocks, &mut generic).unwrap();
+        let generic = Tensor::from_vec(generic, (1, 1, 32), &Device::Cpu).unwrap();
+        assert_eq!(max_diff(&step, &generic), 0.0);
+        if tile_level().is_some() {
+            // candle's own forward of one row (its tiled kernel) gives other last digits.
+            let tiled = QMatMul::from_arc(q.clone()).unwrap().forward(&row).unwrap();
+            assert!(max_diff(&tiled.unsqueeze(1).unwrap(), &generic) > 0.0);
+        }
+        let exact = row
+            .matmul(&exact_w.t().unwrap())
+            .unwrap()
+            .unsqueeze(1)
+            .unwrap();
+        let batched = linear.forward(&xs.unsqueeze(1).unwrap()).unwrap(); // (4, 1, 32)
+        let batched_row = batched.narrow(0, 1, 1).unwrap();
+        let (single_err, batched_err) = (max_diff(&step, &exact), max_diff(&batched_row, &exact));
+        // The same 8-bit activation rounding in both: the same distance from the exact product.
+        assert!(
+            (single_err - batched_err).abs() < 1e-4 * batched_err.max(1.0),
+            "{single_err} {batched_err}"
+        );
+        assert!(max_diff(&step, &batched_row) < 1e-3);
+        // Blocks that do not fill the weight are refused rather than read past.
+        assert!(q4k_blocks(&data[..data.len() - 1], 32 * 512).is_none());
     }
 
     /// The rule restated from candle: Q4_K and Q6_K whenever the x86 kernels exist, Q8_0 only with

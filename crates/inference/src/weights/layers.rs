@@ -6,7 +6,7 @@ use std::sync::Arc;
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Module, Tensor, D};
 
-use super::gemm::{dense_gemm, prefers_dense_gemm};
+use super::gemm::{dense_gemm, generic_q4k_row, prefers_dense_gemm};
 use crate::error::Result;
 use crate::repack;
 use crate::unmerged_lora::{adapted_forward, UnmergedLora};
@@ -58,6 +58,23 @@ impl Linear {
             Self::Adapted { base, lora } => base.param_count() + lora.param_count(),
         }
     }
+
+    /// Bytes of the weights a forward pass reads, in their resident encoding: a Q5_0 matrix
+    /// re-encoded to Q8_0 counts its Q8_0 size, a padded one its padding.
+    pub fn resident_bytes(&self) -> usize {
+        let dense = |t: &Tensor| t.elem_count() * t.dtype().size_in_bytes();
+        match self {
+            Self::Dense(l) => dense(l.weight()) + l.bias().map_or(0, dense),
+            Self::Quantized { weight, bias, .. } => {
+                let w = match weight {
+                    QMatMul::QTensor(q) => q.storage_size_in_bytes(),
+                    QMatMul::Tensor(t) | QMatMul::TensorF16(t) => dense(t),
+                };
+                w + bias.as_ref().map_or(0, dense)
+            }
+            Self::Adapted { base, lora } => base.resident_bytes() + lora.resident_bytes(),
+        }
+    }
 }
 
 impl Module for Linear {
@@ -77,6 +94,10 @@ impl Module for Linear {
                 };
                 let ys = match weight {
                     QMatMul::QTensor(q) if prefers_dense_gemm(q, &xs32) => dense_gemm(q, &xs32)?,
+                    QMatMul::QTensor(q) => match generic_q4k_row(q, &xs32)? {
+                        Some(ys) => ys,
+                        None => weight.forward(&xs32)?,
+                    },
                     _ => weight.forward(&xs32)?,
                 }
                 .to_dtype(xs.dtype())?;

@@ -85,7 +85,7 @@ describe('few_shot optimizer', () => {
     expect(result.score).toBeGreaterThan(0);
   });
 
-  it("shows demonstrations the way the task answers them (its worked solution and final line)", async () => {
+  it('shows demonstrations the way the task answers them (its worked solution and final line)', async () => {
     const input = toyInput(toyTaskModel(), variantModel());
     const demoAnswer = (demo: Example) => `Look it up.\nThe answer is ${demo.target}.`;
     const result = await new FewShotOptimizer(config).optimize({ ...input, task: { ...input.task, demoAnswer } });

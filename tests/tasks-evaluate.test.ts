@@ -135,8 +135,12 @@ describe('text tasks', () => {
 
   it('a demonstration answers in the format its task is scored in, with the worked solution where there is one', async () => {
     const worked = { id: 'd', input: 'Q?', target: '72', rationale: 'She sold 48/2 = 24 in May.\n48+24 = 72.' };
-    expect(formatDemoAnswer('numeric', 'start', worked)).toBe('She sold 48/2 = 24 in May.\n48+24 = 72.\nThe answer is 72.');
-    expect(formatDemoAnswer('numeric', 'end', worked)).toBe('She sold 48/2 = 24 in May.\n48+24 = 72.\nThe answer is 72.');
+    expect(formatDemoAnswer('numeric', 'start', worked)).toBe(
+      'She sold 48/2 = 24 in May.\n48+24 = 72.\nThe answer is 72.',
+    );
+    expect(formatDemoAnswer('numeric', 'end', worked)).toBe(
+      'She sold 48/2 = 24 in May.\n48+24 = 72.\nThe answer is 72.',
+    );
     expect(formatDemoAnswer('free_form', 'end', example('w', 'sort', 'a b'))).toBe('The answer is a b.');
     // Closed label sets: the bare answer where the format asks for it at once, the final line where it comes first.
     expect(formatDemoAnswer('classification', 'end', example('n', 'go?', 'Yes'))).toBe('Yes');

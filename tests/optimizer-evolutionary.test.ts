@@ -97,6 +97,26 @@ describe('evolutionary optimizer', () => {
     }
   });
 
+  it('refuses children over max_prompt_chars instead of cutting them short', async () => {
+    // The baseline fits; its mutations (BASELINE + " ALPHA") do not.
+    const maxPromptChars = BASELINE.length;
+    const config = { populationSize: 4, generations: 2, initialPrompt: BASELINE, maxPromptChars };
+    const result = await new EvolutionaryOptimizer(config).optimize(toyInput(toyTaskModel(), evolutionModel()));
+    const long = result.history.filter((entry) => entry.prompt.length > maxPromptChars);
+    expect(long.length).toBeGreaterThan(0);
+    for (const entry of long) {
+      expect(entry.score).toBeNull();
+      expect(entry.rejectionReason).toMatch(
+        new RegExp(`^too long \\(${entry.prompt.length} chars, maximum ${maxPromptChars}\\)`),
+      );
+    }
+    // Nothing scored was cut to the limit: every scored prompt is one the model wrote whole.
+    const scored = result.history.filter((entry) => entry.score !== null).map((entry) => entry.prompt);
+    expect(scored.every((prompt) => prompt.length <= maxPromptChars)).toBe(true);
+    // The mutation was refused whole; before, it was cut to its first 26 characters, the baseline again.
+    expect(long.map((entry) => entry.prompt)).toContain(`${BASELINE} ALPHA`);
+  });
+
   it('makes the same decisions for the same seed', async () => {
     const run = () => new EvolutionaryOptimizer(config).optimize(toyInput(toyTaskModel(), evolutionModel(), 5));
     const [a, b] = await Promise.all([run(), run()]);

@@ -66,6 +66,31 @@ describe('hierarchical_reflective optimizer', () => {
     expect(result.usage.calls).toBe(4 * 4 + 6);
   });
 
+  it('refuses an edit over max_prompt_chars instead of cutting it short', async () => {
+    const maxPromptChars = BASELINE.length + ' ALPHA'.length;
+    const config = { rounds: 1, batchSize: 2, maxFailureModes: 3, initialPrompt: BASELINE, maxPromptChars };
+    const result = await new HierarchicalReflectiveOptimizer(config).optimize(
+      toyInput(toyTaskModel(), reflectiveModel(2)),
+    );
+    const tooLong = (prompt: string) => `too long (${prompt.length} chars, maximum ${maxPromptChars})`;
+    expect(result.history).toEqual([
+      { iteration: 0, prompt: BASELINE, score: 0 },
+      {
+        iteration: 1,
+        prompt: `${BASELINE} Be polite.`,
+        score: null,
+        rejectionReason: tooLong(`${BASELINE} Be polite.`),
+      },
+      { iteration: 1, prompt: `${BASELINE} ALPHA`, score: 0.25 },
+      {
+        iteration: 1,
+        prompt: `${BASELINE} ALPHA BETA`,
+        score: null,
+        rejectionReason: tooLong(`${BASELINE} ALPHA BETA`),
+      },
+    ]);
+  });
+
   it('with generic seeds, analyzes the failures of the best starting prompt', async () => {
     const optimizerModel = reflectiveModel(1);
     const config = { rounds: 1, batchSize: 2, initialPrompt: BASELINE, seedInstructions: 'generic' as const };

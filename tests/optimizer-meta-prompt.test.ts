@@ -119,6 +119,23 @@ describe('meta_prompt optimizer', () => {
     );
   });
 
+  it('refuses a rewrite over max_prompt_chars instead of cutting it short', async () => {
+    const maxPromptChars = `${BASELINE} Remember ALPHA.`.length;
+    const model = toyTaskModel();
+    const config = { rounds: 2, candidatesPerRound: 2, initialPrompt: BASELINE, maxPromptChars };
+    const result = await new MetaPromptOptimizer(config).optimize(toyInput(model, critiqueModel()));
+    expect(result.history.map((entry) => [entry.score, entry.rejectionReason?.replace(/\(.*/, '')])).toEqual([
+      [0, undefined],
+      [0.25, undefined],
+      [0.25, undefined],
+      [null, 'too long '],
+      [null, 'too long '],
+    ]);
+    expect(result.history[3]?.prompt).toBe(`${BASELINE} Remember ALPHA. Remember BETA.`);
+    // Only the baseline and the two short rewrites reached the task model, 4 examples each.
+    expect(model.calls).toHaveLength(12);
+  });
+
   it('refuses a reply without a <prompt> block: it is the critique, not a rewrite', async () => {
     const critiqueOnly = new ScriptedLanguageModel({
       respond: (request) =>

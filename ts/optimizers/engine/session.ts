@@ -23,7 +23,14 @@ import {
 } from '../contract.js';
 import { ConsecutiveFailureBreaker } from './breaker.js';
 import type { PromptEvaluator, PromptScore } from '../../tasks/prompt-evaluator.js';
-import { answerInsteadOfInstruction, copiedPassage, copyIndexOf, mentionsWord, type CopyIndex } from './sanitize.js';
+import {
+  answerInsteadOfInstruction,
+  copiedPassage,
+  copyIndexOf,
+  mentionsWord,
+  tooLong,
+  type CopyIndex,
+} from './sanitize.js';
 import { UsageMeter } from './meter.js';
 import { runSearchLoop, throwIfAborted } from './loop.js';
 import { StepRunner, promptDigest, type EvaluationStep } from './steps.js';
@@ -253,7 +260,9 @@ export class OptimizerSession<TInput extends SessionInput = TextOptimizeInput> {
    * models often reply so), drops an answer word the task needs, or copies a dataset input. Such a candidate is
    * recorded as rejected and never evaluated, as OPRO does.
    */
-  rejectionOf(this: OptimizerSession<TextOptimizeInput>, prompt: string): string | undefined {
+  rejectionOf(this: OptimizerSession<TextOptimizeInput>, prompt: string, maxChars?: number): string | undefined {
+    const long = maxChars === undefined ? undefined : tooLong(prompt, maxChars);
+    if (long !== undefined) return long;
     const answer = answerInsteadOfInstruction(prompt, this.input.task.labels ?? []);
     if (answer !== undefined) return answer;
     const missing = this.input.task.requiredLabelWords.filter((word) => !mentionsWord(prompt, word));

@@ -198,7 +198,7 @@ export class EvolutionaryOptimizer implements Optimizer<EvolutionaryConfig, Text
       maxTokens: this.config.optimizerMaxTokens,
       seed: deriveSeed(session.input.seed, 'evolutionary', key),
     });
-    const prompt = reply === null ? '' : extractPromptBlock(reply).slice(0, this.config.maxPromptChars);
+    const prompt = reply === null ? '' : extractPromptBlock(reply);
     return prompt === '' ? null : { prompt, operator };
   }
 
@@ -213,7 +213,10 @@ export class EvolutionaryOptimizer implements Optimizer<EvolutionaryConfig, Text
       session.record(generation, child.prompt, null, `duplicate (${child.operator})`);
       return null;
     }
-    const rejection = generation === 0 && living.length === 0 ? undefined : session.rejectionOf(child.prompt);
+    const rejection =
+      generation === 0 && living.length === 0
+        ? undefined
+        : session.rejectionOf(child.prompt, this.config.maxPromptChars);
     if (rejection !== undefined) {
       session.record(generation, child.prompt, null, `${rejection} (${child.operator})`);
       return null;

@@ -214,13 +214,13 @@ export class HierarchicalReflectiveOptimizer implements Optimizer<HierarchicalRe
         deriveSeed(seed, 'hrpo-edit', round, index),
       ),
     );
-    const candidate = reply === null ? '' : extractPromptBlock(reply).slice(0, this.config.maxPromptChars);
+    const candidate = reply === null ? '' : extractPromptBlock(reply);
     const rejection =
       candidate === ''
         ? 'empty edit'
         : session.history.some((entry) => entry.prompt === candidate)
           ? 'duplicate'
-          : session.rejectionOf(candidate);
+          : session.rejectionOf(candidate, this.config.maxPromptChars);
     if (rejection !== undefined) {
       session.record(round, candidate, null, rejection);
       return null;

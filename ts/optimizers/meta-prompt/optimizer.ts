@@ -126,13 +126,14 @@ export class MetaPromptOptimizer implements Optimizer<MetaPromptConfig, TextTask
         sampleIndex: slot,
       });
       if (reply === null) continue;
-      const candidate = extractPromptBlock(reply).slice(0, this.config.maxPromptChars);
+      const candidate = extractPromptBlock(reply);
       const rejection =
         candidate === ''
           ? 'empty rewrite'
           : seen.has(candidate)
             ? 'duplicate'
-            : (session.rejectionOf(candidate) ?? (hasPromptBlock(reply) ? undefined : NO_PROMPT_BLOCK));
+            : (session.rejectionOf(candidate, this.config.maxPromptChars) ??
+              (hasPromptBlock(reply) ? undefined : NO_PROMPT_BLOCK));
       if (rejection !== undefined) {
         session.record(round, candidate, null, rejection);
         continue;

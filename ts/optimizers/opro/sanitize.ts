@@ -63,9 +63,8 @@ export function sanitizeCandidate(raw: string, rules: SanitizeRules): SanitizeOu
   if (prompt.length < rules.minChars) {
     return { ok: false, prompt, reason: `too short (${prompt.length} chars, minimum ${rules.minChars})` };
   }
-  if (prompt.length > rules.maxChars) {
-    return { ok: false, prompt, reason: `too long (${prompt.length} chars, maximum ${rules.maxChars})` };
-  }
+  const long = tooLong(prompt, rules.maxChars);
+  if (long !== undefined) return { ok: false, prompt, reason: long };
   const answer = answerInsteadOfInstruction(prompt, rules.labels ?? []);
   if (answer !== undefined) return { ok: false, prompt, reason: answer };
   const missing = rules.requiredWords.filter((word) => !mentionsWord(prompt, word));
@@ -167,4 +166,12 @@ export function answerInsteadOfInstruction(prompt: string, labels: readonly stri
   const bare = (text: string) => text.replace(/[\s.!"'“”]+/g, '').toLowerCase();
   const label = labels.find((candidate) => bare(candidate) === bare(prompt));
   return label === undefined ? undefined : `is an answer ("${label}"), not an instruction`;
+}
+
+/**
+ * The length rule every optimizer shares: a candidate over `maxChars` is refused, never cut short (a cut prompt is
+ * neither what the optimizer model wrote nor a complete instruction).
+ */
+export function tooLong(prompt: string, maxChars: number): string | undefined {
+  return prompt.length > maxChars ? `too long (${prompt.length} chars, maximum ${maxChars})` : undefined;
 }

@@ -7,7 +7,7 @@ use crate::config::DecoderConfig;
 use crate::error::Result;
 use crate::kv_cache::{KvCache, LayerCache};
 use crate::mask::AttentionLayout;
-use crate::weights::{Embedding, Linear, Weights};
+use crate::weights::{tensor_bytes, Embedding, Linear, Weights};
 
 /// RoPE cos/sin tables, always f32: `(max_positions, head_dim / 2)`.
 #[derive(Debug, Clone)]
@@ -344,7 +344,7 @@ impl Qwen2Decoder {
     /// resident encoding, and the norms (the embedding lookup's one row is left out). Decode speed
     /// times this, against a copy loop's bandwidth, is how close decode is to the memory roofline.
     pub fn decode_read_bytes(&self) -> usize {
-        let norm = |n: &RmsNorm| n.weight.elem_count() * n.weight.dtype().size_in_bytes();
+        let norm = |n: &RmsNorm| tensor_bytes(&n.weight);
         let layer = |l: &DecoderLayer| {
             l.projections()
                 .iter()

@@ -5,7 +5,7 @@
 
 use candle_core::{DType, Module, Tensor};
 
-use crate::weights::Linear;
+use crate::weights::{tensor_bytes, Linear};
 
 /// The factors of one adapted projection, in f32 on the model's device.
 #[derive(Debug, Clone)]
@@ -36,8 +36,7 @@ impl UnmergedLora {
 
     /// Bytes of `A` and `B` as stored.
     pub fn resident_bytes(&self) -> usize {
-        let bytes = |t: &Tensor| t.elem_count() * t.dtype().size_in_bytes();
-        bytes(&self.a) + bytes(&self.b)
+        tensor_bytes(&self.a) + tensor_bytes(&self.b)
     }
 
     /// `scale · B · A` `(out, in)` in f32: what a merge would add to the weight.

@@ -100,21 +100,22 @@ export class FewShotOptimizer implements Optimizer<FewShotConfig, TextTask> {
     return session.run(async () => {
       const initial = this.config.initialPrompt ?? defaultBaselinePrompt(input.task.labels);
       await session.evaluateInitial('full/baseline', initial);
+      const answerOf = demoAnswerOf(input.task);
       const space = {
-        instructions: await this.instructions(session, initial),
+        instructions: await this.instructions(session, initial, answerOf),
         demoSets: this.demoSets(input),
-        answerOf: demoAnswerOf(input.task),
+        answerOf,
       };
       await this.search(session, space);
       return 'completed';
     });
   }
 
-  private async instructions(session: OptimizerSession, initial: string): Promise<string[]> {
+  private async instructions(session: OptimizerSession, initial: string, answerOf: DemoAnswer): Promise<string[]> {
     const { input } = session;
     const examples = new SeededRandom(deriveSeed(input.seed, 'few_shot-variant-examples'))
       .sample(input.trainset, 3)
-      .map((example) => `Q: ${example.input}\nA: ${demoAnswerOf(input.task)(example)}`)
+      .map((example) => `Q: ${example.input}\nA: ${answerOf(example)}`)
       .join('\n\n');
     const instructions = [initial];
     for (let variant = 1; variant <= this.config.instructionVariants; variant += 1) {

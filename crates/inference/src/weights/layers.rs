@@ -62,19 +62,23 @@ impl Linear {
     /// Bytes of the weights a forward pass reads, in their resident encoding: a Q5_0 matrix
     /// re-encoded to Q8_0 counts its Q8_0 size, a padded one its padding.
     pub fn resident_bytes(&self) -> usize {
-        let dense = |t: &Tensor| t.elem_count() * t.dtype().size_in_bytes();
         match self {
-            Self::Dense(l) => dense(l.weight()) + l.bias().map_or(0, dense),
+            Self::Dense(l) => tensor_bytes(l.weight()) + l.bias().map_or(0, tensor_bytes),
             Self::Quantized { weight, bias, .. } => {
                 let w = match weight {
                     QMatMul::QTensor(q) => q.storage_size_in_bytes(),
-                    QMatMul::Tensor(t) | QMatMul::TensorF16(t) => dense(t),
+                    QMatMul::Tensor(t) | QMatMul::TensorF16(t) => tensor_bytes(t),
                 };
-                w + bias.as_ref().map_or(0, dense)
+                w + bias.as_ref().map_or(0, tensor_bytes)
             }
             Self::Adapted { base, lora } => base.resident_bytes() + lora.resident_bytes(),
         }
     }
+}
+
+/// Bytes of a dense tensor's elements.
+pub fn tensor_bytes(t: &Tensor) -> usize {
+    t.elem_count() * t.dtype().size_in_bytes()
 }
 
 impl Module for Linear {

@@ -11,5 +11,5 @@ mod layers;
 mod source;
 
 pub(crate) use gemm::RowIndependentGemm;
-pub use layers::{Embedding, Linear};
+pub use layers::{tensor_bytes, Embedding, Linear};
 pub use source::{gguf_name, GgufSource, WeightSource, Weights, LOAD_IN_4BIT_TYPE};

@@ -33,6 +33,8 @@ import {
   constantActionLines,
   gainLine,
   lenientGain,
+  meanScoreGain,
+  referenceGainLine,
   summarizeStates,
   summaryLines,
 } from '../ts/optimizers/teacher-student/summary.js';
@@ -185,6 +187,22 @@ async function compare(adapterDir: string): Promise<void> {
   console.log(
     gainLine(lenientGain(plain, adapted, seed)).replace('Lenient accuracy', 'Lenient accuracy without → with'),
   );
+  if (values.baselines) await compareWithReferences(adapted, values.baselines);
+}
+
+/** With `--baselines PREFIX` beside `--adapter`: the adapted student paired with the teacher and the constant floor. */
+async function compareWithReferences(adapted: ScoredState[], prefix: string): Promise<void> {
+  const basic: AgentProgram = { instruction: AGENT_INSTRUCTION, demos: [] };
+  const teacher = await score(values.teacher, test, `${prefix}-teacher.json`, basic);
+  console.log(referenceGainLine("the teacher's zero-shot", 'student + adapter', meanScoreGain(teacher, adapted, seed)));
+  const constant = await bestConstantAction(test, plannerJudge(1));
+  const floor = await gradeReplies(
+    metric,
+    test,
+    test.map(() => `Action: ${constant.action}`),
+  );
+  const label = `\`${constant.action}\` everywhere`;
+  console.log(referenceGainLine(label, 'student + adapter', meanScoreGain(floor, adapted, seed)));
 }
 
 if (values['planner-rows']) {

@@ -5,13 +5,15 @@
 //! bandwidth of `benches/generate.bench.ts`.
 //!
 //! RAYON_NUM_THREADS=2 cargo run --release -p opt-native-inference --example bench_decode_rows -- [REPS] [OUT] [M]
-//! (M activation rows: a batched decode step of M sequences.)
+//! (M activation rows: a batched decode step of M sequences.) The last row of each type is the
+//! crate's own `Linear` layer, which picks a kernel per row count and block type.
 
 use std::time::Instant;
 
 use candle_core::quantized::k_quants::{self, BlockQ4K, BlockQ6K, GgmlType};
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
+use opt_native_inference::weights::Linear;
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -64,8 +66,33 @@ fn main() -> Result<(), BoxError> {
                 bytes as f64 / t / 1e9
             );
         }
+        let t = time_layer(matmul, &xs, reps)?;
+        println!(
+            "| {dtype:?} opt-native `Linear` (the model's path) | {:.1} | {:.2} | {:.2} |",
+            bytes as f64 / 1e6,
+            t * 1e3,
+            bytes as f64 / t / 1e9
+        );
     }
     Ok(())
+}
+
+/// The layer the model runs: a `(m, 1, in)` decode step through `Linear::forward`.
+fn time_layer(weight: QMatMul, xs: &Tensor, reps: usize) -> Result<f64, BoxError> {
+    let layer = Linear::Quantized {
+        weight,
+        bias: None,
+        in_pad: 0,
+    };
+    let step = xs.unsqueeze(1)?;
+    layer.forward(&step)?;
+    let mut best = f64::INFINITY;
+    for _ in 0..reps {
+        let start = Instant::now();
+        layer.forward(&step)?;
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(best)
 }
 
 fn q_data(matmul: &QMatMul) -> Result<Vec<u8>, BoxError> {

@@ -8,6 +8,7 @@ use candle_core::quantized::k_quants::{self, BlockQ4K};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::Tensor;
 
+use super::q6k_row;
 use crate::repack::{int8_prefill, tiled_kernel_covers};
 
 /// Rows from which a CPU matmul dequantizes the weight and runs a dense f32 GEMM. candle's generic
@@ -71,29 +72,45 @@ fn is_decode_step(xs: &Tensor) -> bool {
     dims.len() >= 3 && dims[dims.len() - 2] == 1
 }
 
-/// One activation row (a single sequence's decode step) against a CPU Q4_K weight: candle's
-/// generic vec-dot kernel instead of its tiled one. The tiled kernel pays only when several rows
-/// share each weight load; for one row it streamed a 151936 x 1536 Q4_K matrix at 19-21 GB/s, the
-/// generic kernel at 32-36 GB/s, while from 8 rows the tiled one is 2x faster
-/// (`examples/bench_decode_rows.rs`). Both round the activations to the same 8-bit blocks.
-pub(super) fn generic_q4k_row(
+/// One activation row (a single sequence's decode step) against a CPU Q4_K or Q6_K weight, off
+/// candle's tiled kernels, which pay only when several rows share each weight load.
+/// - Q4_K: candle's generic vec-dot kernel. For one row the tiled one streamed a 151936 x 1536
+///   matrix at 19-21 GB/s, the generic one at 32-36 GB/s; from 8 rows the tiled one is 2x faster
+///   (`examples/bench_decode_rows.rs`). Both round the activations to the same 8-bit blocks.
+/// - Q6_K: our AVX-512 VNNI kernel ([`q6k_row`]) where the CPU has it; candle's kernels stream
+///   Q6_K at ~16 GB/s.
+pub(super) fn single_row_kernel(
     weight: &QTensor,
     xs: &Tensor,
 ) -> candle_core::Result<Option<Tensor>> {
     let Some(&k) = xs.dims().last() else {
         return Ok(None);
     };
-    if !weight.device().is_cpu() || weight.dtype() != GgmlDType::Q4K || xs.elem_count() != k {
+    let dtype = weight.dtype();
+    if !weight.device().is_cpu() || xs.elem_count() != k {
+        return Ok(None);
+    }
+    if dtype != GgmlDType::Q4K && !(dtype == GgmlDType::Q6K && q6k_row::available()) {
         return Ok(None);
     }
     let (n, wk) = weight.shape().dims2()?;
     let data = weight.data()?;
-    let Some(blocks) = q4k_blocks(&data, n * wk) else {
-        return Ok(None);
-    };
     let lhs = xs.flatten_all()?.to_vec1::<f32>()?;
-    let mut dst = vec![0f32; n];
-    k_quants::matmul((1, wk, n), &lhs, blocks, &mut dst)?;
+    let dst = if dtype == GgmlDType::Q4K {
+        let Some(blocks) = q4k_blocks(&data, n * wk) else {
+            return Ok(None);
+        };
+        let mut dst = vec![0f32; n];
+        k_quants::matmul((1, wk, n), &lhs, blocks, &mut dst)?;
+        dst
+    } else {
+        let ys =
+            q6k_row::q6k_blocks(&data, n, wk).and_then(|w| q6k_row::q6k_matvec(w, n, wk, &lhs));
+        let Some(dst) = ys else {
+            return Ok(None);
+        };
+        dst
+    };
     let mut shape = xs.dims().to_vec();
     if let Some(last) = shape.last_mut() {
         *last = n;
@@ -315,6 +332,35 @@ mod tests {
         assert!(max_diff(&step, &batched_row) < 1e-3);
         // Blocks that do not fill the weight are refused rather than read past.
         assert!(q4k_blocks(&data[..data.len() - 1], 32 * 512).is_none());
+    }
+
+    /// A single Q6_K decode row takes the AVX-512 VNNI kernel where the CPU has it (bit for bit),
+    /// else candle's own one-row kernel.
+    #[test]
+    fn a_single_q6k_decode_row_takes_the_vnni_kernel_where_the_cpu_has_it() {
+        let q = Arc::new(QTensor::quantize(&ramp((32, 512), 0.01), GgmlDType::Q6K).unwrap());
+        let linear = Linear::Quantized {
+            weight: QMatMul::from_arc(q.clone()).unwrap(),
+            bias: None,
+            in_pad: 0,
+        };
+        let row = ramp((1, 512), 0.037);
+        let step = linear.forward(&row.unsqueeze(1).unwrap()).unwrap(); // (1, 1, 32)
+        let data = q.data().unwrap();
+        let lhs = row.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let ours = q6k_row::q6k_blocks(&data, 32, 512)
+            .and_then(|blocks| q6k_row::q6k_matvec(blocks, 32, 512, &lhs));
+        assert_eq!(ours.is_some(), q6k_row::available());
+        let want = match ours {
+            Some(values) => Tensor::from_vec(values, (1, 1, 32), &Device::Cpu).unwrap(),
+            None => QMatMul::from_arc(q)
+                .unwrap()
+                .forward(&row)
+                .unwrap()
+                .unsqueeze(1)
+                .unwrap(),
+        };
+        assert_eq!(max_diff(&step, &want), 0.0);
     }
 
     /// The rule restated from candle: Q4_K and Q6_K whenever the x86 kernels exist, Q8_0 only with

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Module, Tensor, D};
 
-use super::gemm::{dense_gemm, generic_q4k_row, prefers_dense_gemm};
+use super::gemm::{dense_gemm, prefers_dense_gemm, single_row_kernel};
 use crate::error::Result;
 use crate::repack;
 use crate::unmerged_lora::{adapted_forward, UnmergedLora};
@@ -98,7 +98,7 @@ impl Module for Linear {
                 };
                 let ys = match weight {
                     QMatMul::QTensor(q) if prefers_dense_gemm(q, &xs32) => dense_gemm(q, &xs32)?,
-                    QMatMul::QTensor(q) => match generic_q4k_row(q, &xs32)? {
+                    QMatMul::QTensor(q) => match single_row_kernel(q, &xs32)? {
                         Some(ys) => ys,
                         None => weight.forward(&xs32)?,
                     },

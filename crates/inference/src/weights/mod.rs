@@ -8,6 +8,7 @@
 
 mod gemm;
 mod layers;
+mod q6k_row;
 mod source;
 
 pub(crate) use gemm::RowIndependentGemm;

@@ -43,6 +43,9 @@ describe('local engine', { timeout: SLOW_TEST_MS }, () => {
         const result = resultOf(stored);
         expect(result.bestPrompt).not.toBe('');
         expect(result.usage.calls).toBeGreaterThan(0);
+        const usable = result.usableCandidates!;
+        expect(usable.usable).toBeLessThanOrEqual(usable.proposed);
+        expect(usable.share).toBe(usable.proposed === 0 ? null : usable.usable / usable.proposed);
         expect(result.final?.examples).toBeGreaterThan(0);
         // The baseline prompt is scored on the same held-out examples, with paired bootstrap intervals.
         expect(result.baselineFinal?.examples).toBe(result.final?.examples);

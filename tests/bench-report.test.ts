@@ -5,6 +5,7 @@ import { backoffDelayMs, isRetryable } from '../ts/bench/retry.js';
 import type { RunSummary, TaskRecord } from '../ts/bench/store.js';
 import type { BenchTaskResult, BenchTaskSpec } from '../ts/bench/types.js';
 import { OptNativeError } from '../ts/errors.js';
+import { usableCandidates } from '../ts/optimizers/contract.js';
 
 function spec(taskId: string, optimizer: BenchTaskSpec['optimizer']): BenchTaskSpec {
   return {
@@ -75,6 +76,7 @@ const TASKS: TaskRecord[] = [
       ...result('meta_prompt', 0.8, 2, '<script>alert(1)</script> & "quote"'),
       baselineFinal: { split: 'test', examples: 5, score: 0.6, metrics: { exact_match: 0.6 } },
       heldout: HELDOUT,
+      usableCandidates: { proposed: 8, usable: 3, share: 3 / 8 },
     },
   }),
   task('t001', 'meta_prompt', { result: result('meta_prompt', 0.6, 4, 'Plain.') }),
@@ -145,13 +147,31 @@ describe('bench results table', () => {
       '0.600',
       '0.700',
       '+0.100 [+0.020, +0.180]',
+      '3/8',
       '2',
       '220',
       '$0.0020',
       '3.0s',
     ]);
     expect(lines[4]?.split(/\s{2,}/).slice(4, 7)).toEqual(['-', '0.500', '-']);
-    expect(lines[5]?.split(/\s+/)).toEqual(['t002', 'failed', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
+    // A result stored before usable candidates were kept shows '-' there.
+    expect(lines[4]?.split(/\s{2,}/).slice(7, 8)).toEqual(['-']);
+    expect(lines[5]?.split(/\s+/)).toEqual(['t002', 'failed', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
+  });
+});
+
+describe('usable candidates', () => {
+  it('counts the candidates of the optimizer model: scored or never refused, not refused without a score', () => {
+    const history = [
+      { iteration: 0, prompt: 'baseline', score: 0.5 },
+      { iteration: 0, prompt: 'seed copied', score: null, rejectionReason: 'copies an exemplar' },
+      { iteration: 1, prompt: 'a', score: 0.6 },
+      { iteration: 1, prompt: 'b', score: null, rejectionReason: 'too long (900 chars, maximum 500)' },
+      { iteration: 2, prompt: 'c', score: 0.4, rejectionReason: 'scored on a minibatch only' },
+      { iteration: 2, prompt: 'd', score: null },
+    ];
+    expect(usableCandidates(history)).toEqual({ proposed: 4, usable: 3, share: 0.75 });
+    expect(usableCandidates(history.slice(0, 2))).toEqual({ proposed: 0, usable: 0, share: null });
   });
 });
 

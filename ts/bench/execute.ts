@@ -11,7 +11,7 @@ import { OptNativeError } from '../errors.js';
 import { wrapLanguageModel } from '../llm/middleware.js';
 import { withRunControls } from '../llm/run-controls.js';
 import type { LanguageModel } from '../llm/types.js';
-import { addUsage, type OptimizationResult, type OptimizationUsage } from '../optimizers/contract.js';
+import { addUsage, usableCandidates, type OptimizationResult, type OptimizationUsage } from '../optimizers/contract.js';
 import { runOptimizationJob } from '../optimizers/engine/job.js';
 import { UsageMeter } from '../optimizers/engine/meter.js';
 import { promptDigest } from '../optimizers/engine/steps.js';
@@ -230,6 +230,7 @@ export async function executeBenchTask(spec: BenchTaskSpec, options: ExecuteOpti
         wallTimeMs: result.wallTime + (wallMs ?? 0) + (baseline && baseline !== best ? (baseline.wallMs ?? 0) : 0),
         stopReason: result.stopReason,
         candidates: result.history.length,
+        usableCandidates: usableCandidates(result.history),
       };
     },
     release: async () => {

@@ -1,5 +1,6 @@
 /** Text views of benchmark runs for `bench results`: the run list, the per-task table, details. */
 import type { RunSummary, TaskRecord } from './store.js';
+import type { UsableCandidates } from '../optimizers/contract.js';
 import type { HeldoutComparison } from './types.js';
 
 /** Columns padded to their widest cell; numbers right-aligned. */
@@ -26,6 +27,11 @@ export function formatGain(heldout: HeldoutComparison | null | undefined): strin
   const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
   const [low, high] = heldout.gainInterval;
   return `${signed(heldout.gain)} [${signed(low)}, ${signed(high)}]`;
+}
+
+/** `3/8`: the optimizer model's usable candidates of those it proposed. */
+export function formatUsable(usable: UsableCandidates | undefined): string {
+  return usable && usable.proposed > 0 ? `${usable.usable}/${usable.proposed}` : '-';
 }
 
 export function formatRunList(runs: readonly RunSummary[]): string {
@@ -56,6 +62,7 @@ export function formatRunTable(summary: RunSummary, tasks: readonly TaskRecord[]
       score(result?.baselineFinal?.score),
       score(result?.final?.score),
       formatGain(result?.heldout),
+      formatUsable(result?.usableCandidates),
       result ? String(result.usage.calls) : '-',
       result ? String(result.usage.promptTokens + result.usage.completionTokens) : '-',
       result ? `$${result.usage.cost.toFixed(4)}` : '-',
@@ -63,7 +70,7 @@ export function formatRunTable(summary: RunSummary, tasks: readonly TaskRecord[]
     ];
   });
   const head = `run ${summary.runId} (${summary.engine}): ${summary.status}, ${summary.counts.succeeded}/${summary.total} done, ${summary.counts.failed} failed`;
-  return `${head}\n${alignedTable(['task', 'status', 'initial', 'best', 'baseline', 'final', 'gain [95% CI]', 'calls', 'tokens', 'cost', 'time'], rows)}`;
+  return `${head}\n${alignedTable(['task', 'status', 'initial', 'best', 'baseline', 'final', 'gain [95% CI]', 'usable', 'calls', 'tokens', 'cost', 'time'], rows)}`;
 }
 
 /** The table plus, per task, the attempts, stop reason, error and best prompt. */

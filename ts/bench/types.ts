@@ -1,4 +1,4 @@
-import type { OptimizationUsage, StopReason } from '../optimizers/contract.js';
+import type { OptimizationUsage, StopReason, UsableCandidates } from '../optimizers/contract.js';
 import type { OptimizerName } from '../optimizers/registry.js';
 
 /** A dataset slice of a manifest: a loader spec, optionally one split of it and a seeded count. */
@@ -95,4 +95,6 @@ export interface BenchTaskResult {
   readonly wallTimeMs: number;
   readonly stopReason: StopReason;
   readonly candidates: number;
+  /** The optimizer model's candidates and how many were usable (absent from results stored before it was kept). */
+  readonly usableCandidates?: UsableCandidates;
 }

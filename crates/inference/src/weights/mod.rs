@@ -4,7 +4,9 @@
 //!
 //! - `source`: the weight sources and the [`Weights`] builder over them.
 //! - `layers`: the layer types it builds ([`Linear`], [`Embedding`]).
-//! - `gemm`: the CPU prefill path of quantized layers (dequantize, then a dense GEMM).
+//! - `gemm`: the CPU prefill path of quantized layers (dequantize, then a dense GEMM), and the kernel
+//!   choice for one decode row.
+//! - `q6k_row`: one activation row against a Q6_K weight with AVX-512 VNNI.
 
 mod gemm;
 mod layers;

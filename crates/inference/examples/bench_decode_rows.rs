@@ -39,13 +39,7 @@ fn main() -> Result<(), BoxError> {
         let q = QTensor::quantize(&dense, dtype)?;
         let bytes = q.storage_size_in_bytes();
         let matmul = QMatMul::from_qtensor(q)?;
-        matmul.forward(&xs)?;
-        let mut best = f64::INFINITY;
-        for _ in 0..reps {
-            let start = Instant::now();
-            matmul.forward(&xs)?;
-            best = best.min(start.elapsed().as_secs_f64());
-        }
+        let best = fastest_of(reps, || matmul.forward(&xs).map(drop))?;
         println!(
             "| {dtype:?} | {:.1} | {:.2} | {:.2} |",
             bytes as f64 / 1e6,
@@ -85,11 +79,19 @@ fn time_layer(weight: QMatMul, xs: &Tensor, reps: usize) -> Result<f64, BoxError
         in_pad: 0,
     };
     let step = xs.unsqueeze(1)?;
-    layer.forward(&step)?;
+    fastest_of(reps, || layer.forward(&step).map(drop))
+}
+
+/// Seconds of the fastest of `reps` calls, after one warm-up call.
+fn fastest_of(
+    reps: usize,
+    mut call: impl FnMut() -> candle_core::Result<()>,
+) -> Result<f64, BoxError> {
+    call()?;
     let mut best = f64::INFINITY;
     for _ in 0..reps {
         let start = Instant::now();
-        layer.forward(&step)?;
+        call()?;
         best = best.min(start.elapsed().as_secs_f64());
     }
     Ok(best)
@@ -118,12 +120,7 @@ fn time_generic<T: GgmlType>(
     let lhs = xs.flatten_all()?.to_vec1::<f32>()?;
     let m = lhs.len() / inp;
     let mut dst = vec![0f32; m * out];
-    k_quants::matmul((m, inp, out), &lhs, &blocks, &mut dst)?;
-    let mut best = f64::INFINITY;
-    for _ in 0..reps {
-        let start = Instant::now();
-        k_quants::matmul((m, inp, out), &lhs, &blocks, &mut dst)?;
-        best = best.min(start.elapsed().as_secs_f64());
-    }
-    Ok(best)
+    fastest_of(reps, || {
+        k_quants::matmul((m, inp, out), &lhs, &blocks, &mut dst)
+    })
 }

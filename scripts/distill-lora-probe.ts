@@ -207,7 +207,7 @@ async function compareWithReferences(adapted: ScoredState[], prefix: string): Pr
 
 if (values['planner-rows']) {
   writePlannerRows(values['planner-rows']);
-} else if (values.baselines) {
+} else if (values.baselines && !values.adapter) {
   await printBaselines(values.baselines);
 } else if (values['traces-from']) {
   if (!values['traces-out']) throw new Error('pass --traces-out with --traces-from');

@@ -143,7 +143,7 @@ describe('example manifests', () => {
     try {
       const table = formatRunTable(store.summary(runId), store.tasks(runId));
       expect(table).toMatch(
-        /task\s+status\s+initial\s+best\s+baseline\s+final\s+gain \[95% CI\]\s+calls\s+tokens\s+cost\s+time/,
+        /task\s+status\s+initial\s+best\s+baseline\s+final\s+gain \[95% CI\]\s+usable\s+calls\s+tokens\s+cost\s+time/,
       );
       expect(table.match(/ succeeded .* \$0\.0000 /g)).toHaveLength(12);
     } finally {

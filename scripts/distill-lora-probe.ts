@@ -84,6 +84,8 @@ const test = new SeededRandom(deriveSeed(seed, 'test')).sample(
   Number(values['eval-size']),
 );
 const program = loadAgentProgram(values.program);
+/** The unoptimized program the references run: the basic instruction, no demos. */
+const UNOPTIMIZED: AgentProgram = { instruction: AGENT_INSTRUCTION, demos: [] };
 /** `--assessor MODEL`: the model judge (its replies cached in --assessor-cache), the planner judge beside it for κ. */
 async function chooseMetric() {
   if (!values.assessor) return aiFeedbackMetric(plannerJudge(1));
@@ -157,14 +159,16 @@ function plainScores(): Promise<ScoredState[]> {
 
 /** `--baselines FILE.json`: the unoptimized program with the student and the teacher, and the constant-action floor. */
 async function printBaselines(prefix: string): Promise<void> {
-  const basic: AgentProgram = { instruction: AGENT_INSTRUCTION, demos: [] };
   const rows: [string, () => Promise<ScoredState[]>][] = [
     [`Student (${values.student}), saved program,`, plainScores],
     [
       `Student (${values.student}), unoptimized program,`,
-      () => score(values.student, test, `${prefix}-student.json`, basic),
+      () => score(values.student, test, `${prefix}-student.json`, UNOPTIMIZED),
     ],
-    [`Teacher (${values.teacher}), zero-shot,`, () => score(values.teacher, test, `${prefix}-teacher.json`, basic)],
+    [
+      `Teacher (${values.teacher}), zero-shot,`,
+      () => score(values.teacher, test, `${prefix}-teacher.json`, UNOPTIMIZED),
+    ],
   ];
   // Each row prints as soon as it is graded (a model assessor takes seconds a state).
   for (const [label, states] of rows)
@@ -192,8 +196,7 @@ async function compare(adapterDir: string): Promise<void> {
 
 /** With `--baselines PREFIX` beside `--adapter`: the adapted student paired with the teacher and the constant floor. */
 async function compareWithReferences(adapted: ScoredState[], prefix: string): Promise<void> {
-  const basic: AgentProgram = { instruction: AGENT_INSTRUCTION, demos: [] };
-  const teacher = await score(values.teacher, test, `${prefix}-teacher.json`, basic);
+  const teacher = await score(values.teacher, test, `${prefix}-teacher.json`, UNOPTIMIZED);
   console.log(referenceGainLine("the teacher's zero-shot", 'student + adapter', meanScoreGain(teacher, adapted, seed)));
   const constant = await bestConstantAction(test, plannerJudge(1));
   const floor = await gradeReplies(
